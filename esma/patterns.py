@@ -1,0 +1,190 @@
+"""Closed forms of linear recurrences (DESIGN section 1, "Closed form").
+
+A recurrence sum_i c_i a_{n-i} = 0 has characteristic polynomial chi(t) = c_0 t^L + c_1 t^(L-1) + ... + c_L.
+When every root of chi is a root of unity (every irreducible factor is cyclotomic), with N the lcm of their
+orders and mu the largest multiplicity, the sequence is N interlaced polynomials of degree < mu:
+
+    a(N m + j) = P_j(m)      for every n = N m + j >= start.
+
+Kinds: ``periodic`` (mu = 1: eventually periodic, so the value is a quadratic irrational: a theorem, not news),
+``polynomial`` (mu > 1), ``exponential`` (some root is not a root of unity but all roots are rational),
+``other`` (irrational or complex roots off the unit circle).
+
+>>> from esma.records import Recurrence
+>>> cf = closed_form(Recurrence((1, 0, 0, -2, 0, 0, 1), 0), [1, 2, 4, 1, 6, 8, 1, 10, 12])
+>>> cf.kind, cf.text
+('polynomial', 'a(3m) = 1, a(3m+1) = 4m + 2, a(3m+2) = 4m + 4')
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from functools import lru_cache
+from math import lcm
+
+import sympy
+
+from esma.records import ClosedForm, Recurrence
+
+__all__ = ["closed_form", "poly_in_m_text"]
+
+_T = sympy.Symbol("t")
+
+
+@lru_cache(maxsize=4096)
+def _factor(coeffs: tuple[int, ...]) -> tuple[tuple[tuple[int, ...], int], ...]:
+    """Irreducible factors over Z of the characteristic polynomial (descending coefficients), with multiplicity."""
+    poly = sympy.Poly(list(coeffs), _T)
+    _, factors = sympy.factor_list(poly)
+    return tuple((tuple(int(x) for x in f.all_coeffs()), int(k)) for f, k in factors)
+
+
+@lru_cache(maxsize=1024)
+def _cyclotomic_order(coeffs: tuple[int, ...]) -> int | None:
+    """n when the primitive irreducible polynomial ``coeffs`` (descending) is +-Phi_n, else None."""
+    deg = len(coeffs) - 1
+    if deg < 1 or abs(coeffs[0]) != 1 or abs(coeffs[-1]) != 1:
+        return None
+    sign = 1 if coeffs[0] > 0 else -1
+    target = tuple(sign * c for c in coeffs)
+    # phi(n) = deg forces n <= 2 deg^2 + 2 (crude but safe: phi(n) >= sqrt(n/2))
+    for n in range(1, 2 * deg * deg + 3):
+        if sympy.totient(n) != deg:
+            continue
+        cyc = sympy.Poly(sympy.cyclotomic_poly(n, _T), _T)
+        if tuple(int(x) for x in cyc.all_coeffs()) == target:
+            return n
+    return None
+
+
+def _fit_polynomial(points: list[tuple[int, int]], degree: int) -> tuple[Fraction, ...]:
+    """Exact interpolation through the first degree+1 points (m, value); ascending coefficients."""
+    pts = points[: degree + 1]
+    k = len(pts)
+    # Vandermonde solve by Gaussian elimination over Q (k is small)
+    rows = [[Fraction(m) ** e for e in range(k)] + [Fraction(v)] for m, v in pts]
+    for col in range(k):
+        piv = next(r for r in range(col, k) if rows[r][col] != 0)
+        rows[col], rows[piv] = rows[piv], rows[col]
+        inv = 1 / rows[col][col]
+        rows[col] = [x * inv for x in rows[col]]
+        for r in range(k):
+            if r != col and rows[r][col] != 0:
+                f = rows[r][col]
+                rows[r] = [a - f * b for a, b in zip(rows[r], rows[col], strict=True)]
+    coeffs = [rows[i][k] for i in range(k)]
+    while len(coeffs) > 1 and coeffs[-1] == 0:
+        coeffs.pop()
+    return tuple(coeffs)
+
+
+def _eval(coeffs: tuple[Fraction, ...], m: int) -> Fraction:
+    return sum((c * m**e for e, c in enumerate(coeffs)), Fraction(0))
+
+
+def poly_in_m_text(coeffs: tuple[Fraction, ...], var: str = "m") -> str:
+    """``(2, 4)`` -> ``'4m + 2'``; rational coefficients over a common denominator: ``'(m^2 + m)/2'``."""
+    den = lcm(*(Fraction(c).denominator for c in coeffs))
+    ints = [int(Fraction(c) * den) for c in coeffs]
+    parts: list[str] = []
+    for e in range(len(ints) - 1, -1, -1):
+        a = ints[e]
+        if a == 0:
+            continue
+        mag = abs(a)
+        power = "" if e == 0 else (var if e == 1 else f"{var}^{e}")
+        body = str(mag) if e == 0 else (power if mag == 1 else f"{mag}{power}")
+        if not parts:
+            parts.append(body if a > 0 else f"-{body}")
+        else:
+            parts.append(("+ " if a > 0 else "- ") + body)
+    text = " ".join(parts) if parts else "0"
+    if den != 1:
+        text = f"({text})/{den}"
+    return text
+
+
+def _index_text(period: int, j: int) -> str:
+    if period == 1:
+        return "n"
+    return f"{period}m" if j == 0 else f"{period}m+{j}"
+
+
+def _recurrence_text(rec: Recurrence) -> str:
+    c = rec.coefficients
+    parts = []
+    for i in range(1, len(c)):
+        coef = Fraction(-c[i], c[0])
+        if coef == 0:
+            continue
+        mag = abs(coef)
+        body = f"a(n-{i})" if mag == 1 else f"{mag}*a(n-{i})"
+        if not parts:
+            parts.append(body if coef > 0 else f"-{body}")
+        else:
+            parts.append(("+ " if coef > 0 else "- ") + body)
+    rhs = " ".join(parts) if parts else "0"
+    return f"a(n) = {rhs} for n >= {rec.linear_complexity}"
+
+
+def closed_form(rec: Recurrence, terms: list[int] | tuple[int, ...]) -> ClosedForm:
+    """Closed form of the sequence that starts with ``terms`` and obeys ``rec``.
+
+    ``terms`` must hold at least ``rec.linear_complexity`` terms; more are generated from the recurrence.
+    """
+    order = rec.order
+    chi = rec.coefficients  # c_0 t^L + ... + c_L: the descending coefficients are the recurrence itself
+    start = rec.preperiod
+    factors = _factor(chi) if order > 0 else ()
+    orders: list[int] = []
+    mult = 1
+    all_cyclotomic = True
+    all_rational = True
+    for f, k in factors:
+        n = _cyclotomic_order(f)
+        if n is None:
+            all_cyclotomic = False
+            if len(f) > 2:
+                all_rational = False
+        else:
+            orders.append(n)
+        mult = max(mult, k)
+    if all_cyclotomic:  # order 0 included: the sequence vanishes after its pre-period
+        period = lcm(*orders) if orders else 1
+        degree = mult - 1
+        need = start + period * (degree + 3) + period
+        seq = rec.extend(list(terms), max(need, len(terms)))
+        polys: list[tuple[Fraction, ...]] = []
+        for j in range(period):
+            pts = [(n // period, seq[n]) for n in range(j, len(seq), period) if n >= start]
+            poly = _fit_polynomial(pts, degree)
+            if any(_eval(poly, m) != v for m, v in pts):
+                raise ArithmeticError("interlaced polynomials do not reproduce the sequence")
+            polys.append(poly)
+        kind = "periodic" if all(len(p) == 1 for p in polys) else "polynomial"
+        # the first index the polynomials describe may be earlier than the BM pre-period
+        first = start
+        while first > 0:
+            m, j = divmod(first - 1, period)
+            if _eval(polys[j], m) != seq[first - 1]:
+                break
+            first -= 1
+        var = "n" if period == 1 else "m"
+        body = ", ".join(
+            f"a({_index_text(period, j)}) = {poly_in_m_text(p, var)}" for j, p in enumerate(polys)
+        )
+        if first:
+            head = ", ".join(f"a({i}) = {seq[i]}" for i in range(first))
+            text = f"{body} for n >= {first}; {head}"
+        else:
+            text = body
+        return ClosedForm(
+            kind=kind,
+            text=text,
+            period=period,
+            start=first,
+            head=tuple(int(x) for x in seq[:first]),
+            polynomials=tuple(polys),
+        )
+    kind = "exponential" if all_rational else "other"
+    return ClosedForm(kind=kind, text=_recurrence_text(rec), start=start, head=tuple(terms[:start]))

@@ -1,0 +1,218 @@
+"""Value records returned by the engine.
+
+These frozen dataclasses are the only thing the engine hands to the outside world (the catalog, the CLI,
+notebooks).  Every field is plain data: Python ints (exact, arbitrary size), strings, tuples.  ``to_dict``
+gives the JSON record of DESIGN section 3 (big integers stay JSON integers).
+
+Conventions (DESIGN section 1): a signed continued fraction
+
+    x = a_0 + b_0/(a_1 + b_1/(a_2 + b_2/(a_3 + ...)))
+
+has signs ``b_n = signs[n mod p]`` in {+1, -1}; a recurrence ``[c_0, ..., c_L]`` means
+``sum_i c_i a_{n-i} = 0`` for every ``n >= preperiod + L``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from typing import Any
+
+__all__ = ["ClosedForm", "Conjecture", "Recurrence", "SignedCF", "signs_from_text", "signs_to_text"]
+
+
+def signs_to_text(signs: tuple[int, ...]) -> str:
+    """``(1, -1, 1)`` -> ``"+-+"``.
+
+    >>> signs_to_text((1, -1, 1))
+    '+-+'
+    """
+    return "".join("+" if s > 0 else "-" for s in signs)
+
+
+def signs_from_text(text: str) -> tuple[int, ...]:
+    """``"+-+"`` -> ``(1, -1, 1)``; raises ``ValueError`` on anything but a non-empty run of ``+``/``-``.
+
+    >>> signs_from_text("-+")
+    (-1, 1)
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"Argument 'signs' must be a string of '+' and '-', not {type(text).__name__}")
+    t = text.strip()
+    if not t or any(ch not in "+-" for ch in t):
+        raise ValueError(f"Argument 'signs' must be a non-empty string of '+' and '-' (like '+-+'), not {text!r}")
+    return tuple(1 if ch == "+" else -1 for ch in t)
+
+
+@dataclass(frozen=True)
+class SignedCF:
+    """Certified leading terms of the signed continued fraction of a value under a sign period.
+
+    ``terms`` are proven: more precision can extend them but never change them.  ``exact`` is true when the
+    expansion ended because the value is rational (its last x_n was an integer), false when the precision ran
+    out or the requested number of terms was reached.
+    """
+
+    signs: tuple[int, ...]
+    terms: tuple[int, ...]
+    exact: bool = False
+
+    def sign(self, n: int) -> int:
+        """The numerator b_n = signs[n mod p]."""
+        return self.signs[n % len(self.signs)]
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    """An integer linear recurrence ``sum_{i=0}^{L} c_i a_{n-i} = 0`` for ``n >= preperiod + L``.
+
+    ``coefficients`` is primitive with ``c_0 > 0`` (and ``c_0 != 0`` always); ``L = len(coefficients) - 1`` is the
+    order.  ``linear_complexity = preperiod + L`` is what Berlekamp–Massey reports for the whole sequence.
+    """
+
+    coefficients: tuple[int, ...]
+    preperiod: int = 0
+
+    @property
+    def order(self) -> int:
+        return len(self.coefficients) - 1
+
+    @property
+    def linear_complexity(self) -> int:
+        return self.preperiod + self.order
+
+    def extend(self, head: tuple[int, ...] | list[int], count: int) -> list[int]:
+        """Continue ``head`` (at least ``linear_complexity`` terms) to ``count`` terms exactly.
+
+        Raises ``ArithmeticError`` if a generated term is not an integer (the recurrence does not describe an
+        integer sequence from this head).
+
+        >>> Recurrence((1, -2, 1)).extend([0, 1], 6)
+        [0, 1, 2, 3, 4, 5]
+        """
+        c = self.coefficients
+        L = self.order
+        seq = [int(v) for v in head[: max(self.linear_complexity, 0)]]
+        if len(seq) < self.linear_complexity:
+            raise ValueError(
+                f"Argument 'head' must hold at least {self.linear_complexity} terms, not {len(head)}"
+            )
+        c0 = c[0]
+        while len(seq) < count:
+            n = len(seq)
+            s = 0
+            for i in range(1, L + 1):
+                s += c[i] * seq[n - i]
+            q, r = divmod(-s, c0)
+            if r:
+                raise ArithmeticError("recurrence produced a non-integer term")
+            seq.append(q)
+        return seq[:count]
+
+    def holds_on(self, seq: list[int] | tuple[int, ...]) -> bool:
+        """True when every term from index ``preperiod + L`` on satisfies the recurrence."""
+        c = self.coefficients
+        L = self.order
+        return all(
+            sum(c[i] * seq[n - i] for i in range(L + 1)) == 0 for n in range(self.linear_complexity, len(seq))
+        )
+
+
+@dataclass(frozen=True)
+class ClosedForm:
+    """Closed form of an eventually linear-recurrent sequence.
+
+    ``kind`` is ``periodic`` (eventually periodic), ``polynomial`` (interlaced polynomials,
+    ``a(N m + j) = P_j(m)`` for every ``n = N m + j >= start``), ``exponential`` (a characteristic root that is not
+    a root of unity) or ``other``.  For ``periodic``/``polynomial``, ``period`` is N and ``polynomials[j]`` holds the
+    coefficients of ``P_j`` in ascending powers of m, as exact fractions; ``start`` is the first index they
+    describe, and ``head`` the terms before it.  ``text`` is the human-readable form.
+    """
+
+    kind: str
+    text: str
+    period: int = 0
+    start: int = 0
+    head: tuple[int, ...] = ()
+    polynomials: tuple[tuple[Fraction, ...], ...] = ()
+
+    def term(self, n: int) -> int:
+        """a(n) from the closed form (only for ``periodic`` and ``polynomial`` kinds)."""
+        if not self.polynomials:
+            raise ValueError("this closed form has no interlaced polynomials")
+        if n < self.start:
+            return self.head[n]
+        m, j = divmod(n, self.period)
+        v = sum(Fraction(cf) * m**k for k, cf in enumerate(self.polynomials[j]))
+        if v.denominator != 1:
+            raise ArithmeticError("closed form is not integer-valued here")
+        return int(v)
+
+
+@dataclass(frozen=True)
+class Conjecture:
+    """One approved formula: T(c) equals the signed continued fraction with these signs and terms.
+
+    All numbers are exact.  ``id`` is assigned by the catalog (``None`` straight from the engine).  ``key`` is
+    a canonical identity unique per constant (same formula -> same key); ``group`` is shared by conjectures of
+    equal value (same T(c) with several sign periods, or equal values of different transforms).
+    """
+
+    constant: str
+    lhs: str
+    lhs_numerator: tuple[int, ...]
+    lhs_denominator: tuple[int, ...]
+    value: str
+    signs: tuple[int, ...]
+    preperiod: int
+    terms: tuple[int, ...]
+    recurrence: tuple[int, ...]
+    closed_form: str
+    kind: str
+    verified_digits: int
+    digits_per_term: float
+    scf_digits_per_term: float
+    status: str = "conjecture"
+    status_reason: str = ""
+    key: str = ""
+    group: str = ""
+    period: int = 0
+    polynomials: tuple[tuple[str, ...], ...] = ()
+    linear_complexity: int = 0
+    detection_terms: int = 0
+    detection_digits: int = 0
+    verify_terms: int = 0
+    cf_text: str = ""
+    id: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def signs_text(self) -> str:
+        return signs_to_text(self.signs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON record of DESIGN section 3 (integers stay exact Python ints)."""
+        d = asdict(self)
+        for k in ("lhs_numerator", "lhs_denominator", "signs", "terms", "recurrence"):
+            d[k] = list(d[k])
+        d["polynomials"] = [list(p) for p in self.polynomials]
+        d["signs_text"] = self.signs_text
+        d.pop("extra")
+        d.update(self.extra)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Conjecture:
+        """Inverse of ``to_dict`` (unknown keys go to ``extra``)."""
+        names = {f for f in cls.__dataclass_fields__ if f != "extra"}
+        kw = {k: v for k, v in d.items() if k in names}
+        extra = {k: v for k, v in d.items() if k not in names and k != "signs_text"}
+        for k in ("lhs_numerator", "lhs_denominator", "signs", "terms", "recurrence"):
+            if k in kw:
+                kw[k] = tuple(int(v) for v in kw[k])
+        if "polynomials" in kw:
+            kw["polynomials"] = tuple(tuple(str(c) for c in p) for p in kw["polynomials"])
+        return cls(**kw, extra=extra)

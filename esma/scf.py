@@ -1,0 +1,116 @@
+"""Certified signed continued fractions (DESIGN section 1).
+
+A signed continued fraction of x with signs b_n in {+1, -1} is
+
+    x = a_0 + b_0/(a_1 + b_1/(a_2 + b_2/(a_3 + ...)))
+
+with b_n = s_{n mod p} for a sign period (s_0, ..., s_{p-1}).  Extraction: x_0 = x,
+a_n = floor(x_n) if b_n = +1 and ceil(x_n) if b_n = -1, x_{n+1} = b_n/(x_n - a_n), which is > 1.  All + is the
+simple continued fraction; all - the negative (ceiling) one.
+
+Certification: the expansion runs on an enclosure [lo, hi] of x given by exact rationals.  Each step maps both
+ends through the same Möbius map (monotone on the interval, because both ends gave the same a_n) and a term
+is emitted only when both ends agree, so no term can be changed by more precision.  Writing an end as p/q with
+q > 0, one step is p, q <- q, |p - a q|: an Euclid step, done in exact integers.
+
+>>> from fractions import Fraction
+>>> expand_enclosure(Fraction(43, 30), Fraction(43, 30), (1,), 10).terms   # 43/30 = [1; 2, 3, 4]
+(1, 2, 3, 4)
+>>> expand_enclosure(Fraction(43, 30), Fraction(43, 30), (-1,), 10).terms
+(2, 2, 5, 2, 2, 2)
+>>> len(sign_periods(1, 4)), len(sign_periods(1, 6)), len(sign_periods(2, 2))
+(22, 106, 4)
+"""
+
+from __future__ import annotations
+
+import itertools
+from functools import lru_cache
+
+import gmpy2
+from gmpy2 import mpz
+
+from esma.records import SignedCF
+
+__all__ = ["expand_enclosure", "sign_periods"]
+
+
+def _as_pq(x) -> tuple[mpz, mpz]:
+    q = gmpy2.mpq(x)
+    return mpz(q.numerator), mpz(q.denominator)
+
+
+def expand_enclosure(lo, hi, signs: tuple[int, ...], max_terms: int) -> SignedCF:
+    """Certified signed expansion of every x in [lo, hi] (exact rationals) under the sign period ``signs``.
+
+    Returns at most ``max_terms`` terms; fewer when the enclosure no longer decides the next term, or when the
+    value is rational and its expansion ends (then ``exact`` is true; only possible when lo == hi).
+    """
+    p1, q1 = _as_pq(lo)
+    p2, q2 = _as_pq(hi)
+    if p1 * q2 > p2 * q1:
+        raise ValueError("Argument 'lo' must not exceed 'hi'")
+    period = len(signs)
+    if period == 0 or any(s not in (1, -1) for s in signs):
+        raise ValueError(f"Argument 'signs' must be a non-empty tuple of +1/-1, not {signs!r}")
+    same = p1 == p2 and q1 == q2
+    terms: list[int] = []
+    n = 0
+    while n < max_terms:
+        b = signs[n % period]
+        if b > 0:
+            a1 = p1 // q1
+            a2 = a1 if same else p2 // q2
+        else:
+            a1 = -((-p1) // q1)
+            a2 = a1 if same else -((-p2) // q2)
+        if a1 != a2:
+            break
+        terms.append(int(a1))
+        n += 1
+        r1 = abs(p1 - a1 * q1)
+        if same:
+            if r1 == 0:
+                return SignedCF(tuple(signs), tuple(terms), exact=True)
+            p1, q1 = q1, r1
+            p2, q2 = p1, q1
+            continue
+        r2 = abs(p2 - a2 * q2)
+        if r1 == 0 or r2 == 0:
+            # x_n may be exactly a_n: the next x is unbounded, nothing more can be certified
+            break
+        p1, q1, p2, q2 = q1, r1, q2, r2
+        # the map is monotone, either direction: keep lo <= hi
+        if p1 * q2 > p2 * q1:
+            p1, q1, p2, q2 = p2, q2, p1, q1
+    return SignedCF(tuple(signs), tuple(terms), exact=False)
+
+
+def _validate_period_bounds(min_period: int, max_period: int) -> None:
+    for name, v in (("min_period", min_period), ("max_period", max_period)):
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+            raise ValueError(f"Argument '{name}' must be a positive integer, not {v!r}")
+    if min_period > max_period:
+        raise ValueError(f"Argument 'min_period' must be <= max_period ({max_period}), not {min_period}")
+    if max_period > 16:
+        raise ValueError(f"Argument 'max_period' must be at most 16, not {max_period}")
+
+
+@lru_cache(maxsize=64)
+def sign_periods(min_period: int, max_period: int) -> tuple[tuple[int, ...], ...]:
+    """All sign periods of length min_period..max_period, in a deterministic order.
+
+    A tuple is skipped when it repeats a shorter period whose length is itself enumerated (>= min_period):
+    periods 1..4 give 22 patterns, 1..6 give 106; 2..2 gives ++, +-, -+, -- (4), since ++ repeats a period of
+    length 1 < 2 which is not enumerated.
+    """
+    _validate_period_bounds(min_period, max_period)
+    out: list[tuple[int, ...]] = []
+    for p in range(min_period, max_period + 1):
+        for t in itertools.product((1, -1), repeat=p):
+            if any(
+                d >= min_period and p % d == 0 and t == t[:d] * (p // d) for d in range(1, p)
+            ):
+                continue
+            out.append(t)
+    return tuple(out)

@@ -1,0 +1,244 @@
+"""The LHS space: rational transforms T(c) = P(c)/Q(c) of a constant c.
+
+P and Q have degree at most ``d`` and integer coefficients in ``[-L, L]``; T must be non-constant.  Each
+transform is kept once in canonical form (DESIGN section 1):
+
+* *gcd-free*: a common polynomial factor of P and Q is cancelled (so ``(c^2 - 1)/(c^2 + c)`` is ``(c - 1)/c``);
+* *primitive*: the gcd of all coefficients of P and Q together is 1;
+* *sign-normalised*: T and -T count once (the signed continued fraction of -T is that of T with a_0 and b_0
+  negated), and P/Q equals (-P)/(-Q); the leading coefficients of P and Q are made positive.
+
+For a transcendental c this makes distinct forms distinct values; for algebraic c, values are compared as a
+last resort (``distinct_values``).  Counts for c = e: d=1 and L=1, 2, 3 give 12, 112, 504 transforms;
+d=2, L=2 gives 3344.
+
+>>> len(transform_space(1, 1))
+12
+>>> Transform((0, 1), (-1, 1)).text
+'c/(c - 1)'
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+
+__all__ = ["Transform", "poly_text", "transform_space"]
+
+
+def _trim(p: list[int] | tuple[int, ...]) -> list[int]:
+    p = list(p)
+    while p and p[-1] == 0:
+        p.pop()
+    return p
+
+
+def _poly_gcd(a: list[int], b: list[int]) -> list[int]:
+    """Monic-up-to-content gcd of two integer polynomials (ascending coefficients), by Euclid over Q."""
+    fa = [Fraction(x) for x in _trim(a)]
+    fb = [Fraction(x) for x in _trim(b)]
+    while fb:
+        # remainder of fa by fb
+        r = fa[:]
+        while len(r) >= len(fb) and r:
+            k = r[-1] / fb[-1]
+            shift = len(r) - len(fb)
+            for i, cb in enumerate(fb):
+                r[i + shift] -= k * cb
+            r = [x for x in r]
+            while r and r[-1] == 0:
+                r.pop()
+        fa, fb = fb, r
+    # primitive integer form of fa
+    den = math.lcm(*(x.denominator for x in fa)) if fa else 1
+    ints = [int(x * den) for x in fa]
+    g = math.gcd(*ints) if ints else 1
+    return [x // g for x in ints]
+
+
+def _poly_div_exact(a: list[int], g: list[int]) -> list[int]:
+    """a / g over Q, where g divides a; the result has rational coefficients in general (scaled later)."""
+    r = [Fraction(x) for x in _trim(a)]
+    q = [Fraction(0)] * (len(r) - len(g) + 1)
+    while len(r) >= len(g) and r:
+        k = r[-1] / g[-1]
+        shift = len(r) - len(g)
+        q[shift] = k
+        for i, cg in enumerate(g):
+            r[i + shift] -= k * cg
+        while r and r[-1] == 0:
+            r.pop()
+    if r:
+        raise ArithmeticError("not an exact division")
+    return q  # type: ignore[return-value]
+
+
+def _lead_sign(p: tuple[int, ...]) -> int:
+    for x in reversed(p):
+        if x:
+            return 1 if x > 0 else -1
+    return 0
+
+
+def canonical(num: tuple[int, ...], den: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """Canonical (numerator, denominator) of P/Q, or ``None`` when P/Q is constant or Q = 0.
+
+    Coefficients are in ascending powers of c; both tuples are padded to the same length.
+
+    >>> canonical((-1, 0, 1), (0, 1, 1))
+    ((-1, 1), (0, 1))
+    >>> canonical((2, 4), (1, 2)) is None
+    True
+    """
+    p, q = _trim(num), _trim(den)
+    if not q or not p:
+        return None
+    g = _poly_gcd(p, q)
+    if len(g) > 1:
+        fp, fq = _poly_div_exact(p, g), _poly_div_exact(q, g)
+        den_l = math.lcm(*(x.denominator for x in fp + fq))
+        p = _trim([int(x * den_l) for x in fp])
+        q = _trim([int(x * den_l) for x in fq])
+    if len(p) <= 1 and len(q) <= 1:
+        return None  # constant
+    c = math.gcd(*p, *q)
+    p = [x // c for x in p]
+    q = [x // c for x in q]
+    width = max(len(p), len(q))
+    tp = tuple(p + [0] * (width - len(p)))
+    tq = tuple(q + [0] * (width - len(q)))
+    if _lead_sign(tp) < 0:
+        tp = tuple(-x for x in tp)
+    if _lead_sign(tq) < 0:
+        tq = tuple(-x for x in tq)
+    return tp, tq
+
+
+def poly_text(coeffs: tuple[int, ...] | list[int], var: str = "c") -> str:
+    """Human text of an integer polynomial in ``var`` (descending powers).
+
+    >>> poly_text((1, -2, 3))
+    '3*c**2 - 2*c + 1'
+    """
+    parts: list[str] = []
+    for k in range(len(coeffs) - 1, -1, -1):
+        a = coeffs[k]
+        if a == 0:
+            continue
+        mag = abs(a)
+        if k == 0:
+            body = str(mag)
+        else:
+            power = var if k == 1 else f"{var}**{k}"
+            body = power if mag == 1 else f"{mag}*{power}"
+        if not parts:
+            parts.append(body if a > 0 else f"-{body}")
+        else:
+            parts.append(("+ " if a > 0 else "- ") + body)
+    return " ".join(parts) if parts else "0"
+
+
+def _is_monomial(coeffs: tuple[int, ...]) -> bool:
+    nz = [a for a in coeffs if a]
+    return len(nz) == 1 and (abs(nz[0]) == 1 or coeffs[0] != 0)
+
+
+@dataclass(frozen=True, order=True)
+class Transform:
+    """T(c) = P(c)/Q(c) with integer coefficients in ascending powers of c (canonical form expected)."""
+
+    numerator: tuple[int, ...]
+    denominator: tuple[int, ...]
+
+    @classmethod
+    def from_coefficients(cls, numerator, denominator) -> Transform:
+        """Canonicalise and build; raises ``ValueError`` for a constant or undefined transform.
+
+        >>> Transform.from_coefficients((0, -2), (2, 2)).text
+        'c/(c + 1)'
+        """
+        can = canonical(tuple(int(x) for x in numerator), tuple(int(x) for x in denominator))
+        if can is None:
+            raise ValueError("Argument 'numerator/denominator' must define a non-constant transform")
+        return cls(*can)
+
+    @property
+    def degree(self) -> int:
+        return max(len(_trim(self.numerator)), len(_trim(self.denominator))) - 1
+
+    @property
+    def text(self) -> str:
+        """Text in c, parseable by ``esma.constants`` once c is substituted (``c/(c - 1)``, ``2*c + 1``)."""
+        p = poly_text(self.numerator)
+        q = _trim(self.denominator)
+        if q == [1]:
+            return p
+        pt = p if _is_monomial(self.numerator) else f"({p})"
+        qt = poly_text(self.denominator)
+        qt = qt if _is_monomial(self.denominator) else f"({qt})"
+        return f"{pt}/{qt}"
+
+    def substitute(self, expr_text: str) -> str:
+        """The expression text of T(c) with the constant's text in place of c (for independent evaluation).
+
+        >>> Transform((0, 1), (-1, 1)).substitute("e")
+        '(e)/((e) - 1)'
+        """
+        return self.text.replace("c", f"({expr_text})")
+
+    def key(self) -> str:
+        """Stable identity: ``"num|den"`` with comma-separated coefficients."""
+        return ",".join(map(str, self.numerator)) + "|" + ",".join(map(str, self.denominator))
+
+    def evaluate(self, c):
+        """T at ``c`` (anything with ring operations: an arb ball, an mpq, a Fraction)."""
+        num = 0
+        for a in reversed(self.numerator):
+            num = num * c + a
+        den = 0
+        for a in reversed(self.denominator):
+            den = den * c + a
+        return num / den
+
+
+def transform_space(degree: int, coeff_limit: int) -> tuple[Transform, ...]:
+    """All canonical transforms with deg <= ``degree`` and coefficients in [-coeff_limit, coeff_limit].
+
+    The order is deterministic (it defines the search's chunks): sorted by degree, then by the largest
+    coefficient, then lexicographically, so small and simple transforms come first.
+
+    >>> [t.text for t in transform_space(1, 1)][:3]
+    ['c', '1/c', 'c - 1']
+    """
+    if not isinstance(degree, int) or isinstance(degree, bool) or degree < 1:
+        raise ValueError(f"Argument 'degree' must be a positive integer, not {degree!r}")
+    if not isinstance(coeff_limit, int) or isinstance(coeff_limit, bool) or coeff_limit < 1:
+        raise ValueError(f"Argument 'coeff_limit' must be a positive integer, not {coeff_limit!r}")
+    return _space(degree, coeff_limit)
+
+
+@lru_cache(maxsize=32)
+def _space(degree: int, coeff_limit: int) -> tuple[Transform, ...]:
+    rng = range(-coeff_limit, coeff_limit + 1)
+    # one representative per +-vector: P and -P give the same class after sign normalisation
+    vecs = [v for v in itertools.product(rng, repeat=degree + 1) if any(v) and _lead_sign(v) > 0]
+    seen: set[tuple[tuple[int, ...], tuple[int, ...]]] = set()
+    out: list[Transform] = []
+    for p in vecs:
+        for q in vecs:
+            can = canonical(p, q)
+            if can is None or can in seen:
+                continue
+            seen.add(can)
+            out.append(Transform(*can))
+
+    def order_key(t: Transform):
+        height = max(abs(x) for x in t.numerator + t.denominator)
+        nz = sum(1 for x in t.numerator + t.denominator if x)
+        return (t.degree, height, nz, _trim(t.denominator) != [1], t.numerator[::-1], t.denominator[::-1])
+
+    out.sort(key=order_key)
+    return tuple(out)

@@ -1,0 +1,236 @@
+"""Approval: regenerate a conjectured continued fraction, evaluate it exactly, compare with T(c).
+
+A continued fraction x = a_0 + b_0/(a_1 + b_1/(a_2 + ...)) has convergents p_n/q_n with
+
+    [p_n  p_{n-1}]   [p_{n-1}  p_{n-2}] [a_n      1]
+    [q_n  q_{n-1}] = [q_{n-1}  q_{n-2}] [b_{n-1}  0],      p_{-1} = 1, q_{-1} = 0, p_{-2} = 0, q_{-2} = 1,
+
+so p_K/q_K is a product of K integer 2x2 matrices, computed here with a balanced product tree over gmpy2
+integers (O(M(n) log K) instead of K big multiplications).  Approval (DESIGN section 1): terms regenerated
+from the exact recurrence must (1) equal every term of the certified expansion of T(c) computed afresh at the
+verification precision, and (2) give a convergent that agrees with T(c), evaluated independently, to the
+requested number of significant digits.  Agreement is a certified lower bound (exact rational arithmetic on
+the ends of the arb ball of T(c)).
+
+>>> convergent([1, 2, 2, 2, 2], (1,))   # sqrt(2) ~ 41/29
+(mpz(41), mpz(29))
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from flint import ctx
+from gmpy2 import mpq, mpz
+
+from esma.records import Recurrence
+from esma.scf import expand_enclosure
+
+__all__ = ["Approval", "agreement_digits", "approve", "convergent", "terms_to_digits"]
+
+_LOG10_2 = math.log10(2)
+
+
+def _mat_mul(x, y):
+    a, b, c, d = x
+    e, f, g, h = y
+    return (a * e + b * g, a * f + b * h, c * e + d * g, c * f + d * h)
+
+
+def _product(mats: list[tuple]) -> tuple:
+    """Balanced product tree: operands of similar size meet, which keeps big multiplications fast."""
+    while len(mats) > 1:
+        nxt = [_mat_mul(mats[i], mats[i + 1]) for i in range(0, len(mats) - 1, 2)]
+        if len(mats) % 2:
+            nxt.append(mats[-1])
+        mats = nxt
+    return mats[0]
+
+
+def convergent(terms: Sequence[int], signs: Sequence[int]) -> tuple[mpz, mpz]:
+    """(p_K, q_K) for the first K = len(terms) terms with b_n = signs[n mod len(signs)], exactly."""
+    if not terms:
+        raise ValueError("Argument 'terms' must be non-empty")
+    period = len(signs)
+    one, zero = mpz(1), mpz(0)
+    mats = [(mpz(terms[0]), one, one, zero)]
+    for n in range(1, len(terms)):
+        mats.append((mpz(terms[n]), one, mpz(signs[(n - 1) % period]), zero))
+    p, _, q, _ = _product(mats)
+    return p, q
+
+
+def agreement_digits(p, q, lo, hi) -> int:
+    """Certified lower bound on the significant decimal digits to which p/q agrees with every x in [lo, hi].
+
+    0 when the enclosure contains 0 or q = 0.
+    """
+    if q == 0:
+        return 0
+    r = mpq(p, q)
+    lo, hi = mpq(lo), mpq(hi)
+    if lo <= 0 <= hi:
+        return 0
+    err = max(abs(r - lo), abs(r - hi))
+    if err == 0:
+        return 10**9
+    size = min(abs(lo), abs(hi))
+    rel = err / size
+    # rel < 2^(bits(num) - bits(den) + 1): a bound, so the digits are never overstated
+    log2_upper = rel.numerator.bit_length() - rel.denominator.bit_length() + 1
+    return max(0, math.floor(-log2_upper * _LOG10_2))
+
+
+def _log10_q_growth(terms: Sequence[int], signs: Sequence[int]) -> list[float]:
+    """log10 |q_n| for every n, in floating point with rescaling (an estimate, used only to place a search)."""
+    out = []
+    scale = 0.0
+    period = len(signs)
+    q_prev, q = 1.0, 0.0  # (q_{-2}, q_{-1})
+    for n, a in enumerate(terms):
+        b = signs[(n - 1) % period] if n else 1
+        q_prev, q = q, a * q + b * q_prev
+        big = max(abs(q), abs(q_prev), 1e-300)
+        if big > 1e100:
+            q /= big
+            q_prev /= big
+            scale += math.log10(big)
+        out.append(scale + math.log10(max(abs(q), 1e-300)))
+    return out
+
+
+def terms_to_digits(terms: Sequence[int], signs: Sequence[int], lo, hi, digits: int) -> tuple[int, int] | None:
+    """The fewest leading terms whose convergent agrees with [lo, hi] to ``digits`` digits, and that agreement.
+
+    Returns (K, agreement) or ``None`` when even all of ``terms`` fall short.  The search is placed by the
+    growth of q_n (error about 1/q_n^2) and settled exactly by binary search on product-tree convergents.
+    """
+    n = len(terms)
+    if n == 0:
+        return None
+
+    def agree(k: int) -> int:
+        p, q = convergent(terms[:k], signs)
+        return agreement_digits(p, q, lo, hi)
+
+    if agree(n) < digits:
+        return None
+    growth = _log10_q_growth(terms, signs)
+    guess = next((i + 1 for i, g in enumerate(growth) if 2 * g >= digits), n)
+    lo_k, hi_k = 0, n  # agree(lo_k) < digits (lo_k = 0: nothing) and agree(hi_k) >= digits
+    if agree(guess) >= digits:
+        hi_k = guess
+        probe = max(1, guess - max(2, guess // 20))
+        if agree(probe) < digits:
+            lo_k = probe
+    else:
+        lo_k = guess
+    while hi_k - lo_k > 1:
+        mid = (lo_k + hi_k) // 2
+        if agree(mid) >= digits:
+            hi_k = mid
+        else:
+            lo_k = mid
+    return hi_k, agree(hi_k)
+
+
+@dataclass(frozen=True)
+class Approval:
+    """Outcome of approving one conjecture."""
+
+    ok: bool
+    verified_digits: int
+    terms_used: int
+    digits_per_term: float
+    scf_digits_per_term: float
+    certified_terms: int
+    required_digits: int
+    reason: str = ""
+
+
+def transform_ball(constant, transform, digits: int):
+    """T(c) as an arb ball with about ``digits`` significant digits, computed afresh from the constant."""
+    from esma.constants import accuracy_digits
+
+    bits = int(digits / _LOG10_2) + 64
+    c = constant.ball(digits + 10)
+    with ctx.workprec(bits):
+        t = transform.evaluate(c)
+    # the transform may lose relative accuracy near a pole or a zero: raise the precision once if so
+    if accuracy_digits(t) < digits and constant.max_digits is None:
+        c = constant.ball(2 * digits + 40)
+        with ctx.workprec(2 * bits):
+            t = transform.evaluate(c)
+    return t
+
+
+def approve(
+    constant,
+    transform,
+    signs: tuple[int, ...],
+    recurrence: Recurrence,
+    head: Sequence[int],
+    verify_digits: int = 1000,
+    min_digits: int = 50,
+) -> Approval:
+    """Approve the conjecture "T(c) has the signed continued fraction generated by ``recurrence``".
+
+    ``head`` holds the leading terms (at least ``recurrence.linear_complexity``).  The value of T(c) is
+    recomputed at ``verify_digits`` (capped by what the constant carries, e.g. a decimal literal); fewer than
+    ``min_digits`` available means the engine cannot be sure, and the conjecture is not approved.
+    """
+    from esma.constants import accuracy_digits, ball_to_enclosure
+
+    cap = constant.max_digits
+    required = verify_digits if cap is None else min(verify_digits, cap - 5)
+    if required < min_digits:
+        return Approval(False, 0, 0, 0.0, 0.0, 0, required, f"only {max(required, 0)} digits available")
+    ball = transform_ball(constant, transform, required + 20)
+    acc = accuracy_digits(ball)
+    if acc < required:
+        required = acc - 2
+        if required < min_digits:
+            return Approval(False, 0, 0, 0.0, 0.0, 0, required, f"T(c) known to only {acc} digits")
+    lo, hi = ball_to_enclosure(ball)
+
+    # (1) the certified expansion at this precision must be the formula's sequence, term for term
+    cert = expand_enclosure(lo, hi, signs, 1_000_000).terms
+    try:
+        generated = recurrence.extend(list(head), max(len(cert), len(head)))
+    except ArithmeticError:
+        return Approval(False, 0, 0, 0.0, 0.0, len(cert), required, "recurrence leaves the integers")
+    for i, (x, y) in enumerate(zip(cert, generated, strict=False)):
+        if x != y:
+            return Approval(False, 0, i, 0.0, 0.0, len(cert), required, f"term {i}: formula {y}, certified {x}")
+
+    # (2) the regenerated fraction, evaluated exactly, must agree with T(c) to the required digits
+    count = max(len(cert), 64)
+    found = None
+    while count <= 400_000:
+        try:
+            seq = recurrence.extend(list(head), count)
+        except ArithmeticError:
+            return Approval(False, 0, 0, 0.0, 0.0, len(cert), required, "recurrence leaves the integers")
+        found = terms_to_digits(seq, signs, lo, hi, required)
+        if found is not None:
+            break
+        count *= 2
+    if found is None:
+        return Approval(False, 0, count, 0.0, 0.0, len(cert), required, "does not converge to T(c)")
+    k, agreed = found
+    verified = min(agreed, acc)
+
+    scf = expand_enclosure(lo, hi, (1,), 1_000_000).terms
+    scf_found = terms_to_digits(scf, (1,), lo, hi, required)
+    scf_rate = scf_found[1] / scf_found[0] if scf_found else 0.0
+    return Approval(
+        ok=verified >= required,
+        verified_digits=verified,
+        terms_used=k,
+        digits_per_term=verified / k,
+        scf_digits_per_term=scf_rate,
+        certified_terms=len(cert),
+        required_digits=required,
+    )

@@ -1,0 +1,83 @@
+"""Certified signed continued fractions and sign-period enumeration."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from esma.scf import expand_enclosure, sign_periods
+from esma.verify import convergent
+
+signs_st = st.lists(st.sampled_from([1, -1]), min_size=1, max_size=6).map(tuple)
+
+
+def test_period_counts():
+    assert len(sign_periods(1, 4)) == 22
+    assert len(sign_periods(1, 6)) == 106
+    assert sign_periods(2, 2) == ((1, 1), (1, -1), (-1, 1), (-1, -1))
+    assert sign_periods(1, 2) == ((1,), (-1,), (1, -1), (-1, 1))
+    # no tuple repeats a shorter enumerated period
+    for t in sign_periods(1, 6):
+        assert not any(len(t) % d == 0 and t == t[:d] * (len(t) // d) for d in range(1, len(t)))
+
+
+@pytest.mark.parametrize(("lo", "hi"), [(0, 0), (3, 2)])
+def test_bad_period_bounds(lo, hi):
+    with pytest.raises(ValueError, match="min_period"):
+        sign_periods(lo, hi)
+
+
+@given(
+    num=st.integers(-10**6, 10**6),
+    den=st.integers(1, 10**6),
+    signs=signs_st,
+)
+@settings(max_examples=200, deadline=None)
+def test_rational_expansion_is_exact_and_valid(num, den, signs):
+    x = Fraction(num, den)
+    cf = expand_enclosure(x, x, signs, 10_000)
+    assert cf.exact
+    # the finite fraction evaluates back to x exactly
+    p, q = convergent(cf.terms, signs)
+    assert Fraction(int(p), int(q)) == x
+    # the extraction rule: x_{n+1} > 1, so later terms are >= 1, and >= 2 after a minus numerator
+    for n in range(1, len(cf.terms)):
+        b_prev = signs[(n - 1) % len(signs)]
+        assert cf.terms[n] >= 1
+        if signs[n % len(signs)] < 0 and n < len(cf.terms) - 1:
+            assert cf.terms[n] >= 2, (cf, n, b_prev)
+
+
+@given(
+    num=st.integers(-10**40, 10**40),
+    den=st.integers(1, 10**40),
+    width=st.integers(1, 10**6),
+    signs=signs_st,
+)
+@settings(max_examples=200, deadline=None)
+def test_enclosure_terms_are_certified(num, den, width, signs):
+    """Every term emitted for [lo, hi] is a term of every rational inside it (so more precision cannot change it)."""
+    lo = Fraction(num, den)
+    hi = lo + Fraction(width, 10**30)
+    cf = expand_enclosure(lo, hi, signs, 200)
+    for x in (lo, hi, (lo + hi) / 2, lo + (hi - lo) / 3):
+        exact = expand_enclosure(x, x, signs, len(cf.terms) + 1)
+        assert exact.terms[: len(cf.terms)] == cf.terms
+
+
+def test_known_values():
+    assert expand_enclosure(Fraction(43, 30), Fraction(43, 30), (1,), 10).terms == (1, 2, 3, 4)
+    # 1/2 = 1 - 1/2 under ceilings
+    assert expand_enclosure(Fraction(1, 2), Fraction(1, 2), (-1,), 10).terms == (1, 2)
+    # an enclosure straddling an integer certifies nothing
+    assert expand_enclosure(Fraction(19, 10), Fraction(21, 10), (1,), 10).terms == ()
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="lo"):
+        expand_enclosure(Fraction(2), Fraction(1), (1,), 5)
+    with pytest.raises(ValueError, match="signs"):
+        expand_enclosure(Fraction(1), Fraction(1), (2,), 5)
