@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from fractions import Fraction
-from math import gcd, lcm
+from math import gcd, isqrt, lcm
 
 import numpy as np
 
@@ -91,10 +91,10 @@ def linear_complexity_py(seq: Sequence[int], modulus: int = PRIME, max_complexit
         new = [(bb * x) % p for x in c] + [0] * max(0, len(b) + m - len(c))
         for j, x in enumerate(b):
             new[j + m] = (new[j + m] - d * x) % p
-        if 2 * L <= i:
+        if i >= 2 * L:
             b, bb, L, m = c, d, i + 1 - L, 1
             c = new
-            if L > max_l:
+            if max_l < L:
                 return None
         else:
             c = new
@@ -130,7 +130,7 @@ def connection_polynomial_py(seq: Sequence[int], modulus: int = PRIME) -> tuple[
         new = [(bb * x) % p for x in c] + [0] * max(0, len(b) + m - len(c))
         for j, x in enumerate(b):
             new[j + m] = (new[j + m] - d * x) % p
-        if 2 * L <= i:
+        if i >= 2 * L:
             b, bb, L, m = c, d, i + 1 - L, 1
         else:
             m += 1
@@ -213,7 +213,7 @@ def berlekamp_massey_rational(seq: Sequence[int]) -> tuple[tuple[Fraction, ...],
         new = c + [Fraction(0)] * max(0, len(b) + m - len(c))
         for j, x in enumerate(b):
             new[j + m] -= coef * x
-        if 2 * L <= i:
+        if i >= 2 * L:
             b, bb, L, m = c, d, i + 1 - L, 1
         else:
             m += 1
@@ -222,27 +222,58 @@ def berlekamp_massey_rational(seq: Sequence[int]) -> tuple[tuple[Fraction, ...],
     return tuple(c[: L + 1]), L
 
 
-def find_recurrence(seq: Sequence[int], margin: int = 0) -> Recurrence | None:
-    """The exact minimal integer recurrence of ``seq`` with its pre-period, or ``None``.
+def _rational_reconstruct(a: int, p: int) -> Fraction | None:
+    """The fraction r/s with r = a s (mod p) and |r|, s <= sqrt(p/2), when it exists (Wang's algorithm)."""
+    bound = isqrt(p // 2)
+    r0, r1 = p, a % p
+    s0, s1 = 0, 1
+    while r1 > bound:
+        q = r0 // r1
+        r0, r1 = r1, r0 - q * r1
+        s0, s1 = s1, s0 - q * s1
+    if s1 == 0 or abs(s1) > bound or gcd(r1, abs(s1)) != 1:
+        return None
+    return Fraction(r1, s1)
 
-    ``None`` unless ``len(seq) >= 2 L + margin``.  The result is primitive with c_0 > 0, and is checked to
-    reproduce every term of ``seq`` from index L on.
-    """
-    if len(seq) == 0:
-        return None
-    c, L = berlekamp_massey_rational(seq)
-    if len(seq) < 2 * L + margin or L == 0:
-        return None
+
+def _integer_recurrence(c: Sequence[Fraction], L: int) -> Recurrence | None:
     deg = L
     while deg > 0 and c[deg] == 0:
         deg -= 1
     den = lcm(*(x.denominator for x in c[: deg + 1]))
     ints = [int(x * den) for x in c[: deg + 1]]
     g = gcd(*ints)
+    if g == 0:
+        return None
     ints = [x // g for x in ints]
     if ints[0] < 0:
         ints = [-x for x in ints]
-    rec = Recurrence(tuple(ints), preperiod=L - deg)
-    if not rec.holds_on(list(seq)):
+    return Recurrence(tuple(ints), preperiod=L - deg)
+
+
+def find_recurrence(seq: Sequence[int], margin: int = 0, modulus: int = PRIME) -> Recurrence | None:
+    """The exact minimal integer recurrence of ``seq`` with its pre-period, or ``None``.
+
+    ``None`` unless ``len(seq) >= 2 L + margin``.  Fast path: the Numba connection polynomial modulo a prime,
+    lifted to rationals by rational reconstruction and checked exactly over the integers on every term; an
+    integer recurrence of the modular complexity that holds exactly is the rational minimum too (reduction
+    mod p cannot raise the complexity).  Otherwise the exact rational Berlekamp–Massey decides.
+    """
+    seq = [int(v) for v in seq]
+    if not seq:
+        return None
+    c_mod, L = connection_polynomial(seq, modulus)
+    if L == 0 or len(seq) < 2 * L + margin:
+        return None
+    lifted = [_rational_reconstruct(x, modulus) for x in c_mod]
+    if all(x is not None for x in lifted):
+        rec = _integer_recurrence(lifted, L)  # type: ignore[arg-type]
+        if rec is not None and rec.holds_on(seq):
+            return rec
+    c, L = berlekamp_massey_rational(seq)
+    if len(seq) < 2 * L + margin or L == 0:
+        return None
+    rec = _integer_recurrence(c, L)
+    if rec is None or not rec.holds_on(seq):
         return None  # cannot happen for a correct BM; kept as a guard on the contract
     return rec

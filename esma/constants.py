@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 import operator
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -100,6 +101,7 @@ _MAX_EXPONENT_DIGITS = 7  # decimal literals: |exponent| < 10**7
 _ARITY = {name: 2 if name.startswith("bessel") else 1 for name in FUNCTIONS}
 _PREC = {"+": 1, "-": 1, "*": 2, "/": 2, "neg": 3, "pos": 3, "**": 4}
 _ATOM = 5
+_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
 _LOG2_10 = math.log2(10)
 _GUARD_BITS = 10  # a ball(digits) is accurate to digits*log2(10) + this many bits
 _VALIDATE_DIGITS = 15
@@ -116,6 +118,11 @@ def _int_text(n: int) -> str:
 
 def _bad(problem: str) -> ValueError:
     return ValueError(f"Argument 'expr' must be a constant expression; {problem}")
+
+
+def _too_deep(pos: int) -> ValueError:
+    limit = f"more than {MAX_DEPTH} levels; chains of binary operators count too"
+    return _bad(f"expression is nested too deeply ({limit}) at position {pos}")
 
 
 # ---------------------------------------------------------------------------------------------------- tree
@@ -285,7 +292,7 @@ def parse(text: str) -> Node:
         if entry[0] != "bin" or entry[1] == "**":
             nesting += 1
             if nesting > MAX_DEPTH:
-                raise _bad(f"expression is nested too deeply (more than {MAX_DEPTH} levels) at position {entry[2]}")
+                raise _too_deep(entry[2])
         ops.append(entry)
 
     def reduce() -> None:
@@ -297,10 +304,7 @@ def parse(text: str) -> Node:
             return
         args = (operands.pop(),) if kind == "neg" else (operands.pop(-2), operands.pop())
         if 1 + max(a.height for a in args) > MAX_DEPTH:
-            raise _bad(
-                f"expression is nested too deeply (more than {MAX_DEPTH} levels; long operator chains "
-                f"count too) at position {pos}"
-            )
+            raise _too_deep(pos)
         operands.append(Neg(args[0]) if kind == "neg" else BinOp(op, *args))
 
     def reduce_group() -> tuple[str, str, int, int] | None:
@@ -339,7 +343,8 @@ def parse(text: str) -> Node:
                     push(("call", val, pos, len(operands)))
                     tok = None
                 elif val in FUNCTIONS:
-                    raise _bad(f"function {val!r} at position {pos} must be called like {FUNCTIONS[val]}")
+                    usage = FUNCTIONS[val].split(":")[0]
+                    raise _bad(f"function {val!r} at position {pos} needs parentheses, like {usage}")
                 else:
                     what = "function" if is_call else "name"
                     raise _bad(f"unknown {what} {shown!r} at position {pos} {known()}")
@@ -382,7 +387,7 @@ def parse(text: str) -> Node:
                     args = tuple(operands[mark:])
                     del operands[mark:]
                     if 1 + max(a.height for a in args) > MAX_DEPTH:
-                        raise _bad(f"expression is nested too deeply (more than {MAX_DEPTH} levels) at position {gpos}")
+                        raise _too_deep(gpos)
                     operands.append(Call(f, args))
         elif kind == "end":
             top = reduce_group()
@@ -461,15 +466,14 @@ def _fold_tree(root: Node) -> dict[int, gmpy2.mpq | None]:
     def check(q: gmpy2.mpq, node: Node) -> gmpy2.mpq:
         b = _bits(q)
         budget[0] -= b
-        if b > MAX_BITS or budget[0] < 0:
-            raise _bad(f"the exact value of {_short(to_text(node))!r} is too large (more than {MAX_BITS} bits)")
+        if b > MAX_BITS:
+            raise too_big(node)
+        if budget[0] < 0:
+            raise _bad(f"too much exact arithmetic (more than {64 * MAX_BITS} bits of intermediate results)")
         return q
 
-    def too_big(node: Node, estimate: int) -> ValueError:
-        return _bad(
-            f"the exact value of {_short(to_text(node))!r} is too large (about {estimate} bits, "
-            f"more than {MAX_BITS})"
-        )
+    def too_big(node: Node) -> ValueError:
+        return _bad(f"the exact value of {_short(to_text(node))!r} is too large (more than {MAX_BITS} bits)")
 
     def power(node: Node, b: gmpy2.mpq, x: gmpy2.mpq) -> gmpy2.mpq | None:
         p, q = int(x.numerator), int(x.denominator)
@@ -478,7 +482,7 @@ def _fold_tree(root: Node) -> dict[int, gmpy2.mpq | None]:
                 raise _bad(f"division by zero in {_short(to_text(node))!r}")
             return b if x > 0 else gmpy2.mpq(1)
         if b == 1 or (b == -1 and q == 1):
-            return b ** (p % 2) if b == -1 else b
+            return b ** (p % 2)
         if q > 1:
             if b < 0 or q > _bits(b):  # no real root, or too few bits to be a perfect q-th power
                 return None
@@ -487,9 +491,10 @@ def _fold_tree(root: Node) -> dict[int, gmpy2.mpq | None]:
             if not (exact_n and exact_d):
                 return None
             b = gmpy2.mpq(rn, rd)
-        estimate = _bits(b) * abs(p)
-        if estimate > MAX_BITS:
-            raise too_big(node, estimate)
+        # b is not 0 or +-1, so each factor costs at least one bit
+        size = max(math.log2(abs(int(b.numerator))), math.log2(int(b.denominator)))
+        if abs(p) > MAX_BITS or abs(p) * size > MAX_BITS:
+            raise too_big(node)
         return check(b**p, node)
 
     def go(node: Node) -> gmpy2.mpq | None:
@@ -500,23 +505,19 @@ def _fold_tree(root: Node) -> dict[int, gmpy2.mpq | None]:
             r = None if a is None else -a
         elif isinstance(node, BinOp):
             a, b = go(node.left), go(node.right)
+            if node.op == "/" and b == 0:  # an exact zero divisor is an error whatever the numerator
+                raise _bad(f"division by zero in {_short(to_text(node))!r}")
             if a is None or b is None:
                 r = None
             elif node.op == "**":
                 r = power(node, a, b)
-            elif node.op == "/" and b == 0:
-                raise _bad(f"division by zero in {_short(to_text(node))!r}")
-            else:
-                est = _bits(a) + _bits(b) + 1
-                if est > 2 * MAX_BITS:  # refuse before multiplying, not after
-                    raise too_big(node, est)
-                r = check({"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}[
-                    node.op](a, b), node)
+            else:  # operands are bounded (folded results, or literals under MAX_LENGTH): cheap to compute
+                r = check(_ARITH[node.op](a, b), node)
         elif isinstance(node, Call) and node.func == "sqrt":
             a = go(node.args[0])
             r = None if a is None else power(node, a, gmpy2.mpq(1, 2))
         else:
-            for a in node.args if isinstance(node, Call) else ():
+            for a in _children(node):
                 go(a)
             r = None  # names, decimal literals, transcendental functions
         memo[id(node)] = r
@@ -536,12 +537,18 @@ def fold(node: Node) -> Fraction | None:
     return None if q is None else Fraction(int(q.numerator), int(q.denominator))
 
 
+def _children(node: Node) -> tuple[Node, ...]:
+    if isinstance(node, Neg):
+        return (node.arg,)
+    if isinstance(node, BinOp):
+        return node.left, node.right
+    return node.args if isinstance(node, Call) else ()
+
+
 def _literal_digits(node: Node) -> int | None:
     if isinstance(node, Dec):
         return node.digits
-    children = (node.arg,) if isinstance(node, Neg) else (node.left, node.right) if isinstance(
-        node, BinOp) else node.args if isinstance(node, Call) else ()
-    found = [d for d in [_literal_digits(c) for c in children] if d is not None]
+    found = [d for d in [_literal_digits(c) for c in _children(node)] if d is not None]
     return min(found) if found else None
 
 
@@ -555,7 +562,7 @@ _NAME_BALLS = {
     "catalan": arb.const_catalan,
 }
 _FUNC_BALLS = {
-    **{f: getattr(arb, f) for f in FUNCTIONS if f in _ARITY and _ARITY[f] == 1},
+    **{f: getattr(arb, f) for f in FUNCTIONS if _ARITY[f] == 1},
     "besseli": lambda nu, x: x.bessel_i(nu),
     "besselj": lambda nu, x: x.bessel_j(nu),
 }
@@ -588,8 +595,7 @@ def _eval_tree(root: Node, folds: dict[int, gmpy2.mpq | None]) -> tuple[arb, Nod
             # integer exponents go through exact binary powering, which is defined for negative bases
             r = base ** fmpz(int(x)) if x is not None and x.denominator == 1 else base ** go(node.right)
         else:
-            a, b = go(node.left), go(node.right)
-            r = a + b if node.op == "+" else a - b if node.op == "-" else a * b if node.op == "*" else a / b
+            r = _ARITH[node.op](go(node.left), go(node.right))
         if not culprit and not r.is_finite():
             culprit.append(node)
         return r
@@ -654,16 +660,24 @@ def evaluate(node: Node, digits: int) -> arb:
 
 
 def accuracy_digits(ball: arb) -> int:
-    """Floor of the decimal relative accuracy of a ball; 0 if it contains 0 or is not finite.
+    """Floor of the decimal relative accuracy ``log10(min|x| / rad)`` of a ball, x over the ball.
 
-    An exact nonzero ball has unbounded accuracy and gives a very large number.
+    0 if the ball contains 0 or is not finite; ``sys.maxsize`` for an exact nonzero ball.
     """
-    bits = _acc_bits(ball)
-    return max(0, math.floor(bits / _LOG2_10 - 1e-9)) if bits > 0 else 0
+    if not ball.is_finite() or ball.contains(0):
+        return 0
+    if ball.rad().is_zero():
+        return sys.maxsize
+    (ml, el), (mr, er) = ball.abs_lower().man_exp(), ball.rad().man_exp()
+    # exponents subtracted as integers: they can be far beyond float range for huge or tiny values
+    bits = int(el) - int(er) + math.log2(int(ml)) - math.log2(int(mr))
+    return max(0, math.floor(bits / _LOG2_10 - 1e-9))
 
 
 def _dyadic(x: arb) -> gmpy2.mpq:
     man, exp = (int(v) for v in x.man_exp())
+    if abs(exp) > 16 * MAX_BITS:
+        raise ValueError(f"Argument 'ball' is too large or too small to convert to exact rationals: {x}")
     return gmpy2.mpq(man << exp) if exp >= 0 else gmpy2.mpq(man, 1 << -exp)
 
 
@@ -731,10 +745,11 @@ def constant(text: str, *, allow_rational: bool = False) -> Constant:
         if max_digits is not None and accuracy_digits(ball) == 0:
             raise ValueError(
                 f"cannot certify the value of {_short(canonical)!r}: its decimal literals do not determine "
-                "even one digit (it may be zero)"
+                "even one digit (it may be zero; write exact values with integers, like 1/2)"
             )
         if ball.is_exact():  # arb proved the value is this dyadic rational
-            rational = Fraction(*(int(v) for v in _dyadic(ball).as_integer_ratio()))
+            q = _dyadic(ball)
+            rational = Fraction(int(q.numerator), int(q.denominator))
     if rational is not None and not allow_rational:
         raise ValueError(
             f"Argument 'expr' is the rational number {_rational_text(rational)}: its continued fraction is "

@@ -22,18 +22,16 @@ from fractions import Fraction
 from functools import lru_cache
 from math import lcm
 
-import sympy
-
 from esma.records import ClosedForm, Recurrence
 
 __all__ = ["closed_form", "poly_in_m_text"]
 
-_T = sympy.Symbol("t")
-
-
 @lru_cache(maxsize=4096)
 def _factor(coeffs: tuple[int, ...]) -> tuple[tuple[tuple[int, ...], int], ...]:
     """Irreducible factors over Z of the characteristic polynomial (descending coefficients), with multiplicity."""
+    import sympy  # imported on first use: sympy is slow to import and most runs never factor
+
+    _T = sympy.Symbol("t")
     poly = sympy.Poly(list(coeffs), _T)
     _, factors = sympy.factor_list(poly)
     return tuple((tuple(int(x) for x in f.all_coeffs()), int(k)) for f, k in factors)
@@ -45,6 +43,9 @@ def _cyclotomic_order(coeffs: tuple[int, ...]) -> int | None:
     deg = len(coeffs) - 1
     if deg < 1 or abs(coeffs[0]) != 1 or abs(coeffs[-1]) != 1:
         return None
+    import sympy
+
+    _T = sympy.Symbol("t")
     sign = 1 if coeffs[0] > 0 else -1
     target = tuple(sign * c for c in coeffs)
     # phi(n) = deg forces n <= 2 deg^2 + 2 (crude but safe: phi(n) >= sqrt(n/2))

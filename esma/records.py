@@ -94,22 +94,26 @@ class Recurrence:
         [0, 1, 2, 3, 4, 5]
         """
         c = self.coefficients
-        L = self.order
         seq = [int(v) for v in head[: max(self.linear_complexity, 0)]]
         if len(seq) < self.linear_complexity:
             raise ValueError(
                 f"Argument 'head' must hold at least {self.linear_complexity} terms, not {len(head)}"
             )
         c0 = c[0]
-        while len(seq) < count:
-            n = len(seq)
-            s = 0
-            for i in range(1, L + 1):
-                s += c[i] * seq[n - i]
-            q, r = divmod(-s, c0)
-            if r:
-                raise ArithmeticError("recurrence produced a non-integer term")
-            seq.append(q)
+        # interlaced-polynomial recurrences are sparse ((1, 0, 0, -2, 0, 0, 1)): skip the zeros
+        taps = [(i, -x) for i, x in enumerate(c) if i and x]
+        append = seq.append
+        if c0 == 1:
+            while len(seq) < count:
+                n = len(seq)
+                append(sum(x * seq[n - i] for i, x in taps))
+        else:
+            while len(seq) < count:
+                n = len(seq)
+                q, r = divmod(sum(x * seq[n - i] for i, x in taps), c0)
+                if r:
+                    raise ArithmeticError("recurrence produced a non-integer term")
+                append(q)
         return seq[:count]
 
     def holds_on(self, seq: list[int] | tuple[int, ...]) -> bool:

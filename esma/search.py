@@ -5,8 +5,8 @@ For a constant c, every transform T of the LHS space (``esma.transforms``) and e
 from an enclosure of T(c); their linear complexity L (modulo a prime, batched in Numba) makes it a *hit* when
 
 * N >= 2L + margin, with N the number of certified terms (the margin terms are predictions that came true), and
-* the N terms pin down at least ``min_digits`` digits of T(c) (long runs of 2 in negative fractions pin almost
-  none: the gate is on digits consumed, not on the count of terms).
+* the predicted terms (after the first 2L, which fix the recurrence) pin down at least ``min_digits`` digits of
+  T(c): long runs of 2 in negative fractions pin almost none, so the gate is on digits consumed, not on terms.
 
 A hit is confirmed exactly over the rationals (``esma.bm.find_recurrence``), given a closed form
 (``esma.patterns``) and approved against an independent evaluation of T(c) to ``verify_digits`` digits
@@ -40,7 +40,8 @@ class SearchParams:
     """Parameters of a search; the defaults find the classical formulas of DESIGN section 5.
 
     ``digits`` is the precision of the scan (``None``: 5 digits per term of depth, at least 300); ``margin`` is
-    the number of correctly predicted terms beyond 2L; ``min_digits`` the digits the detection terms must pin.
+    the number of correctly predicted terms beyond 2L; ``min_digits`` the digits of T(c) that those predicted
+    terms must pin down (so that a prediction is worth something).
     """
 
     degree: int = 1
@@ -51,7 +52,7 @@ class SearchParams:
     digits: int | None = None
     verify_digits: int = 1000
     margin: int = 10
-    min_digits: int = 30
+    min_digits: int = 10
     chunk_size: int = 8
 
     def __post_init__(self) -> None:
@@ -173,13 +174,41 @@ def plan_search(expr: str, **params: Any) -> SearchPlan:
         raise TypeError(f"search() got unexpected arguments: {', '.join(sorted(unknown))}")
     p = SearchParams(**params)
     c = make_constant(expr)
-    transforms = transform_space(p.degree, p.coeff_limit)
+    transforms = distinct_values(c, transform_space(p.degree, p.coeff_limit))
     periods = sign_periods(p.min_period, p.max_period)
     chunks = tuple(
         Chunk(i, start, min(start + p.chunk_size, len(transforms)))
         for i, start in enumerate(range(0, len(transforms), p.chunk_size))
     )
     return SearchPlan(c, p, transforms, periods, chunks)
+
+
+def distinct_values(constant, transforms: tuple[Transform, ...]) -> tuple[Transform, ...]:
+    """Drop transforms whose value at c equals (up to sign) an earlier one's, or vanishes: the last-resort
+    deduplication of the LHS space, which matters for algebraic c ((c + 2)/(c + 1) = c at c = sqrt 2).
+
+    Values are compared at 40 significant digits (fewer when the constant carries fewer).
+    """
+    from flint import ctx
+
+    from esma.constants import accuracy_digits
+
+    ball = constant.ball(60)
+    digits = min(40, accuracy_digits(ball) - 8)
+    if digits < 12:
+        return transforms  # too few digits to call two values equal
+    seen: set[str] = set()
+    kept: list[Transform] = []
+    with ctx.workprec(260):
+        for t in transforms:
+            v = t.evaluate(ball)
+            if not v.is_finite() or v.contains(0):
+                continue
+            key = abs(v).str(digits, radius=False)
+            if key not in seen:
+                seen.add(key)
+                kept.append(t)
+    return tuple(kept)
 
 
 def _value_text(ball, digits: int = 60) -> str:
@@ -191,9 +220,17 @@ def _group_key(ball) -> str:
     return ball.str(40, radius=False).lstrip("-")
 
 
-def _gate_digits(terms: tuple[int, ...], signs: tuple[int, ...]) -> float:
+def _gate_digits(terms: tuple[int, ...], signs: tuple[int, ...], complexity: int) -> float:
+    """Digits of T(c) pinned by the terms the recurrence predicted (those after the first 2L, which fix it).
+
+    The q_n of the convergents grow as the terms pin digits (the error is about 1/q_n^2), so this is
+    2 log10(q_N / q_2L): a long run of 2 in a negative fraction (q_n growing linearly) pins next to nothing.
+    """
     growth = _log10_q_growth(terms, signs)
-    return 2 * growth[-1] if growth else 0.0
+    if not growth:
+        return 0.0
+    k = min(2 * complexity, len(growth)) - 1
+    return 2 * (growth[-1] - (growth[k] if k >= 0 else 0.0))
 
 
 def run_chunk(plan: SearchPlan, index: int) -> ChunkResult:
@@ -226,7 +263,7 @@ def run_chunk(plan: SearchPlan, index: int) -> ChunkResult:
         n = len(terms)
         if L <= 0 or n < 2 * L + p.margin:
             continue
-        pinned = _gate_digits(terms, signs)
+        pinned = _gate_digits(terms, signs, L)
         if pinned < p.min_digits:
             continue
         rec = bm.find_recurrence(list(terms), p.margin)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from flint import ctx
 from gmpy2 import mpq, mpz
@@ -101,32 +102,52 @@ def _log10_q_growth(terms: Sequence[int], signs: Sequence[int]) -> list[float]:
     return out
 
 
+def _convergents(terms: Sequence[int], signs: Sequence[int]) -> tuple[list[mpz], list[mpz]]:
+    """All (p_n, q_n), n < len(terms): each step multiplies by a small a_n, so the whole list costs O(K n)."""
+    period = len(signs)
+    ps: list[mpz] = []
+    qs: list[mpz] = []
+    p_prev, p = mpz(0), mpz(1)  # (p_{-2}, p_{-1})
+    q_prev, q = mpz(1), mpz(0)
+    for n, a in enumerate(terms):
+        b = signs[(n - 1) % period] if n else 1
+        p_prev, p = p, a * p + b * p_prev
+        q_prev, q = q, a * q + b * q_prev
+        ps.append(p)
+        qs.append(q)
+    return ps, qs
+
+
 def terms_to_digits(terms: Sequence[int], signs: Sequence[int], lo, hi, digits: int) -> tuple[int, int] | None:
     """The fewest leading terms whose convergent agrees with [lo, hi] to ``digits`` digits, and that agreement.
 
-    Returns (K, agreement) or ``None`` when even all of ``terms`` fall short.  The search is placed by the
-    growth of q_n (error about 1/q_n^2) and settled exactly by binary search on product-tree convergents.
+    Returns (K, agreement) or ``None`` when even all of ``terms`` fall short.  Convergents are exact; the
+    search starts where the growth of q_n (error about 1/q_n^2) puts it and is settled by bisection.
     """
     n = len(terms)
     if n == 0:
         return None
+    ps, qs = _convergents(terms, signs)
 
     def agree(k: int) -> int:
-        p, q = convergent(terms[:k], signs)
-        return agreement_digits(p, q, lo, hi)
+        return agreement_digits(ps[k - 1], qs[k - 1], lo, hi)
 
     if agree(n) < digits:
         return None
     growth = _log10_q_growth(terms, signs)
     guess = next((i + 1 for i, g in enumerate(growth) if 2 * g >= digits), n)
-    lo_k, hi_k = 0, n  # agree(lo_k) < digits (lo_k = 0: nothing) and agree(hi_k) >= digits
+    step = max(2, guess // 50)
+    lo_k, hi_k = 0, n  # agree(lo_k) < digits (0: no terms at all) and agree(hi_k) >= digits
     if agree(guess) >= digits:
         hi_k = guess
-        probe = max(1, guess - max(2, guess // 20))
+        probe = max(1, guess - step)
         if agree(probe) < digits:
             lo_k = probe
     else:
         lo_k = guess
+        probe = min(n, guess + step)
+        if agree(probe) >= digits:
+            hi_k = probe
     while hi_k - lo_k > 1:
         mid = (lo_k + hi_k) // 2
         if agree(mid) >= digits:
@@ -151,7 +172,15 @@ class Approval:
 
 
 def transform_ball(constant, transform, digits: int):
-    """T(c) as an arb ball with about ``digits`` significant digits, computed afresh from the constant."""
+    """T(c) as an arb ball with about ``digits`` significant digits, computed afresh from the constant.
+
+    Cached by (constant, transform, digits): every sign period of one transform shares it.
+    """
+    return _transform_ball(constant, transform, digits)
+
+
+@lru_cache(maxsize=256)
+def _transform_ball(constant, transform, digits: int):
     from esma.constants import accuracy_digits
 
     bits = int(digits / _LOG10_2) + 64
@@ -164,6 +193,17 @@ def transform_ball(constant, transform, digits: int):
         with ctx.workprec(2 * bits):
             t = transform.evaluate(c)
     return t
+
+
+@lru_cache(maxsize=256)
+def _scf_rate(constant, transform, ball_digits: int, digits: int) -> float:
+    """Digits per term of the simple continued fraction of T(c), for comparison (same measure as approval)."""
+    from esma.constants import ball_to_enclosure
+
+    lo, hi = ball_to_enclosure(transform_ball(constant, transform, ball_digits))
+    scf = expand_enclosure(lo, hi, (1,), 1_000_000).terms
+    found = terms_to_digits(scf, (1,), lo, hi, digits)
+    return found[1] / found[0] if found else 0.0
 
 
 def approve(
@@ -197,8 +237,9 @@ def approve(
 
     # (1) the certified expansion at this precision must be the formula's sequence, term for term
     cert = expand_enclosure(lo, hi, signs, 1_000_000).terms
+    count = max(len(cert) + 16, 64)
     try:
-        generated = recurrence.extend(list(head), max(len(cert), len(head)))
+        generated = recurrence.extend(list(head), count)
     except ArithmeticError:
         return Approval(False, 0, 0, 0.0, 0.0, len(cert), required, "recurrence leaves the integers")
     for i, (x, y) in enumerate(zip(cert, generated, strict=False)):
@@ -206,25 +247,20 @@ def approve(
             return Approval(False, 0, i, 0.0, 0.0, len(cert), required, f"term {i}: formula {y}, certified {x}")
 
     # (2) the regenerated fraction, evaluated exactly, must agree with T(c) to the required digits
-    count = max(len(cert), 64)
-    found = None
-    while count <= 400_000:
+    found = terms_to_digits(generated, signs, lo, hi, required)
+    while found is None and count < 400_000:
+        count *= 2
         try:
-            seq = recurrence.extend(list(head), count)
+            generated = recurrence.extend(generated, count)
         except ArithmeticError:
             return Approval(False, 0, 0, 0.0, 0.0, len(cert), required, "recurrence leaves the integers")
-        found = terms_to_digits(seq, signs, lo, hi, required)
-        if found is not None:
-            break
-        count *= 2
+        found = terms_to_digits(generated, signs, lo, hi, required)
     if found is None:
         return Approval(False, 0, count, 0.0, 0.0, len(cert), required, "does not converge to T(c)")
     k, agreed = found
     verified = min(agreed, acc)
 
-    scf = expand_enclosure(lo, hi, (1,), 1_000_000).terms
-    scf_found = terms_to_digits(scf, (1,), lo, hi, required)
-    scf_rate = scf_found[1] / scf_found[0] if scf_found else 0.0
+    scf_rate = _scf_rate(constant, transform, required + 20, required)
     return Approval(
         ok=verified >= required,
         verified_digits=verified,

@@ -32,7 +32,7 @@ def bm_complexity_kernel(seq, n, p, max_l):  # pragma: no cover - compiled
         if d == 0:
             m += 1
             continue
-        if 2 * L <= i:
+        if i >= 2 * L:
             for j in range(deg_c + 1):
                 t[j] = c[j]
             deg_t = deg_c
@@ -51,7 +51,7 @@ def bm_complexity_kernel(seq, n, p, max_l):  # pragma: no cover - compiled
             deg_b = deg_t
             bb = d
             m = 1
-            if L > max_l:
+            if max_l < L:
                 return -1
         else:
             for j in range(deg_c + 1):
@@ -98,7 +98,7 @@ def bm_connection_kernel(seq, n, p):  # pragma: no cover - compiled
         if d == 0:
             m += 1
             continue
-        if 2 * L <= i:
+        if i >= 2 * L:
             for j in range(n + 2):
                 t[j] = c[j]
             for j in range(n + 2):

@@ -45,7 +45,8 @@ def test_default_is_esma_db_env_var_then_cwd(tmp_path: Path, monkeypatch: pytest
 
 def test_urls_pass_through(tmp_path: Path) -> None:
     url = resolve_url("postgresql+psycopg://esma:s3cret@db.example:5432/catalog")
-    assert (url.get_backend_name(), url.host, url.port, url.database) == ("postgresql", "db.example", 5432, "catalog")
+    assert (url.get_backend_name(), url.host, url.port) == ("postgresql", "db.example", 5432)
+    assert url.database == "catalog"
     assert url.password == "s3cret"
     assert display_url(url) == "postgresql+psycopg://esma:***@db.example:5432/catalog"
     eng = make_engine(f"sqlite:///{tmp_path / 'u.sqlite'}")
@@ -85,7 +86,8 @@ def test_foreign_keys_are_enforced(tmp_path: Path) -> None:
         with pytest.raises(IntegrityError), eng.begin() as conn:
             conn.execute(
                 text(
-                    "INSERT INTO search_chunks (search_id, chunk_index, candidates, hits, seconds, created_at)"
+                    "INSERT INTO search_chunks"
+                    " (search_id, chunk_index, candidates, hits, seconds, created_at)"
                     " VALUES (999, 0, 0, 0, 0.0, '2025-01-01 00:00:00')"
                 )
             )

@@ -132,7 +132,7 @@ def test_margin_is_required():
     # 2L + margin terms are needed: 11 terms of a complexity-6 sequence are not enough
     seq = [1, 2, 4, 1, 6, 8, 1, 10, 12, 1, 14]
     assert bm.find_recurrence(seq, margin=0) is None
-    assert bm.find_recurrence(seq + [16, 1, 18, 20, 1, 22, 24], margin=6) is not None
+    assert bm.find_recurrence([*seq, 16, 1, 18, 20, 1, 22, 24], margin=6) is not None
 
 
 @pytest.mark.parametrize("fn", [bm.linear_complexity, bm.linear_complexity_py])

@@ -1,0 +1,541 @@
+"""The catalog: the only way the rest of esma touches the database.
+
+A search checkpoints chunk by chunk; each chunk's conjectures and its checkpoint row are one transaction, so
+an interrupted search resumes exactly where the last committed chunk left off::
+
+    >>> cat = Catalog(":memory:")
+    >>> sid = cat.start_search("pi", {"depth": 3}, chunks_total=2, esma_version="0.1.0")
+    >>> cat.done_chunks(sid)
+    set()
+    >>> cat.commit_chunk(sid, 0, [], candidates=100, hits=0, seconds=0.5)
+    []
+    >>> cat.start_search("pi", {"depth": 3}, chunks_total=2, esma_version="0.1.0") == sid  # resumed
+    True
+    >>> cat.done_chunks(sid)
+    {0}
+    >>> cat.finish_search(sid)["candidates_per_second"]
+    200.0
+    >>> cat.close()
+
+Conjectures are unique per (constant, key): finding a formula again returns the stored row's id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from esma.db.engine import display_url, make_engine, read_only
+from esma.db.migrate import upgrade
+from esma.db.models import (
+    SEARCH_STATUSES,
+    STATUSES,
+    Base,
+    ConjectureRow,
+    ConstantRow,
+    SearchChunkRow,
+    SearchConjectureRow,
+    SearchRow,
+    VerificationRow,
+    utcnow,
+)
+from esma.records import Conjecture, signs_from_text, signs_to_text
+
+__all__ = ["Catalog", "params_key"]
+
+_Row = TypeVar("_Row", bound=Base)
+
+# Fields that a later, deeper verification of the same formula may improve (everything else is identity).
+_DIGIT_FIELDS = ("verified_digits", "verify_terms", "digits_per_term", "scf_digits_per_term")
+
+
+def _canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def params_key(params: dict[str, Any]) -> str:
+    """The identity of a search's parameters: sha256 of their canonical JSON (key order does not matter).
+
+    >>> params_key({"a": 1, "b": [2, 3]}) == params_key({"b": [2, 3], "a": 1})
+    True
+    """
+    return hashlib.sha256(_canonical_json(params).encode("utf-8")).hexdigest()
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt is not None else None
+
+
+def _check_status(status: str, allowed: tuple[str, ...], what: str = "status") -> None:
+    if status not in allowed:
+        raise ValueError(f"Argument '{what}' must be one of {', '.join(allowed)}, not {status!r}")
+
+
+def _row_values(c: Conjecture) -> dict[str, Any]:
+    """Column values of a conjecture (everything but constant, id and timestamps)."""
+    if not isinstance(c, Conjecture):
+        raise TypeError(f"Expected a Conjecture, not {type(c).__name__}")
+    if not c.key:
+        raise ValueError(f"Conjecture {c.lhs!r} of {c.constant!r} has an empty 'key'; the catalog needs it")
+    _check_status(c.status, STATUSES, "status of the conjecture")
+    signs = tuple(int(s) for s in c.signs)
+    if any(s not in (1, -1) for s in signs):
+        raise ValueError(f"Signs must be +1 or -1, not {c.signs!r}")
+    return {
+        "key": c.key,
+        "group_key": c.group,
+        "lhs": c.lhs,
+        "lhs_numerator": tuple(int(v) for v in c.lhs_numerator),
+        "lhs_denominator": tuple(int(v) for v in c.lhs_denominator),
+        "value": c.value,
+        "signs": signs_to_text(signs),
+        "preperiod": int(c.preperiod),
+        "terms": tuple(int(v) for v in c.terms),
+        "recurrence": tuple(int(v) for v in c.recurrence),
+        "polynomials": [[str(x) for x in p] for p in c.polynomials],
+        "closed_form": c.closed_form,
+        "kind": c.kind,
+        "period": int(c.period),
+        "linear_complexity": int(c.linear_complexity),
+        "verified_digits": int(c.verified_digits),
+        "digits_per_term": float(c.digits_per_term),
+        "scf_digits_per_term": float(c.scf_digits_per_term),
+        "detection_terms": int(c.detection_terms),
+        "detection_digits": int(c.detection_digits),
+        "verify_terms": int(c.verify_terms),
+        "cf_text": c.cf_text,
+        "status": c.status,
+        "status_reason": c.status_reason,
+        "extra": dict(c.extra),
+    }
+
+
+def _record(row: ConjectureRow, constant: str) -> Conjecture:
+    return Conjecture(
+        constant=constant,
+        lhs=row.lhs,
+        lhs_numerator=tuple(row.lhs_numerator),
+        lhs_denominator=tuple(row.lhs_denominator),
+        value=row.value,
+        signs=signs_from_text(row.signs) if row.signs else (),
+        preperiod=row.preperiod,
+        terms=tuple(row.terms),
+        recurrence=tuple(row.recurrence),
+        closed_form=row.closed_form,
+        kind=row.kind,
+        verified_digits=row.verified_digits,
+        digits_per_term=row.digits_per_term,
+        scf_digits_per_term=row.scf_digits_per_term,
+        status=row.status,
+        status_reason=row.status_reason,
+        key=row.key,
+        group=row.group_key,
+        period=row.period,
+        polynomials=tuple(tuple(str(x) for x in p) for p in (row.polynomials or ())),
+        linear_complexity=row.linear_complexity,
+        detection_terms=row.detection_terms,
+        detection_digits=row.detection_digits,
+        verify_terms=row.verify_terms,
+        cf_text=row.cf_text,
+        id=row.id,
+        extra=dict(row.extra or {}),
+    )
+
+
+def _get_or_insert(
+    session: Session, model: type[_Row], lookup: dict[str, Any], **values: Any
+) -> tuple[_Row, bool]:
+    """The row of ``model`` matching ``lookup`` (a unique key), inserting it with ``values`` if missing.
+
+    The insert runs in a SAVEPOINT so that losing a race to another writer (PostgreSQL; on SQLite writers
+    are serialized by BEGIN IMMEDIATE) only undoes the insert, not the caller's transaction.  Returns
+    ``(row, created)``.
+    """
+    stmt = select(model).filter_by(**lookup)
+    row = session.scalars(stmt).first()
+    if row is not None:
+        return row, False
+    row = model(**lookup, **values)
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        found = session.scalars(stmt).first()
+        if found is None:  # the error was not a duplicate key (e.g. a foreign key): surface it
+            raise
+        return found, False
+    return row, True
+
+
+class Catalog:
+    """A catalog database: searches, their checkpoints, conjectures and verifications.
+
+    ``url_or_path``: an SQLite file path, a SQLAlchemy URL, or ``None`` for ``$ESMA_DB`` / ``./esma.sqlite``
+    (see :func:`esma.db.engine.make_engine`).  Opening upgrades the schema to the newest migration.  Each
+    method is its own transaction; a ``Catalog`` may be shared by threads and several processes may open
+    the same file.
+
+    >>> with Catalog(":memory:") as cat:
+    ...     cat.url
+    'sqlite:///:memory:'
+    """
+
+    def __init__(self, url_or_path: str | os.PathLike[str] | None = None) -> None:
+        self._engine = make_engine(url_or_path)
+        try:
+            upgrade(self._engine)
+        except BaseException:
+            self._engine.dispose()
+            raise
+        # expire_on_commit=False: rows are read after their transaction ended (ids, counters)
+        self._write = sessionmaker(self._engine, expire_on_commit=False)
+        self._read = sessionmaker(read_only(self._engine), expire_on_commit=False)
+        #: The database URL with any password masked, for display.
+        self.url: str = display_url(self._engine.url)
+
+    # -- lifecycle -----------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release every pooled connection (the catalog cannot be used afterwards)."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Catalog({self.url!r})"
+
+    # -- helpers -------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _constant_id(session: Session, text: str, cache: dict[str, int] | None = None) -> int:
+        if cache is not None and text in cache:
+            return cache[text]
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"Argument 'constant' must be a non-empty string, not {text!r}")
+        row, _ = _get_or_insert(session, ConstantRow, {"text": text})
+        if cache is not None:
+            cache[text] = row.id
+        return row.id
+
+    @staticmethod
+    def _search(session: Session, search_id: int) -> SearchRow:
+        row = session.get(SearchRow, search_id)
+        if row is None:
+            raise KeyError(f"No search with id {search_id}")
+        return row
+
+    @staticmethod
+    def _summary(row: SearchRow, constant: str) -> dict[str, Any]:
+        seconds = float(row.seconds)
+        return {
+            "id": row.id,
+            "constant": constant,
+            "params": row.params,
+            "status": row.status,
+            "chunks_total": row.chunks_total,
+            "chunks_done": row.chunks_done,
+            "candidates": row.candidates,
+            "hits": row.hits,
+            "conjectures": row.conjectures,
+            "seconds": seconds,
+            "candidates_per_second": row.candidates / seconds if seconds > 0 else 0.0,
+            "esma_version": row.esma_version,
+            "started_at": _iso(row.started_at),
+            "finished_at": _iso(row.finished_at),
+            "updated_at": _iso(row.updated_at),
+        }
+
+    def _records(self, stmt: Select[Any]) -> list[Conjecture]:
+        with self._read() as s:
+            return [_record(row, text) for row, text in s.execute(stmt).all()]
+
+    # -- searches and checkpoints --------------------------------------------------------------------------
+
+    def start_search(
+        self, constant: str, params: dict[str, Any], chunks_total: int, esma_version: str
+    ) -> int:
+        """Create the search of ``params`` on ``constant``, or resume it: the same constant with the same
+        parameters (compared as canonical JSON) is the same search, whose id is returned with its status
+        set back to ``running``.
+
+        ``params`` must be JSON-serialisable; they are stored canonically (sorted keys).
+        """
+        canonical = _canonical_json(params)
+        key = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        with self._write.begin() as s:
+            cid = self._constant_id(s, constant)
+            row, created = _get_or_insert(
+                s,
+                SearchRow,
+                {"constant_id": cid, "params_key": key},
+                params=json.loads(canonical),
+                status="running",
+                chunks_total=int(chunks_total),
+                esma_version=esma_version,
+                started_at=utcnow(),
+            )
+            if not created:
+                row.status = "running"
+                row.finished_at = None
+                row.chunks_total = int(chunks_total)
+                row.esma_version = esma_version
+                s.flush()
+            return row.id
+
+    def done_chunks(self, search_id: int) -> set[int]:
+        """Indices of the chunks of this search whose results are committed."""
+        with self._read() as s:
+            stmt = select(SearchChunkRow.chunk_index).where(SearchChunkRow.search_id == search_id)
+            return set(s.scalars(stmt).all())
+
+    def commit_chunk(
+        self,
+        search_id: int,
+        chunk_index: int,
+        conjectures: Sequence[Conjecture],
+        candidates: int,
+        hits: int,
+        seconds: float,
+    ) -> list[int]:
+        """Store one chunk's results and its checkpoint in ONE transaction; returns conjecture ids in input
+        order.
+
+        Each conjecture is upserted by (constant, key): a new one is inserted; a known one keeps its row,
+        whose verification figures (verified_digits, verify_terms, digits_per_term, scf_digits_per_term)
+        are replaced only when the new record has more verified digits.  If the chunk is already committed
+        (by another process, or an earlier run), nothing is written and the ids of the already stored
+        conjectures are returned (input conjectures not in the catalog are then left out).
+        """
+        values = [_row_values(c) for c in conjectures]  # validate before taking the write lock
+        if chunk_index < 0:
+            raise ValueError(f"Argument 'chunk_index' must be >= 0, not {chunk_index}")
+        with self._write.begin() as s:
+            self._search(s, search_id)
+            chunk = SearchChunkRow(
+                search_id=search_id,
+                chunk_index=int(chunk_index),
+                candidates=int(candidates),
+                hits=int(hits),
+                seconds=float(seconds),
+                created_at=utcnow(),
+            )
+            try:
+                with s.begin_nested():
+                    s.add(chunk)
+            except IntegrityError:
+                return self._existing_ids(s, conjectures)
+            cache: dict[str, int] = {}
+            ids: list[int] = []
+            new_links = 0
+            for c, vals in zip(conjectures, values, strict=True):
+                cid = self._constant_id(s, c.constant, cache)
+                key = vals.pop("key")
+                row, created = _get_or_insert(
+                    s, ConjectureRow, {"constant_id": cid, "key": key}, first_search_id=search_id, **vals
+                )
+                if not created and vals["verified_digits"] > row.verified_digits:
+                    for name in _DIGIT_FIELDS:
+                        setattr(row, name, vals[name])
+                    s.flush()
+                _, linked = _get_or_insert(
+                    s,
+                    SearchConjectureRow,
+                    {"search_id": search_id, "conjecture_id": row.id},
+                    chunk_index=int(chunk_index),
+                )
+                new_links += linked
+                ids.append(row.id)
+            # SQL-side increments: another process may be committing another chunk of the same search
+            s.execute(
+                update(SearchRow)
+                .where(SearchRow.id == search_id)
+                .values(
+                    chunks_done=SearchRow.chunks_done + 1,
+                    candidates=SearchRow.candidates + int(candidates),
+                    hits=SearchRow.hits + int(hits),
+                    conjectures=SearchRow.conjectures + new_links,
+                    seconds=SearchRow.seconds + float(seconds),
+                    updated_at=utcnow(),
+                )
+            )
+            return ids
+
+    @staticmethod
+    def _existing_ids(session: Session, conjectures: Iterable[Conjecture]) -> list[int]:
+        ids = []
+        for c in conjectures:
+            stmt = (
+                select(ConjectureRow.id)
+                .join(ConstantRow, ConstantRow.id == ConjectureRow.constant_id)
+                .where(ConstantRow.text == c.constant, ConjectureRow.key == c.key)
+            )
+            found = session.scalar(stmt)
+            if found is not None:
+                ids.append(found)
+        return ids
+
+    def finish_search(self, search_id: int, status: str = "done") -> dict[str, Any]:
+        """Mark the search ``done`` (or ``interrupted``), stamp ``finished_at``; returns its summary."""
+        _check_status(status, tuple(s for s in SEARCH_STATUSES if s != "running"))
+        with self._write.begin() as s:
+            row = self._search(s, search_id)
+            row.status = status
+            row.finished_at = utcnow()
+            s.flush()
+            return self._summary(row, s.get_one(ConstantRow, row.constant_id).text)
+
+    def search_summary(self, search_id: int) -> dict[str, Any]:
+        """Counters of a search: ``id, constant, params, status, chunks_total, chunks_done, candidates, hits,
+        conjectures, seconds, candidates_per_second, esma_version, started_at, finished_at, updated_at``
+        (timestamps as ISO 8601 strings in UTC, ``finished_at`` None while unfinished)."""
+        with self._read() as s:
+            row = self._search(s, search_id)
+            return self._summary(row, s.get_one(ConstantRow, row.constant_id).text)
+
+    def searches(self, constant: str | None = None) -> list[dict[str, Any]]:
+        """Summaries of every search (of ``constant`` if given), oldest first."""
+        stmt = select(SearchRow, ConstantRow.text).join(ConstantRow, ConstantRow.id == SearchRow.constant_id)
+        if constant is not None:
+            stmt = stmt.where(ConstantRow.text == constant)
+        with self._read() as s:
+            return [self._summary(row, text) for row, text in s.execute(stmt.order_by(SearchRow.id)).all()]
+
+    def search_conjectures(self, search_id: int) -> list[Conjecture]:
+        """The conjectures found by any chunk of this search (including ones other searches found first),
+        in id order."""
+        stmt = (
+            select(ConjectureRow, ConstantRow.text)
+            .join(ConstantRow, ConstantRow.id == ConjectureRow.constant_id)
+            .join(SearchConjectureRow, SearchConjectureRow.conjecture_id == ConjectureRow.id)
+            .where(SearchConjectureRow.search_id == search_id)
+            .order_by(ConjectureRow.id)
+        )
+        return self._records(stmt)
+
+    # -- conjectures ---------------------------------------------------------------------------------------
+
+    def conjectures(
+        self,
+        constant: str | None = None,
+        kind: str | None = None,
+        min_digits: int | None = None,
+        status: str | None = None,
+    ) -> list[Conjecture]:
+        """Stored conjectures, filtered, ordered by constant then id.
+
+        ``min_digits`` keeps those with ``verified_digits >= min_digits``.
+        """
+        stmt = select(ConjectureRow, ConstantRow.text).join(
+            ConstantRow, ConstantRow.id == ConjectureRow.constant_id
+        )
+        if constant is not None:
+            stmt = stmt.where(ConstantRow.text == constant)
+        if kind is not None:
+            stmt = stmt.where(ConjectureRow.kind == kind)
+        if min_digits is not None:
+            stmt = stmt.where(ConjectureRow.verified_digits >= int(min_digits))
+        if status is not None:
+            _check_status(status, STATUSES)
+            stmt = stmt.where(ConjectureRow.status == status)
+        return self._records(stmt.order_by(ConstantRow.text, ConjectureRow.id))
+
+    def get(self, conjecture_id: int) -> Conjecture | None:
+        """The conjecture with this id, or ``None``."""
+        stmt = (
+            select(ConjectureRow, ConstantRow.text)
+            .join(ConstantRow, ConstantRow.id == ConjectureRow.constant_id)
+            .where(ConjectureRow.id == conjecture_id)
+        )
+        found = self._records(stmt)
+        return found[0] if found else None
+
+    def add_verification(
+        self,
+        conjecture_id: int,
+        digits_requested: int,
+        verified_digits: int,
+        ok: bool,
+        terms_used: int,
+        seconds: float,
+        esma_version: str,
+        status: str | None = None,
+        status_reason: str | None = None,
+    ) -> None:
+        """Record a verification run.
+
+        When ``ok`` and deeper than what is stored, the conjecture's ``verified_digits`` (and
+        ``verify_terms`` = ``terms_used``) are raised.  ``status`` (e.g. ``'refuted'``) and ``status_reason``
+        replace the conjecture's when given.  Raises ``KeyError`` for an unknown conjecture.
+        """
+        if status is not None:
+            _check_status(status, STATUSES)
+        with self._write.begin() as s:
+            row = s.get(ConjectureRow, conjecture_id)
+            if row is None:
+                raise KeyError(f"No conjecture with id {conjecture_id}")
+            s.add(
+                VerificationRow(
+                    conjecture_id=conjecture_id,
+                    digits_requested=int(digits_requested),
+                    verified_digits=int(verified_digits),
+                    ok=bool(ok),
+                    terms_used=int(terms_used),
+                    seconds=float(seconds),
+                    esma_version=esma_version,
+                    created_at=utcnow(),
+                )
+            )
+            if ok and verified_digits > row.verified_digits:
+                row.verified_digits = int(verified_digits)
+                row.verify_terms = int(terms_used)
+            if status is not None:
+                row.status = status
+            if status_reason is not None:
+                row.status_reason = status_reason
+
+    def verifications(self, conjecture_id: int) -> list[dict[str, Any]]:
+        """Verification runs of a conjecture, oldest first: ``id, conjecture_id, digits_requested,
+        verified_digits, ok, terms_used, seconds, esma_version, created_at``."""
+        stmt = (
+            select(VerificationRow)
+            .where(VerificationRow.conjecture_id == conjecture_id)
+            .order_by(VerificationRow.id)
+        )
+        with self._read() as s:
+            return [
+                {
+                    "id": v.id,
+                    "conjecture_id": v.conjecture_id,
+                    "digits_requested": v.digits_requested,
+                    "verified_digits": v.verified_digits,
+                    "ok": v.ok,
+                    "terms_used": v.terms_used,
+                    "seconds": v.seconds,
+                    "esma_version": v.esma_version,
+                    "created_at": _iso(v.created_at),
+                }
+                for v in s.scalars(stmt).all()
+            ]
+
+    def constants(self) -> list[dict[str, Any]]:
+        """Every constant with its number of conjectures: ``[{"id", "text", "conjectures"}]`` by text."""
+        stmt = (
+            select(ConstantRow.id, ConstantRow.text, func.count(ConjectureRow.id))
+            .outerjoin(ConjectureRow, ConjectureRow.constant_id == ConstantRow.id)
+            .group_by(ConstantRow.id, ConstantRow.text)
+            .order_by(ConstantRow.text)
+        )
+        with self._read() as s:
+            return [{"id": i, "text": t, "conjectures": n} for i, t, n in s.execute(stmt).all()]
