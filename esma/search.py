@@ -28,6 +28,7 @@ from typing import Any
 from esma import bm
 from esma.patterns import closed_form
 from esma.records import Conjecture, signs_to_text
+from esma.render import cf_text
 from esma.scf import expand_enclosure, sign_periods
 from esma.transforms import Transform, transform_space
 from esma.verify import _log10_q_growth, approve, transform_ball
@@ -327,21 +328,6 @@ def _approve_hit(plan: SearchPlan, t: Transform, signs, terms, rec, ball, pinned
         cf_text=cf_text(stored, signs, 8),
     )
     return conj, ""
-
-
-def cf_text(terms, signs, count: int = 8) -> str:
-    """``a_0 + b_0/(a_1 + b_1/(a_2 + ...))`` for the first ``count`` terms, as a human reads it.
-
-    >>> cf_text((1, 2, 4, 1, 6), (1, -1, 1), 5)
-    '1 + 1/(2 - 1/(4 + 1/(1 + 1/(6 - ...))))'
-    """
-    terms = list(terms[:count])
-    period = len(signs)
-    out = str(terms[-1]) + (" + ..." if signs[(len(terms) - 1) % period] > 0 else " - ...")
-    for n in range(len(terms) - 2, -1, -1):
-        op = "+" if signs[n % period] > 0 else "-"
-        out = f"{terms[n]} {op} 1/({out})"
-    return out
 
 
 def search(

@@ -270,3 +270,23 @@ def approve(
         certified_terms=len(cert),
         required_digits=required,
     )
+
+
+def verify_record(conj, verify_digits: int = 1000) -> Approval:
+    """Approve a stored conjecture again, from its record alone, at ``verify_digits`` digits.
+
+    Rebuilds the constant from its text, the transform from its coefficients and the sequence from the
+    recurrence and stored leading terms; a record whose terms break its own recurrence fails at once.
+    """
+    from esma.constants import constant as make_constant
+    from esma.transforms import Transform
+
+    if isinstance(verify_digits, bool) or not isinstance(verify_digits, int) or verify_digits < 1:
+        raise ValueError(f"Argument 'verify_digits' must be a positive integer, not {verify_digits!r}")
+    c = make_constant(conj.constant)
+    t = Transform(tuple(conj.lhs_numerator), tuple(conj.lhs_denominator))
+    rec = Recurrence(tuple(conj.recurrence), conj.preperiod)
+    terms = list(conj.terms)
+    if len(terms) < rec.linear_complexity or not rec.holds_on(terms):
+        return Approval(False, 0, 0, 0.0, 0.0, 0, verify_digits, "stored terms do not satisfy the recurrence")
+    return approve(c, t, tuple(conj.signs), rec, terms, verify_digits)
