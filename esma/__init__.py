@@ -21,6 +21,7 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     __version__ = "0.0.0+source"
 
 __all__ = [
+    "Catalog",
     "ClosedForm",
     "Conjecture",
     "Recurrence",
@@ -33,3 +34,13 @@ __all__ = [
     "run_chunk",
     "search",
 ]
+
+
+def __getattr__(name: str):
+    # The engine modules never import the catalog; only this convenience name for notebooks resolves the
+    # front-end lazily, so ``import esma`` stays light and free of database code.
+    if name == "Catalog":
+        from esma.cli.api import Catalog
+
+        return Catalog
+    raise AttributeError(f"module 'esma' has no attribute {name!r}")
