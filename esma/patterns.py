@@ -159,7 +159,10 @@ def closed_form(rec: Recurrence, terms: list[int] | tuple[int, ...]) -> ClosedFo
         for j in range(period):
             pts = [(n // period, seq[n]) for n in range(j, len(seq), period) if n >= start]
             poly = _fit_polynomial(pts, degree)
-            if any(_eval(poly, m) != v for m, v in pts):
+            # exact check in integers: den * P(m) == den * a(n) for every point
+            den = lcm(*(x.denominator for x in poly))
+            ints = [int(x * den) for x in poly]
+            if any(sum(cf * m**e for e, cf in enumerate(ints)) != den * v for m, v in pts):
                 raise ArithmeticError("interlaced polynomials do not reproduce the sequence")
             polys.append(poly)
         kind = "periodic" if all(len(p) == 1 for p in polys) else "polynomial"

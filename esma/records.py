@@ -102,19 +102,15 @@ class Recurrence:
         c0 = c[0]
         # interlaced-polynomial recurrences are sparse ((1, 0, 0, -2, 0, 0, 1)): skip the zeros
         taps = [(i, -x) for i, x in enumerate(c) if i and x]
-        append = seq.append
-        if c0 == 1:
-            while len(seq) < count:
-                n = len(seq)
-                append(sum(x * seq[n - i] for i, x in taps))
-        else:
-            while len(seq) < count:
-                n = len(seq)
-                q, r = divmod(sum(x * seq[n - i] for i, x in taps), c0)
-                if r:
-                    raise ArithmeticError("recurrence produced a non-integer term")
-                append(q)
-        return seq[:count]
+        if count - len(seq) > 64 and all(abs(v) < 2**62 for v in seq) and all(abs(x) < 2**31 for _, x in taps):
+            seq = _extend_fast(seq, taps, c0, count)
+        return _extend_exact(seq, taps, c0, count)
+
+    def extend_py(self, head: tuple[int, ...] | list[int], count: int) -> list[int]:
+        """Exact pure-Python twin of the compiled ``extend`` path (same results, for tests)."""
+        seq = [int(v) for v in head[: self.linear_complexity]]
+        taps = [(i, -x) for i, x in enumerate(self.coefficients) if i and x]
+        return _extend_exact(seq, taps, self.coefficients[0], count)
 
     def holds_on(self, seq: list[int] | tuple[int, ...]) -> bool:
         """True when every term from index ``preperiod + L`` on satisfies the recurrence."""
@@ -123,6 +119,36 @@ class Recurrence:
         return all(
             sum(c[i] * seq[n - i] for i in range(L + 1)) == 0 for n in range(self.linear_complexity, len(seq))
         )
+
+
+def _extend_exact(seq: list[int], taps: list[tuple[int, int]], c0: int, count: int) -> list[int]:
+    append = seq.append
+    while len(seq) < count:
+        n = len(seq)
+        q, r = divmod(sum(x * seq[n - i] for i, x in taps), c0)
+        if r:
+            raise ArithmeticError("recurrence produced a non-integer term")
+        append(q)
+    return seq[:count]
+
+
+def _extend_fast(seq: list[int], taps: list[tuple[int, int]], c0: int, count: int) -> list[int]:
+    """Continue ``seq`` in int64 with the Numba kernel as far as it is safe; the caller finishes exactly."""
+    import numpy as np
+
+    from esma.kernels.cf import extend_kernel
+
+    arr = np.zeros(count, np.int64)
+    arr[: len(seq)] = seq
+    filled = extend_kernel(
+        arr,
+        len(seq),
+        np.array([i for i, _ in taps], np.int64),
+        np.array([x for _, x in taps], np.int64),
+        c0,
+        count,
+    )
+    return [int(v) for v in arr[:filled]]
 
 
 @dataclass(frozen=True)

@@ -25,12 +25,15 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+import numpy as np
+
 from esma import bm
 from esma.patterns import closed_form
 from esma.records import Conjecture, signs_to_text
 from esma.render import cf_text
 from esma.scf import expand_enclosure, sign_periods
 from esma.transforms import Transform, transform_space
+from esma.transducer import scan, scan_py, scan_rows
 from esma.verify import _log10_q_growth, approve, transform_ball
 
 __all__ = ["ChunkResult", "SearchParams", "SearchPlan", "SearchResult", "plan_search", "run_chunk", "search"]
@@ -234,44 +237,45 @@ def _gate_digits(terms: tuple[int, ...], signs: tuple[int, ...], complexity: int
     return 2 * (growth[-1] - (growth[k] if k >= 0 else 0.0))
 
 
-def run_chunk(plan: SearchPlan, index: int) -> ChunkResult:
-    """Scan chunk ``index`` of ``plan``: every (transform, sign period) candidate in it, approved results only."""
-    from esma.constants import accuracy_digits, ball_to_enclosure
+def run_chunk(plan: SearchPlan, index: int, reference: bool = False) -> ChunkResult:
+    """Scan chunk ``index`` of ``plan``: every (transform, sign period) candidate in it, approved results only.
 
+    ``reference=True`` runs the exact pure-Python twins of the Numba kernels (slow; same results).
+    """
     if not 0 <= index < len(plan.chunks):
         raise ValueError(f"Argument 'index' must be in [0, {len(plan.chunks)}), not {index}")
     t0 = time.perf_counter()
     p = plan.params
     ch = plan.chunks[index]
-    const = plan.constant
-    rows: list[tuple[Transform, tuple[int, ...], tuple[int, ...], Any]] = []
-    for t in plan.transforms[ch.start : ch.stop]:
-        ball = transform_ball(const, t, p.scan_digits)
-        if accuracy_digits(ball) < 5:
-            continue  # T(c) not pinned (a pole, or a literal too short): nothing can be certified
-        lo, hi = ball_to_enclosure(ball)
-        for signs in plan.periods:
-            cf = expand_enclosure(lo, hi, signs, p.depth)
-            if not cf.exact:
-                rows.append((t, signs, cf.terms, ball))
+    transforms = plan.transforms[ch.start : ch.stop]
+    periods = plan.periods
+    rows = scan_rows(plan.constant, transforms, p.scan_digits, p.depth)
     max_l = max(0, (p.depth - p.margin) // 2)
-    complexities = bm.batch_linear_complexity([r[2] for r in rows], bm.PRIME, max_l) if rows else []
+    if reference:
+        results = scan_py(rows, periods, p.depth, p.margin, max_l)
+        candidates = [(i, j, terms, L) for (terms, L), (i, j) in zip(
+            results, ((i, j) for i in range(len(transforms)) for j in range(len(periods))), strict=True)]
+        hit_rows = [(i, j, terms, L) for i, j, terms, L in candidates if L > 0]
+    else:
+        terms, n_out, l_out, _ = scan(rows, periods, p.depth, p.margin, max_l)
+        hit_rows = [
+            (int(r) // len(periods), int(r) % len(periods), tuple(int(x) for x in terms[r, : n_out[r]]), int(l_out[r]))
+            for r in np.nonzero(l_out > 0)[0]
+        ]
     hits = 0
     found: list[Conjecture] = []
     rejected: list[dict] = []
-    for (t, signs, terms, ball), L in zip(rows, complexities, strict=True):
-        L = int(L)
-        n = len(terms)
-        if L <= 0 or n < 2 * L + p.margin:
-            continue
-        pinned = _gate_digits(terms, signs, L)
+    for i, j, seq, L in hit_rows:
+        t, signs = transforms[i], periods[j]
+        pinned = _gate_digits(seq, signs, L)
         if pinned < p.min_digits:
             continue
-        rec = bm.find_recurrence(list(terms), p.margin)
+        rec = bm.find_recurrence(list(seq), p.margin)
         if rec is None:
             continue
         hits += 1
-        conj, why = _approve_hit(plan, t, signs, terms, rec, ball, pinned)
+        ball = transform_ball(plan.constant, t, 60)
+        conj, why = _approve_hit(plan, t, signs, seq, rec, ball, pinned)
         if conj is None:
             rejected.append({"lhs": t.text, "signs": signs_to_text(signs), "reason": why})
         else:
@@ -279,7 +283,7 @@ def run_chunk(plan: SearchPlan, index: int) -> ChunkResult:
     return ChunkResult(
         index=index,
         conjectures=tuple(found),
-        candidates=(ch.stop - ch.start) * len(plan.periods),
+        candidates=len(transforms) * len(periods),
         hits=hits,
         seconds=time.perf_counter() - t0,
         rejected=tuple(rejected),
@@ -333,19 +337,21 @@ def _approve_hit(plan: SearchPlan, t: Transform, signs, terms, rec, ball, pinned
 def search(
     expr: str,
     progress: Callable[[ChunkResult, int, int], None] | None = None,
+    reference: bool = False,
     **params: Any,
 ) -> SearchResult:
     """Search ``expr`` for signed continued fraction formulas and return the approved conjectures.
 
     Parameters are those of ``SearchParams`` (degree, coeff_limit, min_period, max_period, depth, digits,
     verify_digits, margin, min_digits, chunk_size).  ``progress(chunk_result, done, total)`` is called after each
-    chunk.  Nothing found is an empty list, not an error.
+    chunk.  ``reference=True`` runs the pure-Python twins of the kernels instead (same results, slower).
+    Nothing found is an empty list, not an error.
     """
     plan = plan_search(expr, **params)
     t0 = time.perf_counter()
     results = []
     for i in range(len(plan.chunks)):
-        r = run_chunk(plan, i)
+        r = run_chunk(plan, i, reference=reference)
         results.append(r)
         if progress is not None:
             progress(r, i + 1, len(plan.chunks))

@@ -85,7 +85,23 @@ def agreement_digits(p, q, lo, hi) -> int:
 
 
 def _log10_q_growth(terms: Sequence[int], signs: Sequence[int]) -> list[float]:
-    """log10 |q_n| for every n, in floating point with rescaling (an estimate, used only to place a search)."""
+    """log10 |q_n| for every n, in floating point with rescaling (an estimate, used only to place a search).
+
+    Long sequences of moderate terms go through the Numba kernel ``log10_growth_kernel``; this is its twin.
+    """
+    if len(terms) > 64 and all(abs(a) < 2**53 for a in terms):
+        import numpy as np
+
+        from esma.kernels.cf import log10_growth_kernel
+
+        out = np.empty(len(terms), np.float64)
+        log10_growth_kernel(np.array(terms, np.int64), len(terms), np.array(signs, np.int64), len(signs), out)
+        return out.tolist()
+    return _log10_q_growth_py(terms, signs)
+
+
+def _log10_q_growth_py(terms: Sequence[int], signs: Sequence[int]) -> list[float]:
+    """Pure-Python twin of ``log10_growth_kernel``."""
     out = []
     scale = 0.0
     period = len(signs)
@@ -171,15 +187,21 @@ class Approval:
     reason: str = ""
 
 
-def transform_ball(constant, transform, digits: int):
+def transform_ball(constant, transform, digits: int, cache: bool = True):
     """T(c) as an arb ball with about ``digits`` significant digits, computed afresh from the constant.
 
     Cached by (constant, transform, digits): every sign period of one transform shares it.
     """
+    if cache:
+        return _cached_transform_ball(constant, transform, digits)
     return _transform_ball(constant, transform, digits)
 
 
 @lru_cache(maxsize=256)
+def _cached_transform_ball(constant, transform, digits: int):
+    return _transform_ball(constant, transform, digits)
+
+
 def _transform_ball(constant, transform, digits: int):
     from esma.constants import accuracy_digits
 
@@ -193,6 +215,19 @@ def _transform_ball(constant, transform, digits: int):
         with ctx.workprec(2 * bits):
             t = transform.evaluate(c)
     return t
+
+
+def _certified_terms(constant, transform, signs, lo, hi, digits: int) -> tuple[int, ...]:
+    """All terms of T(c) under ``signs`` that the precision certifies: from the constant's own continued fraction
+    through the Numba transducer for a Mobius transform, from the enclosure [lo, hi] of T(c) otherwise."""
+    if transform.degree <= 1:
+        from esma.transducer import _mobius_coef, constant_cf, mobius_terms
+
+        cf = constant_cf(constant, digits)
+        terms, status = mobius_terms(cf, _mobius_coef(transform), signs, 10 * len(cf) + 100)
+        if status == 0:
+            return terms
+    return expand_enclosure(lo, hi, signs, 1_000_000).terms
 
 
 @lru_cache(maxsize=256)
@@ -236,7 +271,7 @@ def approve(
     lo, hi = ball_to_enclosure(ball)
 
     # (1) the certified expansion at this precision must be the formula's sequence, term for term
-    cert = expand_enclosure(lo, hi, signs, 1_000_000).terms
+    cert = _certified_terms(constant, transform, signs, lo, hi, required + 20)
     count = max(len(cert) + 16, 64)
     try:
         generated = recurrence.extend(list(head), count)

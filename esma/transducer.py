@@ -1,0 +1,244 @@
+"""Gosper transducers: signed continued fractions of T(c) straight from the simple continued fraction of c.
+
+The constant's own simple continued fraction c = [c_0; c_1, c_2, ...] is computed once, certified, and every
+degree-1 transform's signed expansion is produced from it by a homographic transducer (R. W. Gosper, HAKMEM
+item 101); a quadratic transform runs the identity map over the exact simple continued fraction of its value,
+computed once per transform.  Every emitted term is exact: it is fixed by the range of the state over all tails
+x in (1, inf), so the terms are certified whenever the input terms are.
+
+This module is the exact pure-Python twin of ``esma.kernels.scan`` (Python integers, no overflow) and the
+public wrapper that validates input and falls back to the twin where the int64 kernel overflows.
+
+>>> from esma.transducer import mobius_terms
+>>> cf_e = (2, 1, 2, 1, 1, 4, 1, 1, 6, 1, 1, 8, 1, 1, 10, 1, 1, 12, 1, 1, 14)
+>>> mobius_terms(cf_e, (1, -1, 0, 1), (-1, 1), 8)[0]    # e - 1 with signs -+
+(2, 3, 2, 5, 2, 7, 2, 9)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from esma.bm import linear_complexity_py
+
+__all__ = [
+    "SCAN_PRIME",
+    "ScanRows",
+    "constant_cf",
+    "mobius_terms",
+    "mobius_terms_py",
+    "scan",
+    "scan_py",
+    "scan_rows",
+]
+
+SCAN_PRIME = 2_097_143  # largest prime below 2^21: the float64 Berlekamp–Massey kernel is exact below it
+MAX_CF_TERM = 2**40  # the constant's terms beyond this are not fed to the int64 kernel (nor to its twin)
+
+
+def _floor_open(n1, d1, n2, d2):
+    f1, f2 = n1 // d1, n2 // d2
+    if f1 == f2:
+        return f1
+    if f2 == f1 + 1 and f2 * d2 == n2:
+        return f1
+    if f1 == f2 + 1 and f1 * d1 == n1:
+        return f2
+    return None
+
+
+def _ceil_open(n1, d1, n2, d2):
+    c1, c2 = -((-n1) // d1), -((-n2) // d2)
+    if c1 == c2:
+        return c1
+    if c1 == c2 - 1 and c1 * d1 == n1:
+        return c2
+    if c2 == c1 - 1 and c2 * d2 == n2:
+        return c1
+    return None
+
+
+def mobius_terms_py(cf: Sequence[int], coef, signs, depth: int) -> tuple[tuple[int, ...], int]:
+    """Twin of ``mobius_terms_kernel``: signed terms of (A c + B)/(C c + D) and a status (0 done, 2 rational)."""
+    if not cf:
+        return (), 0
+    A, B, C, D = (int(x) for x in coef[:4])
+    t = cf[0]
+    A, B, C, D = A * t + B, A, C * t + D, C
+    k, out, period = 1, [], len(signs)
+    while len(out) < depth:
+        b = signs[len(out) % period]
+        s1 = C + D
+        if C != 0 and s1 != 0 and (C > 0) == (s1 > 0):
+            a = _floor_open(A, C, A + B, s1) if b > 0 else _ceil_open(A, C, A + B, s1)
+            if a is not None:
+                out.append(a)
+                A, B, C, D = b * C, b * D, A - a * C, B - a * D
+                if C == 0 and D == 0:
+                    return tuple(out), 2
+                continue
+        if k >= len(cf):
+            return tuple(out), 0
+        t = cf[k]
+        k += 1
+        A, B, C, D = A * t + B, A, C * t + D, C
+    return tuple(out), 0
+
+
+def mobius_terms(cf, coef, signs, depth: int) -> tuple[tuple[int, ...], int]:
+    """Signed terms of (A c + B)/(C c + D) from c's simple continued fraction ``cf`` (Numba, exact fallback)."""
+    from esma.kernels.scan import mobius_terms_kernel
+
+    arr, n_cf = _cf_array(tuple(cf))
+    if n_cf == 0:
+        return (), 0
+    out = np.zeros(max(depth, 1), np.int64)
+    n, st = mobius_terms_kernel(arr, n_cf, np.array(coef[:4], np.int64), np.array(signs, np.int64), len(signs),
+                                depth, out)
+    if st == 1:
+        return mobius_terms_py(cf[:n_cf], coef, signs, depth)
+    return tuple(int(x) for x in out[:n]), int(st)
+
+
+@lru_cache(maxsize=64)
+def _cf_array(cf: tuple[int, ...]) -> tuple[np.ndarray, int]:
+    """int64 copy of the constant's terms, cut before the first term too large for the kernel."""
+    n = 0
+    while n < len(cf) and (n == 0 or abs(cf[n]) <= MAX_CF_TERM) and abs(cf[0]) <= MAX_CF_TERM:
+        n += 1
+    arr = np.zeros(max(n, 1), np.int64)
+    for i in range(n):
+        arr[i] = cf[i]
+    return arr, n
+
+
+@lru_cache(maxsize=32)
+def constant_cf(constant, digits: int) -> tuple[int, ...]:
+    """The certified simple continued fraction of the constant from its ball at ``digits`` digits.
+
+    Cut before the first term above 2^40 (rare, and the same cut for the kernel and its twin).
+    """
+    from esma.constants import ball_to_enclosure
+    from esma.scf import expand_enclosure
+
+    lo, hi = ball_to_enclosure(constant.ball(digits))
+    terms = expand_enclosure(lo, hi, (1,), 10 * digits + 100).terms
+    _, n = _cf_array(terms)
+    return terms[:n]
+
+
+# ------------------------------------------------------------------------------------------------ the scan
+
+IDENTITY = (1, 0, 0, 1)
+
+
+@dataclass(frozen=True)
+class ScanRows:
+    """The scan's inputs: continued fractions (``cfs``) and, per transform, which one it runs over with what map.
+
+    Degree-1 transforms run their Mobius map over the constant's fraction (``cfs[0]``); a quadratic transform
+    runs the identity over the exact simple continued fraction of its own value T(c), appended to ``cfs``.
+    """
+
+    cfs: tuple[tuple[int, ...], ...]
+    index: tuple[int, ...]
+    coefs: tuple[tuple[int, int, int, int], ...]
+
+
+def _mobius_coef(t) -> tuple[int, int, int, int]:
+    num = [*t.numerator, 0, 0]
+    den = [*t.denominator, 0, 0]
+    return (num[1], num[0], den[1], den[0])
+
+
+def scan_rows(constant, transforms, digits: int, depth: int) -> ScanRows:
+    """Lay out the scan of ``transforms`` for ``constant`` at ``digits`` digits (certified fractions only)."""
+    from esma.constants import ball_to_enclosure
+    from esma.scf import expand_enclosure
+    from esma.verify import transform_ball
+
+    cfs = [constant_cf(constant, digits)]
+    index, coefs = [], []
+    for t in transforms:
+        if t.degree <= 1:
+            index.append(0)
+            coefs.append(_mobius_coef(t))
+            continue
+        if t.degree > 2:
+            raise ValueError(f"Argument 'transforms' must have degree 1 or 2, not {t.degree}")
+        lo, hi = ball_to_enclosure(transform_ball(constant, t, digits, cache=False))
+        terms = expand_enclosure(lo, hi, (1,), depth + 20).terms
+        index.append(len(cfs))
+        cfs.append(terms[: _cf_array(terms)[1]])
+        coefs.append(IDENTITY)
+    return ScanRows(tuple(cfs), tuple(index), tuple(coefs))
+
+
+def _periods_table(periods):
+    width = max(len(s) for s in periods)
+    table = np.zeros((len(periods), width), np.int64)
+    lens = np.zeros(len(periods), np.int64)
+    for j, s in enumerate(periods):
+        table[j, : len(s)] = s
+        lens[j] = len(s)
+    return table, lens
+
+
+def scan(rows: ScanRows, periods, depth: int, margin: int, max_l: int, p: int = SCAN_PRIME):
+    """Run every (transform, sign period) candidate through the fused Numba kernel.
+
+    Returns (terms, n, complexity): an int64 array of terms (row r = i * n_periods + j), the number of certified
+    terms per row, and the complexity, -1 unless the row is a hit (n >= 2 L + margin).  Rows the int64 kernel
+    cannot finish are redone exactly by the twin.
+    """
+    from esma.kernels.scan import scan_kernel
+
+    if not 2 <= p < 2**21:
+        raise ValueError(f"Argument 'p' must be a prime below 2^21, not {p}")
+    width = max(len(c) for c in rows.cfs)
+    cf_table = np.zeros((len(rows.cfs), max(width, 1)), np.int64)
+    cf_lens = np.zeros(len(rows.cfs), np.int64)
+    for i, c in enumerate(rows.cfs):
+        cf_table[i, : len(c)] = c
+        cf_lens[i] = len(c)
+    table, lens = _periods_table(periods)
+    k = len(rows.coefs) * len(periods)
+    terms = np.zeros((k, max(depth, 1)), np.int64)
+    n_out = np.zeros(k, np.int64)
+    l_out = np.zeros(k, np.int64)
+    status = np.zeros(k, np.int64)
+    coefs = np.array(rows.coefs, np.int64).reshape(len(rows.coefs), 4)
+    scan_kernel(cf_table, cf_lens, np.array(rows.index, np.int64), coefs, table, lens, depth, p, margin, max_l,
+                terms, n_out, l_out, status)
+    n_p = len(periods)
+    for r in np.nonzero(status == 1)[0]:
+        i, j = divmod(int(r), n_p)
+        got, L = _scan_row_py(rows.cfs[rows.index[i]], rows.coefs[i], periods[j], depth, margin, max_l, p)
+        terms[r, : len(got)] = got if all(abs(x) < 2**63 for x in got) else 0
+        n_out[r] = len(got)
+        l_out[r] = L
+        status[r] = 3 if any(abs(x) >= 2**63 for x in got) else 0
+    l_out[status == 2] = -1
+    return terms, n_out, l_out, status
+
+
+def _scan_row_py(cf, coef, signs, depth, margin, max_l, p):
+    terms, st = mobius_terms_py(cf, coef, signs, depth)
+    bound = min(max_l, (len(terms) - margin) // 2)
+    if st != 0 or bound < 1 or not cf:
+        return terms, -1
+    L = linear_complexity_py(terms, p, bound)
+    return terms, (-1 if L is None else L)
+
+
+def scan_py(rows: ScanRows, periods, depth: int, margin: int, max_l: int, p: int = SCAN_PRIME):
+    """Twin of ``scan``: per candidate (terms, complexity) from the pure-Python transducer and BM."""
+    return [
+        _scan_row_py(rows.cfs[i_cf], coef, s, depth, margin, max_l, p)
+        for i_cf, coef in zip(rows.index, rows.coefs, strict=True)
+        for s in periods
+    ]
