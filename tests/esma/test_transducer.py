@@ -1,0 +1,129 @@
+"""The fused scan kernels against their exact twins and against the independent enclosure expansion."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import esma
+from esma.bm import linear_complexity_py
+from esma.constants import ball_to_enclosure
+from esma.constants import constant as make_constant
+from esma.kernels.scan import bm_float_kernel
+from esma.records import Recurrence
+from esma.scf import expand_enclosure, sign_periods
+from esma.transducer import (
+    SCAN_PRIME,
+    _mobius_coef,
+    constant_cf,
+    mobius_terms,
+    mobius_terms_py,
+    scan,
+    scan_py,
+    scan_rows,
+)
+from esma.transforms import transform_space
+from esma.verify import _log10_q_growth, _log10_q_growth_py, transform_ball
+
+signs_st = st.lists(st.sampled_from([1, -1]), min_size=1, max_size=6).map(tuple)
+
+
+@pytest.mark.parametrize("expr", ["e", "pi", "tan(1)", "sqrt(2)", "zeta(3)"])
+def test_transducer_matches_enclosure_expansion(expr):
+    """Terms from c's continued fraction through the transducer = terms from an enclosure of T(c) itself."""
+    c = make_constant(expr)
+    cf = constant_cf(c, 300)
+    rng = random.Random(expr)
+    space = transform_space(1, 3)
+    for t in rng.sample(space, 25):
+        lo, hi = ball_to_enclosure(transform_ball(c, t, 300))
+        for signs in rng.sample(sign_periods(1, 5), 6):
+            fast, st_fast = mobius_terms(cf, _mobius_coef(t), signs, 80)
+            slow, st_slow = mobius_terms_py(cf, _mobius_coef(t), signs, 80)
+            assert (fast, st_fast) == (slow, st_slow)
+            ref = expand_enclosure(lo, hi, signs, 80).terms
+            n = min(len(fast), len(ref))
+            assert n >= 60
+            assert fast[:n] == ref[:n]
+
+
+@given(
+    coef=st.tuples(*[st.integers(-5, 5)] * 4).filter(lambda v: v[0] * v[3] - v[1] * v[2] != 0),
+    signs=signs_st,
+)
+@settings(max_examples=100, deadline=None)
+def test_kernel_equals_twin(coef, signs):
+    cf = constant_cf(make_constant("e"), 200)
+    assert mobius_terms(cf, coef, signs, 60) == mobius_terms_py(cf, coef, signs, 60)
+
+
+def test_kernel_overflow_falls_back_exactly():
+    # huge coefficients overflow int64 quickly; the wrapper must return the exact twin's answer
+    cf = constant_cf(make_constant("pi"), 200)
+    coef = (10**17 + 3, 7, 5, 10**17 - 1)
+    assert mobius_terms(cf, coef, (1, -1), 40) == mobius_terms_py(cf, coef, (1, -1), 40)
+
+
+@pytest.mark.parametrize("p", [SCAN_PRIME, 199, 7])
+@given(seq=st.lists(st.integers(-(10**12), 10**12), min_size=1, max_size=60), bound=st.integers(1, 40))
+@settings(max_examples=80, deadline=None)
+def test_float_bm_equals_twin(p, seq, bound):
+    n = len(seq)
+    scratch = [np.empty(n + 2, np.float64) for _ in range(4)]
+    got = bm_float_kernel(np.array(seq, np.int64), n, p, bound, *scratch)
+    want = linear_complexity_py(seq, p, bound)
+    assert got == (-1 if want is None else want)
+
+
+@pytest.mark.parametrize(("expr", "degree", "limit", "periods"), [("e", 1, 2, 3), ("pi", 1, 2, 3), ("e", 2, 1, 2)])
+def test_scan_equals_twin(expr, degree, limit, periods):
+    c = make_constant(expr)
+    transforms = transform_space(degree, limit)[:60]
+    ps = sign_periods(1, periods)
+    rows = scan_rows(c, transforms, 300, 100)
+    terms, n_out, l_out, _ = scan(rows, ps, 100, 10, 45)
+    twin = scan_py(rows, ps, 100, 10, 45)
+    for r, (t_py, l_py) in enumerate(twin):
+        assert tuple(int(x) for x in terms[r, : n_out[r]]) == t_py
+        assert int(l_out[r]) == l_py
+
+
+@given(
+    coeffs=st.lists(st.integers(-3, 3), min_size=1, max_size=6).filter(lambda c: c[-1] != 0),
+    head=st.lists(st.integers(-50, 50), min_size=6, max_size=6),
+)
+@settings(max_examples=60, deadline=None)
+def test_extend_kernel_equals_twin(coeffs, head):
+    rec = Recurrence((1, *coeffs), 0)
+    h = head[: rec.order]
+    try:
+        want = rec.extend_py(h, 300)
+    except ArithmeticError:
+        return
+    assert rec.extend(h, 300) == want
+
+
+def test_growth_kernel_equals_twin():
+    rng = random.Random(5)
+    for _ in range(20):
+        terms = [rng.randint(1, 40) for _ in range(rng.randint(65, 400))]
+        signs = tuple(rng.choice([1, -1]) for _ in range(rng.randint(1, 5)))
+        fast = _log10_q_growth(terms, signs)
+        slow = _log10_q_growth_py(terms, signs)
+        assert max(abs(a - b) for a, b in zip(fast, slow, strict=True)) < 1e-9
+
+
+@pytest.mark.parametrize("expr", ["e", "exp(2)", "tan(1)", "besseli(1, 2)/besseli(0, 2)", "pi"])
+def test_fast_and_reference_paths_agree(expr):
+    fast = esma.search(expr, coeff_limit=1, max_period=4)
+    ref = esma.search(expr, coeff_limit=1, max_period=4, reference=True)
+    assert [c.to_dict() for c in fast.conjectures] == [c.to_dict() for c in ref.conjectures]
+    assert fast.hits == ref.hits
+    if expr == "pi":
+        assert fast.conjectures == []
+    else:
+        assert len(fast.conjectures) > 10
