@@ -572,14 +572,16 @@ def _arb_q(q: gmpy2.mpq) -> arb:
     return arb(fmpq(int(q.numerator), int(q.denominator)))
 
 
-def _eval_tree(root: Node, folds: dict[int, gmpy2.mpq | None]) -> tuple[arb, Node | None]:
-    """Ball of the tree at the current working precision, and the innermost subtree that is not finite."""
-    culprit: list[Node] = []
+def _eval_tree(root: Node, folds: dict[int, gmpy2.mpq | None]) -> tuple[arb, tuple[Node, int] | None]:
+    """Ball of the tree at the current working precision; for the innermost subtree that is not finite, the
+    subtree and the relative accuracy (bits) of its least accurate input."""
+    culprit: list[tuple[Node, int]] = []
 
     def go(node: Node) -> arb:
         q = folds.get(id(node))
         if q is not None:
             return _arb_q(q)
+        kids = [go(c) for c in _children(node)]
         if isinstance(node, Dec):
             # built from exact integers: the mantissa is exact, only 10**exponent is rounded (inside the ball)
             mid, ulp = arb(fmpz(node.mantissa)), arb(10) ** fmpz(node.exponent)
@@ -587,17 +589,22 @@ def _eval_tree(root: Node, folds: dict[int, gmpy2.mpq | None]) -> tuple[arb, Nod
         elif isinstance(node, Name):
             r = _NAME_BALLS[node.name]()
         elif isinstance(node, Neg):
-            r = -go(node.arg)
+            r = -kids[0]
         elif isinstance(node, Call):
-            r = _FUNC_BALLS[node.func](*[go(a) for a in node.args])
-        elif node.op == "**":
-            base, x = go(node.left), folds.get(id(node.right))
-            # integer exponents go through exact binary powering, which is defined for negative bases
-            r = base ** fmpz(int(x)) if x is not None and x.denominator == 1 else base ** go(node.right)
+            acc = min(a.rel_accuracy_bits() for a in kids)
+            if acc + 32 < ctx.prec:
+                # more precision than the arguments carry buys nothing, and it makes some functions (Bessel
+                # functions of wide balls) very slow
+                with ctx.workprec(max(acc, 0) + 32):
+                    r = _FUNC_BALLS[node.func](*kids)
+            else:
+                r = _FUNC_BALLS[node.func](*kids)
+        elif node.op == "**" and (x := folds.get(id(node.right))) is not None and x.denominator == 1:
+            r = kids[0] ** fmpz(int(x))  # exact binary powering, defined for negative bases too
         else:
-            r = _ARITH[node.op](go(node.left), go(node.right))
+            r = (operator.pow if node.op == "**" else _ARITH[node.op])(*kids)
         if not culprit and not r.is_finite():
-            culprit.append(node)
+            culprit.append((node, min(sys.maxsize if k.is_exact() else _acc_bits(k) for k in kids)))
         return r
 
     ball = go(root)
@@ -632,7 +639,7 @@ def evaluate(node: Node, digits: int) -> arb:
         with ctx.workprec(need + 22):
             return _arb_q(folds[id(node)])
     measured = _literal_digits(node) is not None
-    best, best_acc, extra = None, -1, 22
+    best, best_acc, extra, input_acc = None, -1, 22, None
     while True:
         bits = need + extra
         with ctx.workprec(bits):
@@ -644,15 +651,22 @@ def evaluate(node: Node, digits: int) -> arb:
             if best is not None and acc < best_acc + 2:  # more precision no longer helps: literals cap it
                 return best
             best, best_acc = ball, acc
+        if culprit is not None:
+            # accurate inputs (log(0), tan(pi/2), or huge arguments) stay non-finite at any precision; so do
+            # inputs pinned by decimal literals once their accuracy stops improving
+            stalled = measured and input_acc is not None and culprit[1] <= input_acc + 1
+            if culprit[1] >= need or stalled:
+                break
+            input_acc = culprit[1]
         if bits >= 8 * (need + 22) + 2000:
             break
         extra *= 2
     text = _short(to_text(node))
     if culprit is not None:
-        sub = _short(to_text(culprit))
+        sub = _short(to_text(culprit[0]))
         raise ValueError(
-            f"Argument 'expr' must have a finite real value; {sub!r} is not a finite real number"
-            + ("" if sub == text else f" (in {text!r})")
+            f"Argument 'expr' must have a finite real value; {sub!r} is not a finite real number (or is too "
+            "large to enclose)" + ("" if sub == text else f" (in {text!r})")
         )
     if measured:
         return best if best is not None else ball

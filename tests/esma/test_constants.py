@@ -382,6 +382,31 @@ def test_bad_input_raises_value_error_naming_the_problem(text, needle):
     assert time.perf_counter() - t0 < 1.0
 
 
+def test_text_never_reaches_a_python_parser():
+    import ast
+    import builtins
+    from unittest import mock
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the text reached a Python parser")
+
+    hostile = ("__import__('os').system('true')", "e.__class__", "lambda: 1", "[1]", "1 if 1 else 2")
+    errors = []
+    # patched only around the calls: pytest itself compiles code between tests
+    with contextlib.ExitStack() as stack:
+        for name in ("eval", "exec", "compile"):
+            stack.enter_context(mock.patch.object(builtins, name, forbidden))
+        stack.enter_context(mock.patch.object(ast, "parse", forbidden))
+        acc = constant("besseli(1, 2)/besseli(0, 3) + 2**(1/3) - 3.5e-2").accuracy_digits(40)
+        for text in hostile:
+            try:
+                constant(text)
+            except ValueError as exc:
+                errors.append(exc)
+    assert acc == 3  # about 1.55 +- 0.001: the literal 3.5e-2 caps it
+    assert len(errors) == len(hostile)
+
+
 def test_type_and_digits_errors():
     with pytest.raises(TypeError, match="Argument 'expr' must be str, not int"):
         constant(1)
