@@ -336,27 +336,13 @@ class Catalog:
                     s.add(chunk)
             except IntegrityError:
                 return self._existing_ids(s, conjectures)
-            cache: dict[str, int] = {}
-            ids: list[int] = []
-            new_links = 0
-            for c, vals in zip(conjectures, values, strict=True):
-                cid = self._constant_id(s, c.constant, cache)
-                key = vals.pop("key")
-                row, created = _get_or_insert(
-                    s, ConjectureRow, {"constant_id": cid, "key": key}, first_search_id=search_id, **vals
-                )
-                if not created and vals["verified_digits"] > row.verified_digits:
-                    for name in _DIGIT_FIELDS:
-                        setattr(row, name, vals[name])
-                    s.flush()
-                _, linked = _get_or_insert(
-                    s,
-                    SearchConjectureRow,
-                    {"search_id": search_id, "conjecture_id": row.id},
-                    chunk_index=int(chunk_index),
-                )
-                new_links += linked
-                ids.append(row.id)
+            try:
+                # one SELECT and one multi-row INSERT per table instead of a SAVEPOINT per row
+                with s.begin_nested():
+                    ids, new_links = self._bulk_upsert(s, search_id, chunk_index, conjectures, values)
+            except IntegrityError:
+                # lost a race with another writer (PostgreSQL): redo row by row, each in its own SAVEPOINT
+                ids, new_links = self._rowwise_upsert(s, search_id, chunk_index, conjectures, values)
             # SQL-side increments: another process may be committing another chunk of the same search
             s.execute(
                 update(SearchRow)
@@ -371,6 +357,86 @@ class Catalog:
                 )
             )
             return ids
+
+    def _rowwise_upsert(self, s: Session, search_id, chunk_index, conjectures, values) -> tuple[list[int], int]:
+        cache: dict[str, int] = {}
+        ids: list[int] = []
+        new_links = 0
+        for c, vals in zip(conjectures, values, strict=True):
+            vals = dict(vals)
+            cid = self._constant_id(s, c.constant, cache)
+            key = vals.pop("key")
+            row, created = _get_or_insert(
+                s, ConjectureRow, {"constant_id": cid, "key": key}, first_search_id=search_id, **vals
+            )
+            if not created and vals["verified_digits"] > row.verified_digits:
+                for name in _DIGIT_FIELDS:
+                    setattr(row, name, vals[name])
+                s.flush()
+            _, linked = _get_or_insert(
+                s,
+                SearchConjectureRow,
+                {"search_id": search_id, "conjecture_id": row.id},
+                chunk_index=int(chunk_index),
+            )
+            new_links += linked
+            ids.append(row.id)
+        return ids, new_links
+
+    def _bulk_upsert(self, s: Session, search_id, chunk_index, conjectures, values) -> tuple[list[int], int]:
+        if not conjectures:
+            return [], 0
+        cache: dict[str, int] = {}
+        const_ids = [self._constant_id(s, c.constant, cache) for c in conjectures]
+        wanted = {(cid, v["key"]) for cid, v in zip(const_ids, values, strict=True)}
+
+        def existing() -> dict[tuple[int, str], ConjectureRow]:
+            found: dict[tuple[int, str], ConjectureRow] = {}
+            for cid in set(const_ids):
+                keys = [k for c2, k in wanted if c2 == cid]
+                for i in range(0, len(keys), 500):
+                    stmt = select(ConjectureRow).where(
+                        ConjectureRow.constant_id == cid, ConjectureRow.key.in_(keys[i : i + 500])
+                    )
+                    for row in s.scalars(stmt):
+                        found[(row.constant_id, row.key)] = row
+            return found
+
+        rows = existing()
+        now = utcnow()
+        fresh, seen = [], set()
+        for cid, vals in zip(const_ids, values, strict=True):
+            k = (cid, vals["key"])
+            if k in rows or k in seen:
+                continue
+            seen.add(k)
+            fresh.append(
+                ConjectureRow(constant_id=cid, first_search_id=search_id, created_at=now, updated_at=now, **vals)
+            )
+        if fresh:
+            s.add_all(fresh)
+            s.flush()
+            rows = existing()
+        for cid, vals in zip(const_ids, values, strict=True):
+            row = rows[(cid, vals["key"])]
+            if vals["verified_digits"] > row.verified_digits:
+                for name in _DIGIT_FIELDS:
+                    setattr(row, name, vals[name])
+        ids = [rows[(cid, v["key"])].id for cid, v in zip(const_ids, values, strict=True)]
+        linked = set(
+            s.scalars(
+                select(SearchConjectureRow.conjecture_id).where(
+                    SearchConjectureRow.search_id == search_id, SearchConjectureRow.conjecture_id.in_(set(ids))
+                )
+            )
+        )
+        links = []
+        for cid in dict.fromkeys(ids):
+            if cid not in linked:
+                links.append(SearchConjectureRow(search_id=search_id, conjecture_id=cid, chunk_index=int(chunk_index)))
+        s.add_all(links)
+        s.flush()
+        return ids, len(links)
 
     @staticmethod
     def _existing_ids(session: Session, conjectures: Iterable[Conjecture]) -> list[int]:

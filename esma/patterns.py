@@ -61,6 +61,12 @@ def _cyclotomic_order(coeffs: tuple[int, ...]) -> int | None:
 def _fit_polynomial(points: list[tuple[int, int]], degree: int) -> tuple[Fraction, ...]:
     """Exact interpolation through the first degree+1 points (m, value); ascending coefficients."""
     pts = points[: degree + 1]
+    if degree == 0:
+        return (Fraction(pts[0][1]),)
+    if degree == 1 and pts[1][0] - pts[0][0] == 1:  # consecutive m: slope is the difference
+        slope = pts[1][1] - pts[0][1]
+        coeffs = (Fraction(pts[0][1] - slope * pts[0][0]), Fraction(slope))
+        return coeffs if slope else coeffs[:1]
     k = len(pts)
     # Vandermonde solve by Gaussian elimination over Q (k is small)
     rows = [[Fraction(m) ** e for e in range(k)] + [Fraction(v)] for m, v in pts]
