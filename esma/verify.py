@@ -66,22 +66,31 @@ def convergent(terms: Sequence[int], signs: Sequence[int]) -> tuple[mpz, mpz]:
 def agreement_digits(p, q, lo, hi) -> int:
     """Certified lower bound on the significant decimal digits to which p/q agrees with every x in [lo, hi].
 
-    0 when the enclosure contains 0 or q = 0.
+    0 when the enclosure contains 0 or q = 0.  Works on cross products and bit lengths (no gcd), so a check
+    costs a few big multiplications: with lo = a/b, hi = c/d,
+    |p/q - lo| / |lo| = |p b - a q| / (q |a|), bounded above through bit lengths, likewise for hi.
     """
     if q == 0:
         return 0
-    r = mpq(p, q)
     lo, hi = mpq(lo), mpq(hi)
     if lo <= 0 <= hi:
         return 0
-    err = max(abs(r - lo), abs(r - hi))
-    if err == 0:
+    if q < 0:
+        p, q = -p, -q
+    a, b = lo.numerator, lo.denominator
+    c, d = hi.numerator, hi.denominator
+    e1 = abs(p * b - a * q)
+    e2 = abs(p * d - c * q)
+    if e1 == 0 and e2 == 0:
         return 10**9
-    size = min(abs(lo), abs(hi))
-    rel = err / size
-    # rel < 2^(bits(num) - bits(den) + 1): a bound, so the digits are never overstated
-    log2_upper = rel.numerator.bit_length() - rel.denominator.bit_length() + 1
-    return max(0, math.floor(-log2_upper * _LOG10_2))
+    qb = q.bit_length()
+    # x < 2^bits(x) and x >= 2^(bits(x) - 1): each estimate errs on the side of fewer digits
+    err_log2 = max(
+        e1.bit_length() - qb - b.bit_length() + 2 if e1 else -(10**9),
+        e2.bit_length() - qb - d.bit_length() + 2 if e2 else -(10**9),
+    )
+    size_log2 = min(abs(a).bit_length() - b.bit_length() - 1, abs(c).bit_length() - d.bit_length() - 1)
+    return max(0, math.floor(-(err_log2 - size_log2) * _LOG10_2))
 
 
 def _log10_q_growth(terms: Sequence[int], signs: Sequence[int]) -> list[float]:
