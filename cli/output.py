@@ -77,9 +77,10 @@ class Progress:
 
 
 def summary_line(summary: dict, url: str) -> str:
+    scan = summary.get("scan_candidates_per_second") or 0
     return (
         f"searched {summary['candidates']:,} candidates in {summary['seconds']:.1f} s "
-        f"({summary['candidates_per_second']:,.0f}/s): {summary['hits']} hits, {summary['conjectures']} conjectures "
+        f"(scan {scan:,.0f}/s): {summary['hits']} hits, {summary['conjectures']} conjectures "
         f"in {url} (search #{summary['id']})"
     )
 

@@ -61,6 +61,7 @@ def run(
                 result.candidates,
                 result.hits,
                 result.seconds,
+                result.scan_seconds,
             )
             done += 1
             if on_chunk is not None:

@@ -221,6 +221,7 @@ class SearchRow(Base):
     hits: Mapped[int] = mapped_column(BigInteger, default=0)
     conjectures: Mapped[int] = mapped_column(Integer, default=0)
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    scan_seconds: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     esma_version: Mapped[str] = mapped_column(String(64), default="")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -238,6 +239,7 @@ class SearchChunkRow(Base):
     candidates: Mapped[int] = mapped_column(BigInteger, default=0)
     hits: Mapped[int] = mapped_column(BigInteger, default=0)
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    scan_seconds: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -251,6 +251,8 @@ class Catalog:
             "conjectures": row.conjectures,
             "seconds": seconds,
             "candidates_per_second": row.candidates / seconds if seconds > 0 else 0.0,
+            "scan_seconds": float(row.scan_seconds),
+            "scan_candidates_per_second": row.candidates / row.scan_seconds if row.scan_seconds > 0 else 0.0,
             "esma_version": row.esma_version,
             "started_at": _iso(row.started_at),
             "finished_at": _iso(row.finished_at),
@@ -308,9 +310,10 @@ class Catalog:
         candidates: int,
         hits: int,
         seconds: float,
+        scan_seconds: float = 0.0,
     ) -> list[int]:
         """Store one chunk's results and its checkpoint in ONE transaction; returns conjecture ids in input
-        order.
+        order.  ``seconds`` is the chunk's whole work, ``scan_seconds`` the part spent scanning candidates.
 
         Each conjecture is upserted by (constant, key): a new one is inserted; a known one keeps its row,
         whose verification figures (verified_digits, verify_terms, digits_per_term, scf_digits_per_term)
@@ -329,6 +332,7 @@ class Catalog:
                 candidates=int(candidates),
                 hits=int(hits),
                 seconds=float(seconds),
+                scan_seconds=float(scan_seconds),
                 created_at=utcnow(),
             )
             try:
@@ -353,6 +357,7 @@ class Catalog:
                     hits=SearchRow.hits + int(hits),
                     conjectures=SearchRow.conjectures + new_links,
                     seconds=SearchRow.seconds + float(seconds),
+                    scan_seconds=SearchRow.scan_seconds + float(scan_seconds),
                     updated_at=utcnow(),
                 )
             )

@@ -129,6 +129,7 @@ class ChunkResult:
     hits: int
     seconds: float
     rejected: tuple[dict, ...] = ()
+    scan_seconds: float = 0.0
 
 
 @dataclass
@@ -142,10 +143,16 @@ class SearchResult:
     hits: int
     seconds: float
     rejected: list[dict] = field(default_factory=list)
+    scan_seconds: float = 0.0
 
     @property
     def candidates_per_second(self) -> float:
         return self.candidates / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def scan_candidates_per_second(self) -> float:
+        """The scan rate: candidates per second of scanning, approvals excluded."""
+        return self.candidates / self.scan_seconds if self.scan_seconds > 0 else 0.0
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -154,6 +161,8 @@ class SearchResult:
             "candidates": self.candidates,
             "seconds": round(self.seconds, 3),
             "candidates_per_second": round(self.candidates_per_second, 1),
+            "scan_seconds": round(self.scan_seconds, 3),
+            "scan_candidates_per_second": round(self.scan_candidates_per_second, 1),
             "hits": self.hits,
             "conjectures": len(self.conjectures),
         }
@@ -262,6 +271,7 @@ def run_chunk(plan: SearchPlan, index: int, reference: bool = False) -> ChunkRes
             (int(r) // len(periods), int(r) % len(periods), tuple(int(x) for x in terms[r, : n_out[r]]), int(l_out[r]))
             for r in np.nonzero(l_out > 0)[0]
         ]
+    scan_seconds = time.perf_counter() - t0
     hits = 0
     found: list[Conjecture] = []
     rejected: list[dict] = []
@@ -287,6 +297,7 @@ def run_chunk(plan: SearchPlan, index: int, reference: bool = False) -> ChunkRes
         hits=hits,
         seconds=time.perf_counter() - t0,
         rejected=tuple(rejected),
+        scan_seconds=scan_seconds,
     )
 
 
@@ -375,4 +386,5 @@ def merge_results(plan: SearchPlan, results: list[ChunkResult], seconds: float) 
         hits=sum(r.hits for r in results),
         seconds=seconds,
         rejected=[x for r in results for x in r.rejected],
+        scan_seconds=sum(r.scan_seconds for r in results),
     )
