@@ -54,6 +54,13 @@ def _check_modulus(modulus: int) -> int:
 def _reduce(seq: Sequence[int], modulus: int) -> np.ndarray:
     if isinstance(seq, str | bytes) or not hasattr(seq, "__len__"):
         raise TypeError(f"Argument 'seq' must be a sequence of integers, not {type(seq).__name__}")
+    if isinstance(seq, np.ndarray) and seq.dtype == np.int64:
+        return seq % modulus
+    try:
+        if all(type(v) is int for v in seq) and (not seq or (max(seq) < 2**62 and min(seq) > -(2**62))):
+            return np.array(seq, np.int64) % modulus
+    except TypeError:
+        pass
     out = np.empty(len(seq), np.int64)
     for i, v in enumerate(seq):
         if isinstance(v, bool) or not isinstance(v, int | np.integer):

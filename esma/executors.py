@@ -1,26 +1,51 @@
 """Executors: run a search plan's chunks serially, in local processes, or on a Dask cluster.
 
-All executors take the same inputs (a constant expression, its search parameters and the chunk indices to
-run) and yield ``ChunkResult`` records as chunks finish, in completion order.  Workers only compute; the
-caller alone writes results, so a lost worker's chunk is simply recomputed by a rerun.
+All executors take the same inputs (a search plan and the chunk indices to run) and yield ``ChunkResult``
+records as chunks finish, in completion order.  Workers only compute: a chunk is a pure function of
+``(constant text, parameters, chunk index)`` (``_run_one`` rebuilds the deterministic plan from those, once
+per worker process), so it can run anywhere and be run twice with the same result.  The caller alone writes
+results (``esma.cli.runner`` commits each chunk with its checkpoint), which is what makes losing a worker
+harmless: its chunk is recomputed, by the executor when it can tell (a dead pool process, a dead Dask
+worker) and otherwise by a rerun, which resumes with the chunks not yet committed.
+
+* ``serial``: in this process, in index order (the reference the others must equal).
+* ``process``: a local ``ProcessPoolExecutor`` of ``workers`` processes (default: the CPUs this process may
+  use).  Pool processes ignore SIGINT, so Ctrl-C in a terminal (which signals the whole process group) is
+  handled once, by the caller; a pool whose process died is replaced and the lost chunks resubmitted.
+* ``dask``: one task per chunk on ``scheduler`` (``tcp://host:port``), or on a ``LocalCluster`` of
+  ``workers`` single-threaded worker processes started (and stopped) here when no scheduler is given.
+  Tasks have ``retries``, and the scheduler reschedules the tasks of a worker that died.
+
+Workers import the engine only (``esma.search``), never the catalog or the command line.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
+from collections import deque
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
 from esma.search import ChunkResult, SearchPlan, plan_search, run_chunk
 
-__all__ = ["EXECUTORS", "default_workers", "run_chunks"]
+__all__ = ["DASK_RETRIES", "EXECUTORS", "POOL_RESTARTS", "default_workers", "run_chunks"]
 
 EXECUTORS = ("serial", "process", "dask")
+#: Times a Dask task is rerun after it raised (a worker that dies is handled by the scheduler itself, up to
+#: ``distributed.scheduler.allowed-failures`` times per task).
+DASK_RETRIES = 3
+#: Times the process pool is replaced after one of its processes died (OOM killer, kill -9) before the run
+#: fails; a chunk that kills its worker every time must not loop forever.
+POOL_RESTARTS = 3
+
+Params = tuple[tuple[str, Any], ...]
 
 
 def default_workers() -> int:
-    """The CPUs this process may use."""
+    """The CPUs this process may use (its affinity mask, not the machine's count, under taskset/cgroups)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
@@ -28,12 +53,16 @@ def default_workers() -> int:
 
 
 @lru_cache(maxsize=8)
-def _plan(expr: str, params: tuple[tuple[str, Any], ...]) -> SearchPlan:
+def _plan(expr: str, params: Params) -> SearchPlan:
     return plan_search(expr, **dict(params))
 
 
-def _run_one(expr: str, params: tuple[tuple[str, Any], ...], index: int) -> ChunkResult:
-    """Worker entry point: rebuild (once per process) the deterministic plan and run one chunk."""
+def _run_one(expr: str, params: Params, index: int) -> ChunkResult:
+    """Worker entry point: rebuild (once per process) the deterministic plan and run one chunk.
+
+    Only plain data crosses the wire (the canonical constant text, the parameters, an index), never the plan
+    itself: plans hold certified balls and transform objects that are cheaper to rebuild than to ship.
+    """
     return run_chunk(_plan(expr, params), index)
 
 
@@ -44,7 +73,12 @@ def run_chunks(
     workers: int | None = None,
     scheduler: str | None = None,
 ) -> Iterator[ChunkResult]:
-    """Run the chunks ``indices`` of ``plan`` and yield their results as they complete."""
+    """Run the chunks ``indices`` of ``plan`` and yield their results as they complete.
+
+    ``workers``: processes for ``process``, worker processes of the local cluster for ``dask`` (ignored with
+    a ``scheduler``, whose cluster has the workers it has); default: the CPU count.  Arguments are checked
+    before anything starts, so bad input raises ``ValueError`` at the call, not at the first ``next()``.
+    """
     indices = list(indices)
     if executor not in EXECUTORS:
         raise ValueError(f"Argument 'executor' must be one of {', '.join(EXECUTORS)}, not {executor!r}")
@@ -52,54 +86,117 @@ def run_chunks(
         raise ValueError(f"Argument 'workers' must be a positive integer, not {workers!r}")
     if scheduler is not None and executor != "dask":
         raise ValueError("Argument 'scheduler' needs executor 'dask'")
+    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
+        raise ValueError(f"Argument 'scheduler' must be an address like tcp://host:8786, not {scheduler!r}")
+    bad = [i for i in indices if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(plan.chunks)]
+    if bad:
+        raise ValueError(f"Chunk indices must be in [0, {len(plan.chunks)}), not {bad[:5]}")
+    if not indices:  # nothing left (a finished search resumed): start no pool and no cluster
+        return iter(())
     n = workers or default_workers()
     if executor == "serial" or (executor == "process" and (n == 1 or len(indices) <= 1)):
-        for i in indices:
-            yield run_chunk(plan, i)
-        return
+        return _run_serial(plan, indices)
     params = tuple(sorted(plan.params.to_dict().items()))
     expr = plan.constant.text
     if executor == "process":
-        yield from _run_process(expr, params, indices, n)
-    else:
-        yield from _run_dask(expr, params, indices, n, scheduler)
+        return _run_process(expr, params, indices, n)
+    return _run_dask(expr, params, indices, n, scheduler)
 
 
-def _run_process(expr, params, indices, n) -> Iterator[ChunkResult]:
+def _run_serial(plan: SearchPlan, indices: list[int]) -> Iterator[ChunkResult]:
+    for i in indices:
+        yield run_chunk(plan, i)
+
+
+def _ignore_sigint() -> None:
+    """Pool process initializer: Ctrl-C is the parent's to handle (it stops the run and tells how to resume);
+    a worker dying of it would only print a KeyboardInterrupt traceback per process."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run_process(expr: str, params: Params, indices: list[int], n: int) -> Iterator[ChunkResult]:
     import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     # fork shares the loaded interpreter, numba kernels included; spawn where fork does not exist
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
-    with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
-        pending = set()
-        queue = list(indices)
-        # keep a bounded window of futures so an interrupted run has little in flight
-        while queue or pending:
-            while queue and len(pending) < 2 * n:
-                pending.add(pool.submit(_run_one, expr, params, queue.pop(0)))
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for f in done:
-                yield f.result()
+    queue = deque(indices)
+    restarts = 0
+    while queue:
+        pool = ProcessPoolExecutor(max_workers=min(n, len(queue)), mp_context=ctx, initializer=_ignore_sigint)
+        running: dict[Future, int] = {}
+        broken = False
+        try:
+            while (queue or running) and not broken:
+                # a bounded window of futures, so an interrupted run has little in flight
+                while queue and len(running) < 2 * n:
+                    i = queue.popleft()
+                    try:
+                        running[pool.submit(_run_one, expr, params, i)] = i
+                    except BrokenProcessPool:
+                        queue.appendleft(i)
+                        broken = True
+                        break
+                if not running:
+                    break
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for f in done:
+                    i = running.pop(f)
+                    if isinstance(f.exception(), BrokenProcessPool):
+                        queue.appendleft(i)
+                        broken = True
+                    else:
+                        yield f.result()
+        finally:
+            # pending chunks are cancelled; running ones finish (their processes ignore SIGINT) so that no
+            # orphan outlives the run
+            pool.shutdown(wait=True, cancel_futures=True)
+        if broken:
+            # a pool process died (killed, out of memory): the pool is unusable and every chunk it still held
+            # is lost; recompute them in a fresh pool
+            queue.extendleft(running.values())
+            restarts += 1
+            if restarts > POOL_RESTARTS:
+                raise RuntimeError(
+                    f"worker processes died {restarts} times; {len(queue)} chunks were not computed "
+                    "(rerun the same command to resume)"
+                )
 
 
-def _run_dask(expr, params, indices, n, scheduler) -> Iterator[ChunkResult]:
+def _run_dask(expr: str, params: Params, indices: list[int], n: int, scheduler: str | None) -> Iterator[ChunkResult]:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:  # pragma: no cover - depends on the environment
-        raise RuntimeError("the dask executor needs dask[distributed]: pip install 'esma[dask]'") from None
+        raise RuntimeError("the dask executor needs dask[distributed]: pip install 'dask[distributed]'") from None
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
-        client = Client(cluster)
-    else:
-        client = Client(scheduler)
+        # Worker processes with one thread each: the kernels hold the GIL, so threads would not add speed.
+        # silence_logs keeps the cluster's INFO chatter off stderr (which carries only progress and errors).
+        cluster = LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.WARNING,
+        )
     try:
-        futures = [client.submit(_run_one, expr, params, i, pure=False, retries=3) for i in indices]
-        for f in as_completed(futures):
-            yield f.result()
+        client = Client(cluster if cluster is not None else scheduler)
+        try:
+            # one task per chunk; pure=False: a chunk's key is unique to this run, so two clients sharing a
+            # scheduler never see each other's results (each commits its own).  Only as_completed holds the
+            # futures, and each is released once yielded: a worker lost later then takes no finished result
+            # with it that the scheduler would recompute for nothing.
+            pending = as_completed(
+                [client.submit(_run_one, expr, params, i, pure=False, retries=DASK_RETRIES) for i in indices]
+            )
+            for f in pending:
+                result = f.result()
+                f.release()
+                yield result
+        finally:
+            client.close()
     finally:
-        client.close()
         if cluster is not None:
             cluster.close()

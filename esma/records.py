@@ -102,7 +102,7 @@ class Recurrence:
         c0 = c[0]
         # interlaced-polynomial recurrences are sparse ((1, 0, 0, -2, 0, 0, 1)): skip the zeros
         taps = [(i, -x) for i, x in enumerate(c) if i and x]
-        if count - len(seq) > 64 and all(abs(v) < 2**62 for v in seq) and all(abs(x) < 2**31 for _, x in taps):
+        if count - len(seq) > 64 and _fits(seq, 2**62) and all(abs(x) < 2**31 for _, x in taps):
             seq = _extend_fast(seq, taps, c0, count)
         return _extend_exact(seq, taps, c0, count)
 
@@ -114,11 +114,13 @@ class Recurrence:
 
     def holds_on(self, seq: list[int] | tuple[int, ...]) -> bool:
         """True when every term from index ``preperiod + L`` on satisfies the recurrence."""
-        c = self.coefficients
-        L = self.order
-        return all(
-            sum(c[i] * seq[n - i] for i in range(L + 1)) == 0 for n in range(self.linear_complexity, len(seq))
-        )
+        taps = [(i, x) for i, x in enumerate(self.coefficients) if x]
+        return all(sum(x * seq[n - i] for i, x in taps) == 0 for n in range(self.linear_complexity, len(seq)))
+
+
+def _fits(values, bound: int) -> bool:
+    """Every |v| < bound (min/max run in C: far cheaper than a generator over the values)."""
+    return not values or (max(values) < bound and min(values) > -bound)
 
 
 def _extend_exact(seq: list[int], taps: list[tuple[int, int]], c0: int, count: int) -> list[int]:
@@ -148,7 +150,7 @@ def _extend_fast(seq: list[int], taps: list[tuple[int, int]], c0: int, count: in
         c0,
         count,
     )
-    return [int(v) for v in arr[:filled]]
+    return arr[:filled].tolist()
 
 
 @dataclass(frozen=True)

@@ -268,7 +268,7 @@ def run_chunk(plan: SearchPlan, index: int, reference: bool = False) -> ChunkRes
     else:
         terms, n_out, l_out, _ = scan(rows, periods, p.depth, p.margin, max_l)
         hit_rows = [
-            (int(r) // len(periods), int(r) % len(periods), tuple(int(x) for x in terms[r, : n_out[r]]), int(l_out[r]))
+            (int(r) // len(periods), int(r) % len(periods), tuple(terms[r, : n_out[r]].tolist()), int(l_out[r]))
             for r in np.nonzero(l_out > 0)[0]
         ]
     scan_seconds = time.perf_counter() - t0

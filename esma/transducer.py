@@ -101,7 +101,7 @@ def mobius_terms(cf, coef, signs, depth: int) -> tuple[tuple[int, ...], int]:
                                 depth, out)
     if st == 1:
         return mobius_terms_py(cf[:n_cf], coef, signs, depth)
-    return tuple(int(x) for x in out[:n]), int(st)
+    return tuple(out[:n].tolist()), int(st)
 
 
 @lru_cache(maxsize=64)

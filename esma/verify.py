@@ -19,6 +19,7 @@ the ends of the arb ball of T(c)).
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -98,7 +99,7 @@ def _log10_q_growth(terms: Sequence[int], signs: Sequence[int]) -> list[float]:
 
     Long sequences of moderate terms go through the Numba kernel ``log10_growth_kernel``; this is its twin.
     """
-    if len(terms) > 64 and all(abs(a) < 2**53 for a in terms):
+    if len(terms) > 64 and max(terms) < 2**53 and min(terms) > -(2**53):
         import numpy as np
 
         from esma.kernels.cf import log10_growth_kernel
@@ -127,42 +128,52 @@ def _log10_q_growth_py(terms: Sequence[int], signs: Sequence[int]) -> list[float
     return out
 
 
-def _convergents(terms: Sequence[int], signs: Sequence[int]) -> tuple[list[mpz], list[mpz]]:
-    """All (p_n, q_n), n < len(terms): each step multiplies by a small a_n, so the whole list costs O(K n)."""
-    period = len(signs)
-    ps: list[mpz] = []
-    qs: list[mpz] = []
-    p_prev, p = mpz(0), mpz(1)  # (p_{-2}, p_{-1})
-    q_prev, q = mpz(1), mpz(0)
-    for n, a in enumerate(terms):
-        b = signs[(n - 1) % period] if n else 1
-        p_prev, p = p, a * p + b * p_prev
-        q_prev, q = q, a * q + b * q_prev
-        ps.append(p)
-        qs.append(q)
-    return ps, qs
+class _Convergents:
+    """(p_n, q_n) computed lazily up to the largest index asked for: each step multiplies by a small a_n."""
+
+    def __init__(self, terms: Sequence[int], signs: Sequence[int]) -> None:
+        self.terms, self.signs = terms, signs
+        self.ps: list[mpz] = []
+        self.qs: list[mpz] = []
+        self._state = (mpz(0), mpz(1), mpz(1), mpz(0))  # (p_{n-2}, p_{n-1}, q_{n-2}, q_{n-1})
+
+    def at(self, k: int) -> tuple[mpz, mpz]:
+        """(p, q) of the first k terms."""
+        ps, qs, terms, signs = self.ps, self.qs, self.terms, self.signs
+        period = len(signs)
+        p_prev, p, q_prev, q = self._state
+        for n in range(len(ps), k):
+            a = terms[n]
+            b = signs[(n - 1) % period] if n else 1
+            p_prev, p = p, a * p + b * p_prev
+            q_prev, q = q, a * q + b * q_prev
+            ps.append(p)
+            qs.append(q)
+        self._state = (p_prev, p, q_prev, q)
+        return ps[k - 1], qs[k - 1]
 
 
 def terms_to_digits(terms: Sequence[int], signs: Sequence[int], lo, hi, digits: int) -> tuple[int, int] | None:
     """The fewest leading terms whose convergent agrees with [lo, hi] to ``digits`` digits, and that agreement.
 
-    Returns (K, agreement) or ``None`` when even all of ``terms`` fall short.  Convergents are exact; the
-    search starts where the growth of q_n (error about 1/q_n^2) puts it and is settled by bisection.
+    Returns (K, agreement) or ``None`` when even all of ``terms`` fall short.  Convergents are exact and computed
+    only as far as needed; the search starts where the growth of q_n (error about 1/q_n^2) puts it and is
+    settled by bisection.
     """
     n = len(terms)
     if n == 0:
         return None
-    ps, qs = _convergents(terms, signs)
+    conv = _Convergents(terms, signs)
 
     def agree(k: int) -> int:
-        return agreement_digits(ps[k - 1], qs[k - 1], lo, hi)
+        p, q = conv.at(k)
+        return agreement_digits(p, q, lo, hi)
 
-    if agree(n) < digits:
-        return None
     growth = _log10_q_growth(terms, signs)
-    guess = next((i + 1 for i, g in enumerate(growth) if 2 * g >= digits), n)
+    reach = [i for i in (bisect_left(_running_max(growth), digits / 2),) if i < n]
+    guess = reach[0] + 1 if reach else n
     step = max(2, guess // 50)
-    lo_k, hi_k = 0, n  # agree(lo_k) < digits (0: no terms at all) and agree(hi_k) >= digits
+    lo_k, hi_k = 0, None  # agree(lo_k) < digits (0: no terms at all); agree(hi_k) >= digits
     if agree(guess) >= digits:
         hi_k = guess
         probe = max(1, guess - step)
@@ -170,9 +181,16 @@ def terms_to_digits(terms: Sequence[int], signs: Sequence[int], lo, hi, digits: 
             lo_k = probe
     else:
         lo_k = guess
-        probe = min(n, guess + step)
-        if agree(probe) >= digits:
-            hi_k = probe
+        probe = guess
+        while hi_k is None:
+            probe = min(n, probe + step)
+            if agree(probe) >= digits:
+                hi_k = probe
+            elif probe == n:
+                return None
+            else:
+                lo_k = probe
+                step *= 2
     while hi_k - lo_k > 1:
         mid = (lo_k + hi_k) // 2
         if agree(mid) >= digits:
@@ -180,6 +198,14 @@ def terms_to_digits(terms: Sequence[int], signs: Sequence[int], lo, hi, digits: 
         else:
             lo_k = mid
     return hi_k, agree(hi_k)
+
+
+def _running_max(values: list[float]) -> list[float]:
+    out, m = [], float("-inf")
+    for v in values:
+        m = v if v > m else m
+        out.append(m)
+    return out
 
 
 @dataclass(frozen=True)
