@@ -1,0 +1,250 @@
+"""``esma export``: JSON with provenance, CSV that parses, and a LaTeX document that parses.
+
+The catalog holds the tan(1) search plus a small e search, so the exports cover two constants.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import datetime
+
+import pytest
+
+pylatexenc = pytest.importorskip("pylatexenc", reason="pylatexenc is in the 'test' extra")
+from pylatexenc.latexwalker import (  # noqa: E402
+    LatexEnvironmentNode,
+    LatexMacroNode,
+    LatexWalker,
+)
+
+import esma  # noqa: E402
+
+CSV_COLUMNS = {
+    "id",
+    "constant",
+    "lhs",
+    "signs",
+    "kind",
+    "closed_form",
+    "preperiod",
+    "recurrence",
+    "terms",
+    "verified_digits",
+    "digits_per_term",
+    "scf_digits_per_term",
+    "status",
+    "value",
+}
+E_SMALL = ["search", "e", "--coeff-limit", "1", "--max-period", "1", "--verify-digits", "300", "--executor", "serial"]
+
+
+@pytest.fixture(scope="module")
+def catalog(tan_search, copy_db, esma_run, tmp_path_factory):
+    """A copy of the tan(1) catalog, in a folder whose name needs LaTeX escaping, plus an e search."""
+    folder = tmp_path_factory.mktemp("ex_port")
+    odd = folder / "cat_#1 50%&co"
+    odd.mkdir()
+    db = copy_db(tan_search.db, odd / "c_at.sqlite")
+    res = esma_run(*E_SMALL, "--db", db)
+    assert res.code == 0, res.stderr
+    return db
+
+
+@pytest.fixture(scope="module")
+def records(catalog):
+    from esma.db import Catalog
+
+    with Catalog(str(catalog)) as cat:
+        rows = cat.conjectures()
+    assert {c.constant for c in rows} == {"e", "tan(1)"}
+    return rows
+
+
+def export(esma_main, catalog, *args):
+    res = esma_main("export", *args, "--db", catalog)
+    assert res.code == 0, res.stderr
+    assert "Traceback" not in res.stderr
+    return res.stdout
+
+
+# ------------------------------------------------------------------------------------------------ JSON
+
+
+def test_json_export_has_provenance_and_every_conjecture(esma_main, catalog, records):
+    doc = json.loads(export(esma_main, catalog, "--format", "json"))
+    assert doc["esma_version"] == esma.__version__
+    stamp = datetime.fromisoformat(doc["exported_at"])
+    assert stamp.tzinfo is not None
+    assert str(catalog) in doc["catalog"]
+    searches = {s["constant"]: s for s in doc["searches"]}
+    assert set(searches) == {"e", "tan(1)"}
+    assert searches["tan(1)"]["params"]["max_period"] == 3
+    assert searches["tan(1)"]["params"]["coeff_limit"] == 1
+    assert searches["e"]["params"]["verify_digits"] == 300
+    for s in searches.values():
+        assert s["status"] == "done" and s["esma_version"] == esma.__version__
+    assert doc["conjectures"] == [c.to_dict() for c in records]
+
+
+def test_json_export_of_one_constant(esma_main, catalog, records):
+    doc = json.loads(export(esma_main, catalog, "--constant", " ( e ) "))
+    assert [s["constant"] for s in doc["searches"]] == ["e"]
+    assert doc["conjectures"] == [c.to_dict() for c in records if c.constant == "e"]
+    doc = json.loads(export(esma_main, catalog, "--constant", "tan( 1 )"))
+    assert [s["constant"] for s in doc["searches"]] == ["tan(1)"]
+    assert doc["conjectures"] == [c.to_dict() for c in records if c.constant == "tan(1)"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug?: --constant matches the normalised text, not the value: "
+    "'exp(1)' does not find the conjectures of 'e' although the help says 'any spelling of it'",
+)
+def test_constant_filter_matches_any_spelling(esma_main, catalog, records):
+    res = esma_main("list", "--json", "--constant", "exp(1)", "--db", catalog)
+    assert res.code == 0
+    assert json.loads(res.stdout)["conjectures"] == [c.to_dict() for c in records if c.constant == "e"]
+
+
+# ------------------------------------------------------------------------------------------------ CSV
+
+
+def test_csv_export(esma_main, catalog, records):
+    text = export(esma_main, catalog, "--format", "csv")
+    reader = csv.DictReader(io.StringIO(text))
+    assert set(reader.fieldnames) >= CSV_COLUMNS
+    rows = list(reader)
+    assert len(rows) == len(records)
+    for row, c in zip(rows, records, strict=True):
+        assert int(row["id"]) == c.id
+        assert row["constant"] == c.constant and row["lhs"] == c.lhs
+        assert row["closed_form"] == c.closed_form  # contains commas: quoting must hold
+        assert [int(t) for t in row["terms"].split()] == list(c.terms)
+        assert [int(t) for t in row["recurrence"].split()] == list(c.recurrence)
+        assert int(row["preperiod"]) == c.preperiod
+        assert int(row["verified_digits"]) == c.verified_digits
+        assert float(row["digits_per_term"]) == pytest.approx(c.digits_per_term)
+        assert row["signs"] == c.signs_text and set(row["signs"]) <= {"+", "-"}
+        assert row["value"] == c.value and row["status"] == c.status
+
+
+# ------------------------------------------------------------------------------------------------ LaTeX
+
+
+def walk(nodes):
+    for n in nodes or ():
+        yield n
+        for child in (getattr(n, "nodelist", None),):
+            yield from walk(child)
+        argd = getattr(n, "nodeargd", None)
+        if argd is not None and getattr(argd, "argnlist", None):
+            yield from walk([a for a in argd.argnlist if a is not None])
+
+
+def unescaped_braces(text):
+    """Depth check of { } that are not \\{ \\}: returns (never negative, balanced at the end)."""
+    depth, ok = 0, True
+    for m in re.finditer(r"\\.|[{}]", text, flags=re.S):
+        tok = m.group(0)
+        if tok == "{":
+            depth += 1
+        elif tok == "}":
+            depth -= 1
+            ok = ok and depth >= 0
+    return ok, depth == 0
+
+
+def cf_chain(body):
+    """The terms and signs of ``a0 ± \\cfrac{1}{a1 ± \\cfrac{1}{...}}`` on the right of '='."""
+    rhs = body.split("=", 1)[1]
+    pairs = re.findall(r"(-?\d+)\s*([+-])\s*\\cfrac\{\s*1\s*\}\{", rhs)
+    return [int(a) for a, _ in pairs], [1 if s == "+" else -1 for _, s in pairs]
+
+
+@pytest.fixture(scope="module")
+def latex(catalog, tmp_path_factory):
+    from esma.cli.main import main
+
+    out = tmp_path_factory.mktemp("tex") / "formulas.tex"
+    try:
+        main(["export", "--format", "latex", "--output", str(out), "--db", str(catalog)])
+    except SystemExit as exc:
+        assert exc.code == 0
+    return out.read_text(encoding="utf-8")
+
+
+def test_latex_document_parses(latex):
+    nodes, _, _ = LatexWalker(latex, tolerant_parsing=False).get_latex_nodes()
+    assert nodes
+    assert latex.lstrip().startswith(r"\documentclass")
+    assert latex.count(r"\begin{document}") == 1 and latex.count(r"\end{document}") == 1
+    assert latex.index(r"\begin{document}") < latex.index(r"\end{document}")
+    assert latex.rstrip().endswith(r"\end{document}")
+    never_negative, balanced = unescaped_braces(latex)
+    assert never_negative and balanced
+    docs = [n for n in walk(nodes) if isinstance(n, LatexEnvironmentNode) and n.environmentname == "document"]
+    assert len(docs) == 1
+
+
+def test_latex_escapes_the_catalog_path(latex, catalog):
+    assert r"cat\_\#1 50\%\&co" in latex
+    assert "c_at.sqlite" not in latex and r"c\_at.sqlite" in latex
+
+
+def test_latex_has_every_conjecture_as_a_cfrac(latex, records):
+    nodes, _, _ = LatexWalker(latex, tolerant_parsing=False).get_latex_nodes()
+    equations = [n for n in walk(nodes) if isinstance(n, LatexEnvironmentNode) and n.environmentname == "equation*"]
+    assert len(equations) == len(records)
+    for env, c in zip(equations, records, strict=True):
+        body = env.latex_verbatim()
+        body = body[len(r"\begin{equation*}") : -len(r"\end{equation*}")]
+        assert any(isinstance(n, LatexMacroNode) and n.macroname == "cfrac" for n in walk(env.nodelist)), c.id
+        terms, signs = cf_chain(body)
+        assert len(terms) >= 3, (c.id, body)
+        assert terms == list(c.terms[: len(terms)]), (c.id, body)
+        assert signs == [c.signs[n % len(c.signs)] for n in range(len(signs))], (c.id, body)
+        never_negative, balanced = unescaped_braces(body)
+        assert never_negative and balanced, body
+    sections = [n for n in walk(nodes) if isinstance(n, LatexMacroNode) and n.macroname == "section"]
+    assert len(sections) == 2, "one section per constant"
+
+
+def test_latex_stdout_matches_file(esma_main, catalog, latex):
+    text = export(esma_main, catalog, "--format", "latex")
+    # only the export date may differ between the two runs
+    strip = lambda s: re.sub(r"\\date\{[^}]*\}", "", s)  # noqa: E731
+    assert strip(text) == strip(latex)
+
+
+# ------------------------------------------------------------------------------------------------ --output
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "latex"])
+def test_output_file_and_quiet_stdout(esma_main, catalog, records, tmp_path, fmt):
+    out = tmp_path / f"export.{fmt}"
+    res = esma_main("export", "--format", fmt, "--output", out, "--db", catalog)
+    assert res.code == 0, res.stderr
+    assert res.stdout == ""
+    assert str(len(records)) in res.stderr and str(out) in res.stderr
+    text = out.read_text(encoding="utf-8")
+    assert text.endswith("\n")
+    if fmt == "json":
+        assert len(json.loads(text)["conjectures"]) == len(records)
+    elif fmt == "csv":
+        assert text == export(esma_main, catalog, "--format", "csv")
+    else:
+        assert text.count(r"\begin{equation*}") == len(records)
+
+
+def test_export_of_an_empty_catalog(esma_main, tmp_path):
+    db = tmp_path / "empty.sqlite"
+    doc = json.loads(export(esma_main, db, "--format", "json"))
+    assert doc["conjectures"] == [] and doc["searches"] == []
+    rows = list(csv.DictReader(io.StringIO(export(esma_main, db, "--format", "csv"))))
+    assert rows == []
+    tex = export(esma_main, db, "--format", "latex")
+    LatexWalker(tex, tolerant_parsing=False).get_latex_nodes()
+    assert r"\end{document}" in tex and r"\begin{equation*}" not in tex

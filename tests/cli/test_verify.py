@@ -1,0 +1,131 @@
+"""``esma verify``: a true formula is approved again (and recorded); a false one is REFUTED (exit 1)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from esma.db import Catalog
+
+
+@pytest.fixture
+def db(tan_search, copy_db, tmp_path):
+    return copy_db(tan_search.db, tmp_path / "c.sqlite")
+
+
+@pytest.fixture(scope="module")
+def tan1(tan_search):
+    """The tan(1) record with lhs c and signs +-+ (as stored)."""
+    [r] = [r for r in tan_search.doc["conjectures"] if r["lhs"] == "c" and r["signs"] == [1, -1, 1]]
+    return r
+
+
+def show(esma_main, db, cid):
+    res = esma_main("show", cid, "--json", "--db", db)
+    assert res.code == 0, res.stderr
+    return json.loads(res.stdout)
+
+
+def status_in_list(esma_main, db, cid, *filters):
+    res = esma_main("list", "--json", *filters, "--db", db)
+    assert res.code == 0, res.stderr
+    return {r["id"]: r["status"] for r in json.loads(res.stdout)["conjectures"]}.get(cid)
+
+
+def test_verify_approves_a_true_formula(esma_run, esma_main, db, tan1):
+    res = esma_run("verify", tan1["id"], "--verify-digits", "1500", "--db", db)
+    assert res.code == 0, res.stderr
+    assert "approved" in res.stdout and f"#{tan1['id']}" in res.stdout
+    assert "REFUTED" not in res.stdout and "Traceback" not in res.stderr
+    shown = show(esma_main, db, tan1["id"])
+    [v] = shown["verifications"]
+    assert v["ok"] is True
+    assert v["digits_requested"] == 1500 and v["verified_digits"] >= 1500
+    assert v["conjecture_id"] == tan1["id"] and v["terms_used"] > 0
+    assert shown["conjecture"]["verified_digits"] >= 1500  # the deeper verification is kept
+    assert shown["conjecture"]["status"] == "conjecture"
+    for k in ("lhs", "signs", "terms", "recurrence", "closed_form", "value"):
+        assert shown["conjecture"][k] == tan1[k], k
+    text = esma_main("show", tan1["id"], "--db", db).stdout
+    assert "1500 digits" in text and "ok" in text
+
+
+def test_verify_json(esma_main, db, tan1):
+    res = esma_main("verify", tan1["id"], "--verify-digits", "1200", "--json", "--db", db)
+    assert res.code == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["id"] == tan1["id"] and doc["ok"] is True
+    assert doc["verified_digits"] >= 1200 and doc["status"] == "conjecture"
+    assert len(show(esma_main, db, tan1["id"])["verifications"]) == 1
+
+
+def inject(db, tan1, **changes):
+    """Store a copy of the tan(1) record, changed, as a new search's find; returns its id."""
+    with Catalog(str(db)) as cat:
+        good = cat.get(tan1["id"])
+        bad = dataclasses.replace(
+            good,
+            id=None,
+            key=f"injected|{changes.get('lhs', 'c')}|{good.signs_text}|{changes.get('preperiod', good.preperiod)}",
+            **changes,
+        )
+        sid = cat.start_search(good.constant, {"injected": True, "what": sorted(changes)}, 1, "test")
+        [cid] = cat.commit_chunk(sid, 0, [bad], candidates=1, hits=1, seconds=0.01)
+        cat.finish_search(sid)
+    assert cid != tan1["id"]
+    return cid
+
+
+WRONG = {
+    # the right continued fraction of tan(1), claimed for tan(1) + 1
+    "lhs-c+1": {"lhs": "c + 1", "lhs_numerator": (1, 1), "lhs_denominator": (1,)},
+    # one term changed (a_0 = 2 instead of 1), the recurrence still holds from n = 1 on: tan(1) + 1 claimed = tan(1)
+    "term-changed": "term",
+}
+
+
+@pytest.mark.parametrize("case", list(WRONG))
+def test_verify_refutes_a_wrong_formula(esma_run, esma_main, db, tan1, case):
+    if WRONG[case] == "term":
+        terms = list(tan1["terms"])
+        terms[0] += 1
+        changes = {"terms": tuple(terms), "preperiod": tan1["preperiod"] + 1}
+        rec = tan1["recurrence"]
+        for n in range(changes["preperiod"] + len(rec) - 1, len(terms)):  # still a valid record
+            assert sum(c * terms[n - i] for i, c in enumerate(rec)) == 0
+    else:
+        changes = dict(WRONG[case])
+    cid = inject(db, tan1, **changes)
+    assert status_in_list(esma_main, db, cid) == "conjecture"
+
+    res = esma_run("verify", cid, "--verify-digits", "1000", "--db", db)
+    assert res.code == 1, (res.code, res.stdout, res.stderr)
+    assert "REFUTED" in res.stdout and f"#{cid}" in res.stdout
+    assert "Traceback" not in res.stderr
+
+    assert status_in_list(esma_main, db, cid) == "refuted"
+    assert status_in_list(esma_main, db, cid, "--status", "refuted") == "refuted"
+    assert status_in_list(esma_main, db, cid, "--status", "conjecture") is None
+    assert status_in_list(esma_main, db, tan1["id"]) == "conjecture", "the true formula was touched"
+    shown = show(esma_main, db, cid)
+    assert shown["conjecture"]["status"] == "refuted"
+    assert shown["conjecture"]["status_reason"]
+    [v] = shown["verifications"]
+    assert v["ok"] is False and v["digits_requested"] == 1000
+    # a refuted record keeps failing, and --json says so too
+    again = esma_main("verify", cid, "--verify-digits", "500", "--json", "--db", db)
+    assert again.code == 1
+    doc = json.loads(again.stdout)
+    assert doc["ok"] is False and doc["status"] == "refuted"
+
+
+def test_verify_refutes_terms_that_break_their_recurrence(esma_main, db, tan1):
+    terms = list(tan1["terms"])
+    terms[-1] += 1  # no longer a solution of the stored recurrence
+    cid = inject(db, tan1, terms=tuple(terms))
+    res = esma_main("verify", cid, "--db", db)
+    assert res.code == 1
+    assert "REFUTED" in res.stdout and "recurrence" in res.stdout
+    assert status_in_list(esma_main, db, cid) == "refuted"
