@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import time
 from typing import Any
@@ -35,15 +36,18 @@ def bad_input(prefix: str = ""):
 def _catalog(db: str | None):
     from esma.db import Catalog
 
+    where = db or os.environ.get("ESMA_DB") or "esma.sqlite"
     try:
         return Catalog(db)
-    except (FileNotFoundError, NotADirectoryError, PermissionError, IsADirectoryError) as exc:
-        raise BadInput(f"cannot open catalog {db or os.environ.get('ESMA_DB') or 'esma.sqlite'}: {exc}") from None
+    except (FileNotFoundError, NotADirectoryError, PermissionError, IsADirectoryError, ValueError) as exc:
+        raise BadInput(f"cannot open catalog {where}: {exc}") from None
     except Exception as exc:
-        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
         if isinstance(exc, ArgumentError | NoSuchModuleError):
-            raise BadInput(f"cannot open catalog {db!r}: {exc}") from None
+            raise BadInput(f"cannot open catalog {where!r}: {exc}") from None
+        if isinstance(exc, OperationalError) and "unable to open database file" in str(exc):
+            raise BadInput(f"cannot open catalog {where}: not a file that SQLite can open") from None
         raise
 
 
@@ -77,7 +81,11 @@ def cli() -> None:
     help="Search a constant for continued fraction formulas and store them in the catalog."
     + EXAMPLE
     + 'esma search "tan(1)"\n  esma search e --degree 2 --coeff-limit 2 --max-period 6 --json'
+    + "\n  esma search pi --max-period 8 --max-seconds 600"
     + "\n\nRe-running the same command resumes an interrupted search; a finished one is reported from the catalog."
+    + " Ctrl-C stops once the chunk in flight is saved (a second Ctrl-C stops at once; exit code 130);"
+    + " --max-seconds stops likewise, keeps what was found and exits with 0."
+    + " Absurd requests (over 10^9 candidates, over 10^6 digits) are refused unless confirmed with --yes."
 )
 @click.argument("expr")
 @click.option("--degree", type=int, default=1, show_default=True, help="Max degree d of P and Q in T(c) = P(c)/Q(c).")
@@ -95,14 +103,30 @@ def cli() -> None:
     show_default=True,
     help="Where chunks run.",
 )
-@click.option("--scheduler", metavar="ADDRESS", default=None, help="Dask scheduler (tcp://host:port) for --executor dask.")
+@click.option(
+    "--scheduler", metavar="ADDRESS", default=None, help="Dask scheduler (tcp://host:port) for --executor dask."
+)
 @click.option("--limit", type=int, default=40, show_default=True, help="Rows shown in the table (JSON shows all).")
+@click.option(
+    "--max-seconds",
+    type=float,
+    metavar="SECONDS",
+    default=None,
+    help="Stop after the chunk running when SECONDS have passed; the search stays resumable (exit code 0).",
+)
+@click.option("--yes", is_flag=True, help="Confirm a request over the limits (10^9 candidates, 10^6 digits).")
 @DB_OPTION
 @JSON_OPTION
 def search(expr, degree, coeff_limit, min_period, max_period, depth, digits, verify_digits, workers, executor,
-           scheduler, limit, db, as_json) -> None:
-    from esma.cli import runner
+           scheduler, limit, max_seconds, yes, db, as_json) -> None:
+    import math
 
+    from esma import limits
+    from esma.cli import runner
+    from esma.constants import constant
+    from esma.search import SearchParams, plan_search
+
+    started = time.monotonic()
     params = {
         "degree": degree,
         "coeff_limit": coeff_limit,
@@ -116,19 +140,43 @@ def search(expr, degree, coeff_limit, min_period, max_period, depth, digits, ver
         raise BadInput(f"Argument 'workers' must be a positive integer, not {workers}")
     if scheduler is not None and executor != "dask":
         raise BadInput("--scheduler needs --executor dask")
+    if scheduler is not None and not re.fullmatch(r"(tcp|tls|inproc|ucx|ws|wss)://[^\s/:]+:\d{1,5}/?", scheduler):
+        raise BadInput(f"--scheduler must be an address like tcp://HOST:PORT, not {scheduler!r}")
+    if max_seconds is not None and not (math.isfinite(max_seconds) and max_seconds > 0):
+        raise BadInput(f"--max-seconds must be a positive number of seconds, not {max_seconds}")
+
+    def refuse_absurd(reasons: list[str]) -> None:
+        if reasons and not yes:
+            raise BadInput(f"refusing an absurd request: {'; '.join(reasons)}; add --yes to run it anyway")
+
+    # Everything is checked before the catalog is opened or any work starts: the parameters alone first (an
+    # absurd space must not even be laid out), then the exact candidate count of the plan.
+    with bad_input():
+        constant(expr)
+        refuse_absurd(limits.request_problems(SearchParams(**params)))
+        plan = plan_search(expr, **params)
+    refuse_absurd(limits.plan_problems(plan))
+    deadline = None if max_seconds is None else started + max_seconds
+
+    def stop_requested() -> None:
+        if sys.stderr.isatty():  # a pipe reads the one line below; a terminal wants to know Ctrl-C was seen
+            output.err("stopping once the chunk in flight is saved (Ctrl-C again to stop at once)")
+
     catalog = _catalog(db)
     with catalog:
         with bad_input():
-            job = runner.prepare(catalog, expr, params)
+            job = runner.prepare(catalog, expr, params, plan=plan)
         progress = output.Progress(job.plan, len(job.plan.chunks) - len(job.todo))
         t0 = time.perf_counter()
         try:
             with progress:
-                runner.run(catalog, job, executor, workers, scheduler, on_chunk=progress.update)
+                runner.run(catalog, job, executor, workers, scheduler, on_chunk=progress.update, deadline=deadline,
+                           graceful_sigint=True, on_stop_request=stop_requested)
         except KeyboardInterrupt:
+            when = "once the chunk in flight was saved" if job.stopped == "sigint" else "at once"
             output.err(
-                f"interrupted: {len(catalog.done_chunks(job.search_id))}/{len(job.plan.chunks)} chunks are saved "
-                f"in {catalog.url}; run the same command again to resume"
+                f"interrupted {when}: {len(catalog.done_chunks(job.search_id))}/{len(job.plan.chunks)} chunks are "
+                f"saved in {catalog.url}; run the same command again to resume"
             )
             sys.exit(130)
         summary = dict(job.summary)
@@ -138,6 +186,11 @@ def search(expr, degree, coeff_limit, min_period, max_period, depth, digits, ver
         else:
             output.search_table(job.conjectures, summary, limit)
         output.err(output.summary_line(summary, catalog.url))
+        if job.stopped == "deadline":
+            output.err(
+                f"stopped after --max-seconds {max_seconds:g}: {summary['chunks_done']}/{summary['chunks_total']} "
+                "chunks are saved; run the same command again to resume"
+            )
 
 
 # ------------------------------------------------------------------------------------------------ expand
@@ -187,7 +240,9 @@ def expand(expr, signs, terms, digits, as_json) -> None:
     "list",
     help="List conjectures in the catalog." + EXAMPLE + 'esma list --constant "tan(1)" --kind polynomial',
 )
-@click.option("--constant", "constant_expr", default=None, help="Only this constant (any spelling of it).")
+@click.option(
+    "--constant", "constant_expr", default=None, help="Only this constant (as searched; spacing does not matter)."
+)
 @click.option("--kind", type=click.Choice(["periodic", "polynomial", "exponential", "other"]), default=None)
 @click.option("--min-digits", type=int, default=None, help="Only those verified to at least this many digits.")
 @click.option("--status", type=click.Choice(["conjecture", "proved", "refuted"]), default=None)
@@ -215,16 +270,32 @@ def _get(catalog, conjecture_id: int):
     return conj
 
 
-@cli.command(help="Show one conjecture in full." + EXAMPLE + "esma show 12\n  esma show 12 --json")
+@cli.command(
+    help="Show one conjecture in full." + EXAMPLE + "esma show 12\n  esma show 12 --json\n  esma show 12 --plot e.png"
+)
 @click.argument("conjecture_id", metavar="ID", type=int)
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write a PNG of correct digits against terms, vs the simple continued fraction.")
 @DB_OPTION
 @JSON_OPTION
-def show(conjecture_id, db, as_json) -> None:
+def show(conjecture_id, plot_path, db, as_json) -> None:
     from esma.render import conjecture_latex, conjecture_text
 
     with _catalog(db) as catalog:
         conj = _get(catalog, conjecture_id)
         history = catalog.verifications(conjecture_id)
+    if plot_path:
+        # written before anything is printed: a path that cannot be written leaves stdout empty
+        from esma.plots import save_convergence_plot
+
+        folder = os.path.dirname(os.path.abspath(plot_path))
+        if not os.path.isdir(folder):  # fail before the computation, not after it
+            raise BadInput(f"cannot write {plot_path}: no directory {folder}")
+        try:
+            save_convergence_plot(conj, plot_path)
+        except OSError as exc:
+            raise BadInput(f"cannot write {plot_path}: {exc.strerror or exc}") from None
+        output.err(f"wrote the convergence plot of #{conjecture_id} to {plot_path}")
     if as_json:
         output.print_json({"conjecture": conj.to_dict(), "verifications": history})
         return
@@ -302,6 +373,10 @@ def export(fmt, constant_expr, output_path, db) -> None:
 
         with bad_input():
             text = constant(constant_expr, allow_rational=True).text
+    if output_path:
+        folder = os.path.dirname(os.path.abspath(output_path))
+        if not os.path.isdir(folder):
+            raise BadInput(f"cannot write {output_path}: no directory {folder}")
     with _catalog(db) as catalog:
         rows = catalog.conjectures(constant=text)
         searches = catalog.searches(constant=text)
@@ -329,8 +404,21 @@ def constants(as_json) -> None:
 # ------------------------------------------------------------------------------------------------ entry
 
 
+def _interrupted(exc: BaseException) -> bool:
+    """A Ctrl-C that surfaced wrapped (a compiled kernel reports it as SystemError with the interrupt set)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Console entry point with the exit-code contract."""
+    # terms and recurrence coefficients are exact integers of any size: print them whole
+    sys.set_int_max_str_digits(0)
     try:
         rv = cli.main(args=argv, prog_name="esma", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -350,6 +438,9 @@ def main(argv: list[str] | None = None) -> Any:
     except BrokenPipeError:
         sys.exit(0)
     except Exception as exc:  # runtime failure: one line unless debugging
+        if _interrupted(exc):
+            output.err("interrupted")
+            sys.exit(130)
         if os.environ.get("ESMA_DEBUG"):
             raise
         output.err(f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")

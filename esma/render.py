@@ -178,7 +178,8 @@ def conjecture_text(conj: Conjecture, count: int = 8) -> str:
         f"  terms      {', '.join(map(str, conj.terms[:20]))}{', ...' if len(conj.terms) > 20 else ''}",
         f"  closed     {conj.closed_form}",
         f"  kind       {conj.kind}",
-        f"  recurrence {list(conj.recurrence)} (sum c_i a(n-i) = 0 for n >= {conj.preperiod + len(conj.recurrence) - 1})",
+        f"  recurrence {list(conj.recurrence)} "
+        f"(sum c_i a(n-i) = 0 for n >= {conj.preperiod + len(conj.recurrence) - 1})",
         f"  verified   {conj.verified_digits} digits",
         f"  converges  {conj.digits_per_term:.4g} digits/term (simple continued fraction of T(c): "
         f"{conj.scf_digits_per_term:.4g})",

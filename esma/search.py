@@ -31,9 +31,9 @@ from esma import bm
 from esma.patterns import closed_form
 from esma.records import Conjecture, signs_to_text
 from esma.render import cf_text
-from esma.scf import expand_enclosure, sign_periods
+from esma.scf import sign_periods
+from esma.transducer import constant_cf, scan, scan_py, scan_rows
 from esma.transforms import Transform, transform_space
-from esma.transducer import scan, scan_py, scan_rows
 from esma.verify import _log10_q_growth, approve, transform_ball
 
 __all__ = ["ChunkResult", "SearchParams", "SearchPlan", "SearchResult", "plan_search", "run_chunk", "search"]
@@ -80,6 +80,10 @@ class SearchParams:
             )
         if self.max_period > 16:
             raise ValueError(f"Argument 'max_period' must be at most 16, not {self.max_period}")
+        if self.degree > 2:
+            raise ValueError(
+                f"Argument 'degree' must be 1 or 2 (the transducers handle up to quadratics), not {self.degree}"
+            )
         if self.depth < 2 * 1 + self.margin:
             raise ValueError(f"Argument 'depth' must be at least margin + 2 ({self.margin + 2}), not {self.depth}")
 
@@ -187,6 +191,17 @@ def plan_search(expr: str, **params: Any) -> SearchPlan:
         raise TypeError(f"search() got unexpected arguments: {', '.join(sorted(unknown))}")
     p = SearchParams(**params)
     c = make_constant(expr)
+    try:
+        # the constant's own continued fraction feeds every degree-1 candidate: compute (and cache) it now, so
+        # a value esma cannot expand is refused here, as bad input, before any work is registered
+        cf = constant_cf(c, p.scan_digits)
+    except (ValueError, ArithmeticError, OverflowError) as exc:
+        raise ValueError(f"Argument 'expr' cannot be expanded: {exc}") from None
+    if len(cf) < p.margin + 2:
+        raise ValueError(
+            f"Argument 'expr' gives only {len(cf)} certified terms at {p.scan_digits} digits: too few to search "
+            "(a decimal literal carries its own precision; give more digits)"
+        )
     transforms = distinct_values(c, transform_space(p.degree, p.coeff_limit))
     periods = sign_periods(p.min_period, p.max_period)
     chunks = tuple(

@@ -133,7 +133,7 @@ def bm_float_kernel(seq, n, p, max_l, c, b, t, r):  # pragma: no cover - compile
             continue
         top = min(deg_b + m, n)
         lim = max(L, top)
-        change = 2 * L <= i
+        change = i >= 2 * L
         if change:
             for j in range(lim + 1):
                 t[j] = c[j]
@@ -157,7 +157,7 @@ def bm_float_kernel(seq, n, p, max_l, c, b, t, r):  # pragma: no cover - compile
             L = new_l
             bb = d
             m = 1
-            if L > max_l:
+            if max_l < L:
                 return -1
         else:
             m += 1

@@ -49,13 +49,13 @@ MORE = {
 }
 
 # Found while writing these tests: bad input that is reported as a runtime failure (exit 1) instead of exit 2.
-KNOWN_BUGS = {
-    "db-empty": (["list", "--db", ""], "--db '' raises an uncaught ValueError in Catalog(): exit 1"),
-    "db-is-a-folder": (["list", "--db", "{folder}"], "--db DIR: sqlite3 OperationalError, exit 1"),
-    "export-output-missing-folder": (
-        ["export", "--output", "/nonexistent/dir/out.json", "--db", DB],
-        "export --output into a missing folder: FileNotFoundError, exit 1",
-    ),
+# once bugs (exit 1 with an exception name), now bad input with one line
+FORMER_BUGS = {
+    "db-empty": ["list", "--db", ""],
+    "db-is-a-folder": ["list", "--db", "{folder}"],
+    "export-output-missing-folder": ["export", "--output", "/nonexistent/dir/out.json", "--db", DB],
+    "scheduler-not-an-address": ["search", "e", "--executor", "dask", "--scheduler", "notaurl", "--db", DB],
+    "degree-3": ["search", "e", "--degree", "3", "--db", DB],
 }
 
 
@@ -109,14 +109,11 @@ def test_error_names_the_culprit(results, name, needle):
     assert needle in results[name].stderr
 
 
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=why)) for n, (_, why) in KNOWN_BUGS.items()],
-)
-def test_known_bad_input_bugs(esma_main, tmp_path, name):
+@pytest.mark.parametrize("name", list(FORMER_BUGS))
+def test_former_bad_input_bugs(esma_main, tmp_path, name):
     folder = tmp_path / "folder"
     folder.mkdir()
-    res = esma_main(*[a.format(db=tmp_path / "c.sqlite", folder=folder) for a in KNOWN_BUGS[name][0]])
+    res = esma_main(*[a.format(db=tmp_path / "c.sqlite", folder=folder) for a in FORMER_BUGS[name]])
     assert res.code == 2, (res.code, res.stderr)
     check_one_line_error(res)
 
