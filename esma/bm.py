@@ -80,15 +80,12 @@ def _max_l(max_complexity: int | None, n: int) -> int:
 # ---------------------------------------------------------------- pure-Python twins of the kernels
 
 
-def linear_complexity_py(seq: Sequence[int], modulus: int = PRIME, max_complexity: int | None = None) -> int | None:
-    """Twin of ``linear_complexity``: same inversion-free algorithm on Python ints."""
-    p = _check_modulus(modulus)
+def _bm_mod_py(seq: Sequence[int], p: int, max_l: int) -> tuple[list[int], int] | None:
+    """The inversion-free algorithm of the kernels on Python ints: (C, L), or None once L exceeds max_l."""
     s = [int(v) % p for v in seq]
-    n = len(s)
-    max_l = _max_l(max_complexity, n)
     c, b = [1], [1]
     L, m, bb = 0, 1, 1
-    for i in range(n):
+    for i in range(len(s)):
         d = (c[0] * s[i]) % p  # c[0] is a unit, not 1, in the inversion-free form
         for j in range(1, min(L, len(c) - 1) + 1):
             d = (d + c[j] * s[i - j]) % p
@@ -98,15 +95,21 @@ def linear_complexity_py(seq: Sequence[int], modulus: int = PRIME, max_complexit
         new = [(bb * x) % p for x in c] + [0] * max(0, len(b) + m - len(c))
         for j, x in enumerate(b):
             new[j + m] = (new[j + m] - d * x) % p
-        if i >= 2 * L:
+        if 2 * L <= i:
             b, bb, L, m = c, d, i + 1 - L, 1
-            c = new
-            if max_l < L:
+            if L > max_l:
                 return None
         else:
-            c = new
             m += 1
-    return L
+        c = new
+    return c, L
+
+
+def linear_complexity_py(seq: Sequence[int], modulus: int = PRIME, max_complexity: int | None = None) -> int | None:
+    """Twin of ``linear_complexity``: same inversion-free algorithm on Python ints."""
+    p = _check_modulus(modulus)
+    out = _bm_mod_py(seq, p, _max_l(max_complexity, len(seq)))
+    return None if out is None else out[1]
 
 
 def batch_linear_complexity_py(
@@ -123,25 +126,7 @@ def batch_linear_complexity_py(
 def connection_polynomial_py(seq: Sequence[int], modulus: int = PRIME) -> tuple[tuple[int, ...], int]:
     """Twin of ``connection_polynomial``: (c_0 = 1, c_1, ..., c_L) mod p and the linear complexity L."""
     p = _check_modulus(modulus)
-    s = [int(v) % p for v in seq]
-    n = len(s)
-    c, b = [1], [1]
-    L, m, bb = 0, 1, 1
-    for i in range(n):
-        d = (c[0] * s[i]) % p  # c[0] is a unit, not 1, in the inversion-free form
-        for j in range(1, min(L, len(c) - 1) + 1):
-            d = (d + c[j] * s[i - j]) % p
-        if d == 0:
-            m += 1
-            continue
-        new = [(bb * x) % p for x in c] + [0] * max(0, len(b) + m - len(c))
-        for j, x in enumerate(b):
-            new[j + m] = (new[j + m] - d * x) % p
-        if i >= 2 * L:
-            b, bb, L, m = c, d, i + 1 - L, 1
-        else:
-            m += 1
-        c = new
+    c, L = _bm_mod_py(seq, p, len(seq) + 1)  # type: ignore[misc]
     inv = pow(c[0], p - 2, p)
     c = [(x * inv) % p for x in c] + [0] * (L + 1)
     return tuple(c[: L + 1]), L
