@@ -143,11 +143,9 @@ def run(
             _close(chunks)  # stops the executor's workers (a broken-off run leaves none behind)
     except KeyboardInterrupt:
         _close(chunks)
-        if job.stopped == "sigint":
+        # best effort: the status is informative only (the checkpoint rows decide what a rerun resumes)
+        with contextlib.suppress(Exception):
             catalog.finish_search(job.search_id, status="interrupted")
-        # else: a hard abort may have landed inside a commit whose connection still holds the SQLite write
-        # lock until the traceback is gone; waiting for it would hang the exit, and the status is cosmetic
-        # (the checkpoint rows decide what a rerun resumes)
         raise
     except Exception:
         _close(chunks)

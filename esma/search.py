@@ -194,14 +194,9 @@ def plan_search(expr: str, **params: Any) -> SearchPlan:
     try:
         # the constant's own continued fraction feeds every degree-1 candidate: compute (and cache) it now, so
         # a value esma cannot expand is refused here, as bad input, before any work is registered
-        cf = constant_cf(c, p.scan_digits)
+        constant_cf(c, p.scan_digits)
     except (ValueError, ArithmeticError, OverflowError) as exc:
         raise ValueError(f"Argument 'expr' cannot be expanded: {exc}") from None
-    if len(cf) < p.margin + 2:
-        raise ValueError(
-            f"Argument 'expr' gives only {len(cf)} certified terms at {p.scan_digits} digits: too few to search "
-            "(a decimal literal carries its own precision; give more digits)"
-        )
     transforms = distinct_values(c, transform_space(p.degree, p.coeff_limit))
     periods = sign_periods(p.min_period, p.max_period)
     chunks = tuple(
