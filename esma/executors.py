@@ -26,12 +26,11 @@ import os
 import signal
 from collections import deque
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
 from typing import Any
 
 from esma.search import ChunkResult, SearchPlan, plan_search, run_chunk
 
-__all__ = ["DASK_RETRIES", "EXECUTORS", "POOL_RESTARTS", "default_workers", "run_chunks"]
+__all__ = ["DASK_RETRIES", "EXECUTORS", "POOL_RESTARTS", "dask_setup", "default_workers", "run_chunks"]
 
 EXECUTORS = ("serial", "process", "dask")
 #: Times a Dask task is rerun after it raised (a worker that dies is handled by the scheduler itself, up to
@@ -52,9 +51,27 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-@lru_cache(maxsize=8)
+#: Plans by (constant text, parameters), newest last: built once per process.  The process executor stores the
+#: caller's plan here before forking, so pool processes inherit it instead of rebuilding it (seconds for a large
+#: space: the LHS space is deduplicated by value).
+_PLANS: dict[tuple[str, Params], SearchPlan] = {}
+_PLANS_KEPT = 4
+
+
 def _plan(expr: str, params: Params) -> SearchPlan:
-    return plan_search(expr, **dict(params))
+    key = (expr, params)
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _remember(key, plan_search(expr, **dict(params)))
+    return plan
+
+
+def _remember(key: tuple[str, Params], plan: SearchPlan) -> SearchPlan:
+    _PLANS.pop(key, None)
+    _PLANS[key] = plan
+    while len(_PLANS) > _PLANS_KEPT:
+        del _PLANS[next(iter(_PLANS))]
+    return plan
 
 
 def _run_one(expr: str, params: Params, index: int) -> ChunkResult:
@@ -99,6 +116,7 @@ def run_chunks(
     params = tuple(sorted(plan.params.to_dict().items()))
     expr = plan.constant.text
     if executor == "process":
+        _remember((expr, params), plan)  # inherited by the forked pool processes
         return _run_process(expr, params, indices, n)
     return _run_dask(expr, params, indices, n, scheduler)
 
@@ -165,32 +183,76 @@ def _run_process(expr: str, params: Params, indices: list[int], n: int) -> Itera
                 )
 
 
+def dask_setup(worker: Any) -> None:
+    """Dask preload hook (``preload=["esma.executors"]``): the worker process ignores SIGINT.
+
+    Used for the ``LocalCluster`` this module starts, whose worker processes are in the client's process group:
+    a terminal's Ctrl-C reaches them too, and the client alone should handle it (stop, say how to resume) rather
+    than every worker print a KeyboardInterrupt traceback.  Not for workers a user starts with ``dask worker``
+    in a terminal of their own, where Ctrl-C is how they stop them.
+
+    The same goes for the one warning an interrupted run makes each busy worker log as the cluster closes under
+    it ("Async instruction ... ended with CancelledError"): expected then, and noise on the client's stderr.
+    """
+    import threading
+
+    if threading.current_thread() is threading.main_thread():  # signal handlers live in the main thread
+        _ignore_sigint()
+    logging.getLogger("distributed.worker.state_machine").addFilter(_drop_cancelled_on_close)
+
+
+def _drop_cancelled_on_close(record: logging.LogRecord) -> bool:
+    return "ended with CancelledError" not in record.getMessage()
+
+
+def _start_local_cluster(n: int):
+    """A LocalCluster of ``n`` single-threaded worker processes that leave Ctrl-C to the client.
+
+    Worker processes with one thread each: the kernels hold the GIL, so threads would not add speed.
+    ``silence_logs`` keeps the cluster's INFO chatter off stderr (which carries only progress and errors).  No
+    dashboard; the scheduler still serves its small HTTP API (health, metrics) and, left alone, wants port 8787
+    and warns on stderr when another cluster has it: it gets any free loopback port instead.  The preload runs
+    ``dask_setup`` in every worker process as it starts (a replacement for a lost worker included); only a
+    Ctrl-C in the second or so a worker process takes to start can still reach it.
+    """
+    from dask.distributed import LocalCluster
+
+    return LocalCluster(
+        n_workers=n,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.WARNING,
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+        preload=[__name__],
+    )
+
+
 def _run_dask(expr: str, params: Params, indices: list[int], n: int, scheduler: str | None) -> Iterator[ChunkResult]:
     try:
-        from dask.distributed import Client, LocalCluster, as_completed
+        from dask.distributed import Client, as_completed
     except ImportError:  # pragma: no cover - depends on the environment
         raise RuntimeError("the dask executor needs dask[distributed]: pip install 'dask[distributed]'") from None
     cluster = None
-    if scheduler is None:
-        # Worker processes with one thread each: the kernels hold the GIL, so threads would not add speed.
-        # silence_logs keeps the cluster's INFO chatter off stderr (which carries only progress and errors).
-        cluster = LocalCluster(
-            n_workers=n,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.WARNING,
-        )
     try:
+        if scheduler is None:
+            cluster = _start_local_cluster(n)
         client = Client(cluster if cluster is not None else scheduler)
         try:
-            # one task per chunk; pure=False: a chunk's key is unique to this run, so two clients sharing a
-            # scheduler never see each other's results (each commits its own).  Only as_completed holds the
-            # futures, and each is released once yielded: a worker lost later then takes no finished result
-            # with it that the scheduler would recompute for nothing.
-            pending = as_completed(
-                [client.submit(_run_one, expr, params, i, pure=False, retries=DASK_RETRIES) for i in indices]
+            # One task per chunk, submitted in one message (map).  pure=False: a chunk's key is unique to this
+            # run, so two clients sharing a scheduler never see each other's results (each commits its own).
+            # Only as_completed holds the futures, and each is released once its result is here, so a worker
+            # lost later takes no finished result with it that would be recomputed for nothing.  (Not
+            # as_completed(with_results=True): its background fetches log tracebacks when a run is interrupted.)
+            # loop=client.loop: as_completed otherwise tracks the futures on the *default* client's event loop,
+            # which in a process holding another client (a notebook's, a test's) is not this one's, and a
+            # result lost with a worker then fails to be waited for ("bound to a different event loop").
+            n_tasks = len(indices)
+            futures = client.map(
+                _run_one, [expr] * n_tasks, [params] * n_tasks, indices, pure=False, retries=DASK_RETRIES
             )
+            pending = as_completed(futures, loop=client.loop)
+            del futures
             for f in pending:
                 result = f.result()
                 f.release()

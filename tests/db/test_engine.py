@@ -1,4 +1,7 @@
-"""make_engine: where the catalog lives, and the SQLite settings that several writers rely on."""
+"""make_engine: where the catalog lives, and the SQLite settings that several writers rely on.
+
+These are SQLite matters (paths, pragmas, WAL, locks) and stay on SQLite, except foreign-key enforcement, which
+the catalog relies on on every backend (``catalog_url``)."""
 
 from __future__ import annotations
 
@@ -79,8 +82,8 @@ def test_pragmas_are_on(tmp_path: Path) -> None:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_foreign_keys_are_enforced(tmp_path: Path) -> None:
-    eng = make_engine(tmp_path / "fk.sqlite")
+def test_foreign_keys_are_enforced(catalog_url: str) -> None:
+    eng = make_engine(catalog_url)
     try:
         upgrade(eng)
         with pytest.raises(IntegrityError), eng.begin() as conn:

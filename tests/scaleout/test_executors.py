@@ -1,0 +1,145 @@
+"""The executors' common contract, on the serial and process executors (the Dask one: test_dask.py).
+
+Every executor yields each requested chunk exactly once, with the same records as the serial run; bad
+arguments fail at the call; a pool process that dies is replaced and its chunks recomputed; pool processes
+leave Ctrl-C to the client.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+import esma
+from esma.executors import EXECUTORS, default_workers, run_chunks
+
+SMALL = {"coeff_limit": 1, "max_period": 3, "verify_digits": 300, "chunk_size": 1}
+# enough work left after the first result (56 chunks) for a kill to land mid-run
+KILL = {"coeff_limit": 2, "max_period": 3, "verify_digits": 300, "chunk_size": 2}
+
+
+def records(results) -> list[str]:
+    out = []
+    for r in results:
+        for c in r.conjectures:
+            d = c.to_dict()
+            d.pop("id", None)
+            out.append(json.dumps(d, sort_keys=True, default=str))
+    return sorted(out)
+
+
+_serial_cache: dict[tuple, tuple] = {}
+
+
+def serial(expr: str, params: dict):
+    key = (expr, tuple(sorted(params.items())))
+    if key not in _serial_cache:
+        plan = esma.plan_search(expr, **params)
+        results = list(run_chunks(plan, range(len(plan.chunks)), "serial"))
+        assert [r.index for r in results] == list(range(len(plan.chunks)))  # serial: in index order
+        _serial_cache[key] = (plan, records(results))
+    return _serial_cache[key]
+
+
+def check_same_as_serial(expr: str, params: dict, results) -> None:
+    plan, want = serial(expr, params)
+    assert sorted(r.index for r in results) == list(range(len(plan.chunks))), "a chunk is missing or repeated"
+    assert records(results) == want
+    assert len(want) > 50
+
+
+@pytest.mark.parametrize("expr", ["e", "tan(1)"])
+def test_process_equals_serial(expr: str) -> None:
+    plan, _ = serial(expr, SMALL)
+    results = list(run_chunks(plan, range(len(plan.chunks)), "process", workers=2))
+    check_same_as_serial(expr, SMALL, results)
+
+
+def test_subset_of_chunks_in_any_order() -> None:
+    """A resumed run asks for some chunks only: exactly those come back."""
+    plan, _ = serial("e", SMALL)
+    want = [7, 0, 11, 3]
+    for executor in ("serial", "process"):
+        got = [r.index for r in run_chunks(plan, want, executor, workers=2)]
+        assert sorted(got) == sorted(want), executor
+    assert list(run_chunks(plan, [], "process", workers=2)) == []
+    assert list(run_chunks(plan, [], "dask", workers=2)) == []  # nothing to do: no cluster is started
+
+
+def test_bad_arguments_fail_at_the_call() -> None:
+    plan, _ = serial("e", SMALL)
+    n = len(plan.chunks)
+    with pytest.raises(ValueError, match="executor"):
+        run_chunks(plan, [0], "threads")
+    for bad in (0, -1, True, 1.5):
+        with pytest.raises(ValueError, match="workers"):
+            run_chunks(plan, [0], "process", workers=bad)
+    with pytest.raises(ValueError, match="scheduler"):
+        run_chunks(plan, [0], "process", scheduler="tcp://127.0.0.1:8786")
+    with pytest.raises(ValueError, match="scheduler"):
+        run_chunks(plan, [0], "dask", scheduler="  ")
+    with pytest.raises(ValueError, match=r"\[0, "):
+        run_chunks(plan, [0, n], "serial")
+    with pytest.raises(ValueError):
+        run_chunks(plan, [-1], "process")
+    assert set(EXECUTORS) == {"serial", "process", "dask"}
+    assert default_workers() >= 1
+
+
+def _pool_processes(before: set[int]) -> list[psutil.Process]:
+    """Children forked since ``before`` that run this very interpreter (the pool; not the resource tracker)."""
+    me = psutil.Process()
+    return [p for p in me.children() if p.pid not in before and p.cmdline() == me.cmdline()]
+
+
+def test_killed_pool_process_is_replaced_and_its_chunks_recomputed() -> None:
+    plan, _ = serial("tan(1)", KILL)
+    before = {p.pid for p in psutil.Process().children()}
+    gen = run_chunks(plan, range(len(plan.chunks)), "process", workers=2)
+    results = [next(gen)]
+    pool = _pool_processes(before)
+    assert len(pool) == 2, [p.cmdline() for p in pool]
+    pool[0].kill()
+    results += list(gen)
+    check_same_as_serial("tan(1)", KILL, results)
+    # the pool that finished the run is a new one (the broken pool's other process is gone too)
+    assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in pool)
+
+
+def test_workers_ignore_ctrl_c(tmp_path: Path) -> None:
+    """A terminal's Ctrl-C signals the whole process group: the client stops the run and says how to resume;
+    the pool processes must not each print a KeyboardInterrupt traceback."""
+    env = {k: v for k, v in os.environ.items() if k not in ("ESMA_DB", "ESMA_DEBUG")}
+    db = tmp_path / "c.sqlite"
+    args = [sys.executable, "-m", "esma.cli.main", "search", "e", "--coeff-limit", "2", "--max-period", "3",
+            "--verify-digits", "300", "--executor", "process", "--workers", "2", "--db", str(db)]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                            text=True, env=env, cwd=tmp_path, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        # wait until the pool is up and computing (2 grandchildren besides any resource tracker)
+        while True:
+            kids = [p for p in psutil.Process(proc.pid).children() if "resource_tracker" not in " ".join(p.cmdline())]
+            if len(kids) >= 2 or proc.poll() is not None or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "the search ended before it could be interrupted"
+        time.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert "resume" in err
+    assert len(err.strip().splitlines()) == 1, err
