@@ -32,7 +32,7 @@ from esma.patterns import closed_form
 from esma.records import Conjecture, signs_to_text
 from esma.render import cf_text
 from esma.scf import sign_periods
-from esma.transducer import constant_cf, scan, scan_py, scan_rows
+from esma.transducer import constant_cf, scan, scan_py, scan_rows, warm
 from esma.transforms import Transform, transform_space
 from esma.verify import _log10_q_growth, approve, transform_ball
 
@@ -263,6 +263,8 @@ def run_chunk(plan: SearchPlan, index: int, reference: bool = False) -> ChunkRes
     """
     if not 0 <= index < len(plan.chunks):
         raise ValueError(f"Argument 'index' must be in [0, {len(plan.chunks)}), not {index}")
+    if not reference:
+        warm()  # loading the Numba kernels is start-up, not scanning
     t0 = time.perf_counter()
     p = plan.params
     ch = plan.chunks[index]

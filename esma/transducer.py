@@ -226,6 +226,12 @@ def scan(rows: ScanRows, periods, depth: int, margin: int, max_l: int, p: int = 
     return terms, n_out, l_out, status
 
 
+@lru_cache(maxsize=1)
+def warm() -> None:
+    """Load (or compile) the scan kernels once per process, so that start-up is not counted as scan time."""
+    scan(ScanRows(((1, 2, 3, 4, 5),), (0,), (IDENTITY,)), ((1,),), 4, 0, 1)
+
+
 def _scan_row_py(cf, coef, signs, depth, margin, max_l, p):
     terms, st = mobius_terms_py(cf, coef, signs, depth)
     bound = min(max_l, (len(terms) - margin) // 2)
