@@ -81,7 +81,8 @@ def cluster():
 
     with (
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.WARNING
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.WARNING,
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},  # not 8787, which another cluster may hold
         ) as lc,
         Client(lc) as client,
     ):
