@@ -98,19 +98,19 @@ def bench_bm(quick: bool) -> dict:
     from flint import fmpz_mod_poly_ctx
 
     from esma.kernels.bm import bm_complexity_kernel
-    from esma.kernels.scan import bm_float_kernel
+    from esma.kernels.scan import bm_float_kernel, bm_scratch_size
 
     n = 200
     rng = random.Random(1)
     seqs = [np.array([rng.randrange(SCAN_PRIME) for _ in range(n)], np.int64) for _ in range(50)]
-    scratch = [np.empty(n + 2, np.float64) for _ in range(4)]
+    scratch = np.empty(bm_scratch_size(n), np.float64)
     reps = 20 if quick else 200
-    bm_float_kernel(seqs[0], n, SCAN_PRIME, n, *scratch)
+    bm_float_kernel(seqs[0], n, SCAN_PRIME, n, scratch)
     bm_complexity_kernel(seqs[0], n, SCAN_PRIME, n)
     t0 = time.perf_counter()
     for _ in range(reps):
         for s in seqs:
-            bm_float_kernel(s, n, SCAN_PRIME, n, *scratch)
+            bm_float_kernel(s, n, SCAN_PRIME, n, scratch)
     t_float = (time.perf_counter() - t0) / (reps * len(seqs))
     t0 = time.perf_counter()
     for _ in range(reps):

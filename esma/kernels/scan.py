@@ -11,17 +11,25 @@ simple continued fraction of T(c), computed once per transform: the batched exac
 
 Everything is int64 with overflow detection (status 1: the caller recomputes that candidate exactly in Python
 with ``esma.transducer``, the twin of these kernels).  Terms are then reduced modulo a prime p < 2^21 and their
-linear complexity computed by an inversion-free Berlekamp–Massey in float64 (exact: products stay below 2^42,
-sums below 2^53) that stops as soon as the complexity exceeds its bound.
+linear complexity computed by an inversion-free Berlekamp–Massey in float64 that stops as soon as the complexity
+exceeds its bound (for a random sequence, after about twice the bound terms).
+
+Berlekamp–Massey in float64 is exact because every value is an integer below 2^53: residues are kept as
+representatives in [-p, 2p) (``x - floor(x / p) p`` without the final correction, which the vector unit cannot
+afford), so a product is below 2^44 and a sum of 512 of them below 2^53.  Each step makes one pass over the
+connection polynomial that both updates it and accumulates the next discrepancy (the terms are stored reversed,
+so that pass reads memory forwards), instead of the textbook three.
 """
 
 import numpy as np
 from numba import njit
 
 LIMIT = 2.0**61  # magnitudes above this may overflow int64 in the next step: give up on the fast path
+# Reassociation is exact here (every float is an integer below 2^53) and lets the discrepancy sum vectorise.
+_EXACT_FM = {"reassoc", "contract"}
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _emit_floor(n1, d1, n2, d2):  # pragma: no cover - compiled
     """floor on the open interval between n1/d1 and n2/d2 (denominators nonzero); (ok, value)."""
     f1 = n1 // d1
@@ -35,7 +43,7 @@ def _emit_floor(n1, d1, n2, d2):  # pragma: no cover - compiled
     return False, 0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _emit_ceil(n1, d1, n2, d2):  # pragma: no cover - compiled
     """ceil on the open interval between n1/d1 and n2/d2; (ok, value)."""
     c1 = -((-n1) // d1)
@@ -49,7 +57,7 @@ def _emit_ceil(n1, d1, n2, d2):  # pragma: no cover - compiled
     return False, 0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def mobius_terms_kernel(cf, n_cf, coef, signs, period, depth, out):  # pragma: no cover - compiled
     """Signed terms of (A c + B)/(C c + D), coef = (A, B, C, D), into out[:n]; returns (n, status).
 
@@ -70,8 +78,9 @@ def mobius_terms_kernel(cf, n_cf, coef, signs, period, depth, out):  # pragma: n
     C, D = C * t + D, C
     k = 1
     n = 0
+    si = 0  # n mod period
     while n < depth:
-        b = signs[n % period]
+        b = signs[si]
         s1 = C + D
         if C != 0 and s1 != 0 and (C > 0) == (s1 > 0):
             if b > 0:
@@ -83,6 +92,9 @@ def mobius_terms_kernel(cf, n_cf, coef, signs, period, depth, out):  # pragma: n
                     return n, 1
                 out[n] = a
                 n += 1
+                si += 1
+                if si == period:
+                    si = 0
                 A, B, C, D = b * C, b * D, A - a * C, B - a * D
                 if C == 0 and D == 0:
                     return n, 2
@@ -100,73 +112,115 @@ def mobius_terms_kernel(cf, n_cf, coef, signs, period, depth, out):  # pragma: n
 
 
 @njit(cache=True)
-def bm_float_kernel(seq, n, p, max_l, c, b, t, r):  # pragma: no cover - compiled
-    """Linear complexity of seq[0:n] mod p (p < 2^21), or -1 once it exceeds max_l.
+def bm_scratch_size(n):  # pragma: no cover - compiled
+    """Length of the float64 scratch array ``bm_float_kernel`` needs for n terms."""
+    return 6 * n + 12
 
-    c, b, t, r are float64 scratch arrays of length >= n + 1.  Inversion-free: C <- bb C - d x^m B; every
-    product is below 2^42 and every sum below 2^53, so float64 is exact and the loops vectorise.
+
+@njit(cache=True, fastmath=_EXACT_FM, error_model="numpy")
+def _reduce(x, fp, inv):  # pragma: no cover - compiled
+    """The residue of the integer x (|x| < 2^53) in [0, p)."""
+    x = x - np.floor(x * inv) * fp
+    if x >= fp:
+        x -= fp
+    elif x < 0.0:
+        x += fp
+    return x
+
+
+@njit(cache=True, fastmath=_EXACT_FM, error_model="numpy")
+def _discrepancy(c, r, L, fp, inv):  # pragma: no cover - compiled
+    """sum_{j <= L} c[j] r[j] mod p, in blocks of 512 so that every partial sum stays exact."""
+    d = 0.0
+    j0 = 0
+    while j0 <= L:
+        j1 = min(L + 1, j0 + 512)
+        s = 0.0
+        for j in range(j0, j1):
+            s += c[j] * r[j]
+        d += s - np.floor(s * inv) * fp
+        j0 = j1
+    return _reduce(d, fp, inv)
+
+
+@njit(cache=True, fastmath=_EXACT_FM, error_model="numpy")
+def bm_float_kernel(seq, n, p, max_l, scratch):  # pragma: no cover - compiled
+    """Linear complexity of seq[0:n] mod p (p < 2^21), or -1 as soon as it exceeds max_l.
+
+    Inversion-free (C <- bb C - d x^m B, no modular inverse).  ``scratch`` is float64 of length
+    ``bm_scratch_size(n)``: the polynomial C, the reversed residues, and two buffers for B (the old C on a
+    length change) with n + 1 zeros in front, so that x^m B is a plain forward view.
     """
     fp = float(p)
     inv = 1.0 / fp
-    for j in range(n + 1):
+    w = 2 * n + 4
+    c = scratch[: n + 2]
+    rr = scratch[n + 2 : 2 * n + 4]
+    bufs = scratch[2 * n + 4 : 2 * n + 4 + 2 * w]
+    off = n + 1
+    for j in range(n + 2):
         c[j] = 0.0
-        b[j] = 0.0
+        rr[j] = 0.0
+    for j in range(2 * w):
+        bufs[j] = 0.0
+    # rr[n - 1 - i + j] = seq[i - j] mod p: the discrepancy of step i reads rr forwards from n - 1 - i
+    big = 2.0**52
     for j in range(n):
-        r[j] = float(seq[j] % p)
+        x = float(seq[j])
+        rr[n - 1 - j] = _reduce(x, fp, inv) if -big < x < big else float(seq[j] % p)
     c[0] = 1.0
-    b[0] = 1.0
+    bufs[off] = 1.0
+    cur = 0
     L = 0
     m = 1
     bb = 1.0
     deg_b = 0
+    d = _discrepancy(c, rr[n - 1 :], L, fp, inv) if n > 0 else 0.0
     for i in range(n):
-        d = 0.0
-        for j in range(L + 1):
-            d += c[j] * r[i - j]
-        d = d - np.floor(d * inv) * fp
-        if d >= fp:
-            d -= fp
-        elif d < 0.0:
-            d += fp
         if d == 0.0:
             m += 1
+            if i + 1 < n:
+                d = _discrepancy(c, rr[n - 2 - i :], L, fp, inv)
             continue
-        top = min(deg_b + m, n)
-        lim = max(L, top)
-        change = i >= 2 * L
-        if change:
+        # deg C <= lim <= i + 1, so the fused next discrepancy below never reads past the first term
+        lim = max(L, min(deg_b + m, n))
+        nxt = n - 2 - i
+        fuse = lim < 512 and i + 1 < n
+        bs = bufs[cur * w + off - m :]
+        rn = rr[max(nxt, 0) :]
+        dn = 0.0
+        if i >= 2 * L:
+            saved = bufs[(1 - cur) * w + off :]
             for j in range(lim + 1):
-                t[j] = c[j]
-        for j in range(lim + 1):
-            c[j] = bb * c[j]
-        for j in range(m, min(lim, deg_b + m) + 1):
-            c[j] -= d * b[j - m]
-        for j in range(lim + 1):
-            x = c[j]
-            x = x - np.floor(x * inv) * fp
-            if x >= fp:
-                x -= fp
-            elif x < 0.0:
-                x += fp
-            c[j] = x
-        if change:
-            new_l = i + 1 - L
-            for j in range(lim + 1):
-                b[j] = t[j]
+                x = c[j]
+                saved[j] = x
+                y = bb * x - d * bs[j]
+                y = y - np.floor(y * inv) * fp
+                c[j] = y
+                dn += y * rn[j]
+            cur = 1 - cur
             deg_b = lim
-            L = new_l
+            L = i + 1 - L
             bb = d
             m = 1
             if max_l < L:
                 return -1
         else:
+            for j in range(lim + 1):
+                y = bb * c[j] - d * bs[j]
+                y = y - np.floor(y * inv) * fp
+                c[j] = y
+                dn += y * rn[j]
             m += 1
+        if i + 1 < n:
+            d = _reduce(dn, fp, inv) if fuse else _discrepancy(c, rr[nxt:], L, fp, inv)
     return L
 
 
 @njit(cache=True)
-def scan_kernel(cf_table, cf_lens, cf_index, coefs, sign_table, sign_len, depth, p, margin, max_l, terms, n_out,
-                l_out, status_out):  # pragma: no cover - compiled
+def scan_kernel(
+    cf_table, cf_lens, cf_index, coefs, sign_table, sign_len, depth, p, margin, max_l, terms, n_out, l_out, status_out
+):  # pragma: no cover - compiled
     """Every (row, sign period) pair: transducer terms into terms[r], count, complexity, status.
 
     Row i runs the Mobius map coefs[i] = (A, B, C, D) over the continued fraction cf_table[cf_index[i]] (of
@@ -176,10 +230,7 @@ def scan_kernel(cf_table, cf_lens, cf_index, coefs, sign_table, sign_len, depth,
     """
     n_t = coefs.shape[0]
     n_p = sign_table.shape[0]
-    c = np.empty(depth + 2, np.float64)
-    b = np.empty(depth + 2, np.float64)
-    t = np.empty(depth + 2, np.float64)
-    res = np.empty(depth + 2, np.float64)
+    scratch = np.empty(bm_scratch_size(depth), np.float64)
     for i in range(n_t):
         cf = cf_table[cf_index[i]]
         n_cf = cf_lens[cf_index[i]]
@@ -195,6 +246,6 @@ def scan_kernel(cf_table, cf_lens, cf_index, coefs, sign_table, sign_len, depth,
             status_out[r] = st
             bound = min(max_l, (n - margin) // 2)
             if st == 0 and bound >= 1:
-                l_out[r] = bm_float_kernel(terms[r], n, p, bound, c, b, t, res)
+                l_out[r] = bm_float_kernel(terms[r], n, p, bound, scratch)
             else:
                 l_out[r] = -1

@@ -13,7 +13,7 @@ def test_import_compiles_nothing():
         "assert not loaded, loaded\n"
         "assert 'sympy' not in sys.modules\n"
         "import esma.kernels.scan as s, esma.kernels.bm as b, esma.kernels.cf as c\n"
-        "fns = [s.scan_kernel, s.mobius_terms_kernel, s.bm_float_kernel, b.bm_complexity_kernel,\n"
+        "fns = [s.scan_kernel, s.mobius_terms_kernel, s.bm_float_kernel, s.bm_scratch_size, b.bm_complexity_kernel,\n"
         "       b.bm_batch_kernel, b.bm_connection_kernel, c.extend_kernel, c.log10_growth_kernel]\n"
         "assert all(not f.signatures for f in fns), [f for f in fns if f.signatures]\n"
         "assert all(f._cache.__class__.__name__ == 'FunctionCache' for f in fns)\n"

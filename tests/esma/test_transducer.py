@@ -13,7 +13,7 @@ import esma
 from esma.bm import linear_complexity_py
 from esma.constants import ball_to_enclosure
 from esma.constants import constant as make_constant
-from esma.kernels.scan import bm_float_kernel
+from esma.kernels.scan import bm_float_kernel, bm_scratch_size
 from esma.records import Recurrence
 from esma.scf import expand_enclosure, sign_periods
 from esma.transducer import (
@@ -73,8 +73,8 @@ def test_kernel_overflow_falls_back_exactly():
 @settings(max_examples=80, deadline=None)
 def test_float_bm_equals_twin(p, seq, bound):
     n = len(seq)
-    scratch = [np.empty(n + 2, np.float64) for _ in range(4)]
-    got = bm_float_kernel(np.array(seq, np.int64), n, p, bound, *scratch)
+    scratch = np.full(bm_scratch_size(n), np.nan)  # the kernel must not read what it did not write
+    got = bm_float_kernel(np.array(seq, np.int64), n, p, bound, scratch)
     want = linear_complexity_py(seq, p, bound)
     assert got == (-1 if want is None else want)
 
@@ -127,3 +127,19 @@ def test_fast_and_reference_paths_agree(expr):
         assert fast.conjectures == []
     else:
         assert len(fast.conjectures) > 10
+
+
+@pytest.mark.parametrize("p", [SCAN_PRIME, 7])
+def test_float_bm_long_sequences_equal_twin(p):
+    # past 512 coefficients the kernel sums the discrepancy in exact blocks instead of fusing it
+    rng = random.Random(p)
+    random_seq = [rng.randrange(-(10**15), 10**15) for _ in range(1100)]
+    taps = [rng.randrange(p) for _ in range(300)]
+    lfsr = [rng.randrange(p) for _ in range(300)]
+    while len(lfsr) < 1100:
+        lfsr.append(sum(a * b for a, b in zip(taps, lfsr[-300:], strict=True)) % p)
+    for seq in (random_seq, lfsr):
+        want = linear_complexity_py(seq, p, None)
+        got = bm_float_kernel(np.array(seq, np.int64), len(seq), p, len(seq), np.empty(bm_scratch_size(len(seq))))
+        assert got == want
+    assert linear_complexity_py(lfsr, p, None) <= 300
