@@ -171,7 +171,8 @@ def search(expr, degree, coeff_limit, min_period, max_period, depth, digits, ver
         try:
             with progress:
                 runner.run(catalog, job, executor, workers, scheduler, on_chunk=progress.update, deadline=deadline,
-                           graceful_sigint=True, on_stop_request=stop_requested)
+                           graceful_sigint=True, on_stop_request=stop_requested,
+                           load_conjectures=None if as_json else max(limit, 0))
         except KeyboardInterrupt:
             when = "once the chunk in flight was saved" if job.stopped == "sigint" else "at once"
             output.err(
@@ -184,7 +185,7 @@ def search(expr, degree, coeff_limit, min_period, max_period, depth, digits, ver
         if as_json:
             output.print_json({"search": summary, "conjectures": [c.to_dict() for c in job.conjectures]})
         else:
-            output.search_table(job.conjectures, summary, limit)
+            output.search_table(job.conjectures, summary, summary["conjectures"])
         output.err(output.summary_line(summary, catalog.url))
         if job.stopped == "deadline":
             output.err(

@@ -146,15 +146,15 @@ def conjecture_table(rows, title: str) -> None:
     _show(rows, title)
 
 
-def search_table(rows, summary: dict, limit: int) -> None:
-    if not rows:
+def search_table(shown, summary: dict, total: int) -> None:
+    """The first rows of a search's conjectures (``shown``) out of ``total``."""
+    if not total:
         click.echo(f"No conjecture for {summary['constant']}.")
         return
-    shown = rows[: max(limit, 0)] if limit is not None else rows
-    _show(shown, f"{summary['constant']}: {len(rows)} conjectures (c = {summary['constant']})")
-    if len(shown) < len(rows):
+    _show(shown, f"{summary['constant']}: {total} conjectures (c = {summary['constant']})")
+    if len(shown) < total:
         click.echo(
-            f"... and {len(rows) - len(shown)} more: esma list --constant \"{summary['constant']}\" "
+            f"... and {total - len(shown)} more: esma list --constant \"{summary['constant']}\" "
             "(or --limit 0 for none, --json for all)"
         )
 

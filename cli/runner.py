@@ -97,6 +97,7 @@ def run(
     deadline: float | None = None,
     graceful_sigint: bool = False,
     on_stop_request: Callable[[], None] | None = None,
+    load_conjectures: int | None = None,
 ) -> SearchRun:
     """Run the remaining chunks, committing each as it completes; mark the search done at the end.
 
@@ -153,7 +154,8 @@ def run(
             catalog.finish_search(job.search_id, status="interrupted")
         raise
     job.summary = catalog.finish_search(job.search_id, status="interrupted" if job.stopped else "done")
-    job.conjectures = catalog.search_conjectures(job.search_id)
+    # a table of 40 rows need not read back thousands of records (``None``: all of them)
+    job.conjectures = catalog.search_conjectures(job.search_id, limit=load_conjectures)
     return job
 
 

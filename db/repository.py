@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -395,16 +395,17 @@ class Catalog:
         const_ids = [self._constant_id(s, c.constant, cache) for c in conjectures]
         wanted = {(cid, v["key"]) for cid, v in zip(const_ids, values, strict=True)}
 
-        def existing() -> dict[tuple[int, str], ConjectureRow]:
-            found: dict[tuple[int, str], ConjectureRow] = {}
+        def existing() -> dict[tuple[int, str], tuple[int, int]]:
+            """(constant id, key) -> (row id, verified digits), without loading the JSON columns."""
+            found: dict[tuple[int, str], tuple[int, int]] = {}
             for cid in set(const_ids):
                 keys = [k for c2, k in wanted if c2 == cid]
                 for i in range(0, len(keys), 500):
-                    stmt = select(ConjectureRow).where(
+                    stmt = select(ConjectureRow.id, ConjectureRow.key, ConjectureRow.verified_digits).where(
                         ConjectureRow.constant_id == cid, ConjectureRow.key.in_(keys[i : i + 500])
                     )
-                    for row in s.scalars(stmt):
-                        found[(row.constant_id, row.key)] = row
+                    for rid, key, digits in s.execute(stmt):
+                        found[(cid, key)] = (rid, digits)
             return found
 
         rows = existing()
@@ -415,19 +416,21 @@ class Catalog:
             if k in rows or k in seen:
                 continue
             seen.add(k)
-            fresh.append(
-                ConjectureRow(constant_id=cid, first_search_id=search_id, created_at=now, updated_at=now, **vals)
-            )
+            stamps = {"created_at": now, "updated_at": now}
+            fresh.append({"constant_id": cid, "first_search_id": search_id, **stamps, **vals})
         if fresh:
-            s.add_all(fresh)
-            s.flush()
-            rows = existing()
+            # one multi-row INSERT ... RETURNING (SQLAlchemy "insertmanyvalues"), ids in parameter order
+            stmt = insert(ConjectureRow).returning(ConjectureRow.id, sort_by_parameter_order=True)
+            for row_id, vals in zip(s.scalars(stmt, fresh), fresh, strict=True):
+                rows[(vals["constant_id"], vals["key"])] = (row_id, vals["verified_digits"])
+        better: dict[int, dict[str, Any]] = {}
         for cid, vals in zip(const_ids, values, strict=True):
-            row = rows[(cid, vals["key"])]
-            if vals["verified_digits"] > row.verified_digits:
-                for name in _DIGIT_FIELDS:
-                    setattr(row, name, vals[name])
-        ids = [rows[(cid, v["key"])].id for cid, v in zip(const_ids, values, strict=True)]
+            rid, digits = rows[(cid, vals["key"])]
+            if vals["verified_digits"] > max(digits, better.get(rid, {}).get("verified_digits", digits)):
+                better[rid] = {"id": rid, "updated_at": now, **{name: vals[name] for name in _DIGIT_FIELDS}}
+        if better:
+            s.execute(update(ConjectureRow), list(better.values()))  # bulk UPDATE by primary key
+        ids = [rows[(cid, v["key"])][0] for cid, v in zip(const_ids, values, strict=True)]
         linked = set(
             s.scalars(
                 select(SearchConjectureRow.conjecture_id).where(
@@ -435,12 +438,13 @@ class Catalog:
                 )
             )
         )
-        links = []
-        for cid in dict.fromkeys(ids):
-            if cid not in linked:
-                links.append(SearchConjectureRow(search_id=search_id, conjecture_id=cid, chunk_index=int(chunk_index)))
-        s.add_all(links)
-        s.flush()
+        links = [
+            {"search_id": search_id, "conjecture_id": cid, "chunk_index": int(chunk_index)}
+            for cid in dict.fromkeys(ids)
+            if cid not in linked
+        ]
+        if links:
+            s.execute(insert(SearchConjectureRow), links)
         return ids, len(links)
 
     @staticmethod
@@ -483,9 +487,9 @@ class Catalog:
         with self._read() as s:
             return [self._summary(row, text) for row, text in s.execute(stmt.order_by(SearchRow.id)).all()]
 
-    def search_conjectures(self, search_id: int) -> list[Conjecture]:
+    def search_conjectures(self, search_id: int, limit: int | None = None) -> list[Conjecture]:
         """The conjectures found by any chunk of this search (including ones other searches found first),
-        in id order."""
+        in id order; the first ``limit`` of them when it is given."""
         stmt = (
             select(ConjectureRow, ConstantRow.text)
             .join(ConstantRow, ConstantRow.id == ConjectureRow.constant_id)
@@ -493,6 +497,8 @@ class Catalog:
             .where(SearchConjectureRow.search_id == search_id)
             .order_by(ConjectureRow.id)
         )
+        if limit is not None:
+            stmt = stmt.limit(max(int(limit), 0))
         return self._records(stmt)
 
     # -- conjectures ---------------------------------------------------------------------------------------

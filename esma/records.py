@@ -115,7 +115,17 @@ class Recurrence:
     def holds_on(self, seq: list[int] | tuple[int, ...]) -> bool:
         """True when every term from index ``preperiod + L`` on satisfies the recurrence."""
         taps = [(i, x) for i, x in enumerate(self.coefficients) if x]
-        return all(sum(x * seq[n - i] for i, x in taps) == 0 for n in range(self.linear_complexity, len(seq)))
+        start = self.linear_complexity
+        if len(seq) - start > 32 and _fits(seq, 2**40) and sum(abs(x) for _, x in taps) < 2**20:
+            # every partial sum is below 2^60: the check is exact in int64, vectorised per tap
+            import numpy as np
+
+            arr = np.array(seq, np.int64)
+            acc = np.zeros(len(seq) - start, np.int64)
+            for i, x in taps:
+                acc += x * arr[start - i : len(seq) - i]
+            return not acc.any()
+        return all(sum(x * seq[n - i] for i, x in taps) == 0 for n in range(start, len(seq)))
 
 
 def _fits(values, bound: int) -> bool:

@@ -23,6 +23,7 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 
 from flint import ctx
 from gmpy2 import mpq, mpz
@@ -55,12 +56,7 @@ def convergent(terms: Sequence[int], signs: Sequence[int]) -> tuple[mpz, mpz]:
     """(p_K, q_K) for the first K = len(terms) terms with b_n = signs[n mod len(signs)], exactly."""
     if not terms:
         raise ValueError("Argument 'terms' must be non-empty")
-    period = len(signs)
-    one, zero = mpz(1), mpz(0)
-    mats = [(mpz(terms[0]), one, one, zero)]
-    for n in range(1, len(terms)):
-        mats.append((mpz(terms[n]), one, mpz(signs[(n - 1) % period]), zero))
-    p, _, q, _ = _product(mats)
+    p, _, q, _ = _product(_matrices(terms, signs, 0, len(terms)))
     return p, q
 
 
@@ -129,28 +125,86 @@ def _log10_q_growth_py(terms: Sequence[int], signs: Sequence[int]) -> list[float
 
 
 class _Convergents:
-    """(p_n, q_n) computed lazily up to the largest index asked for: each step multiplies by a small a_n."""
+    """(p_k, q_k) of the first k terms for any k, from a cursor that moves one term at a time either way.
+
+    The first request jumps there with a product tree over int64 blocks of matrices (``block_products``);
+    later ones (a bisection near the first) step from the cursor: forwards p_{k+1} = a_k p_k + b_{k-1} p_{k-1},
+    backwards p_{k-1} = b_{k-1} (p_{k+1} - a_k p_k), exact because b = +-1.
+    """
 
     def __init__(self, terms: Sequence[int], signs: Sequence[int]) -> None:
         self.terms, self.signs = terms, signs
-        self.ps: list[mpz] = []
-        self.qs: list[mpz] = []
-        self._state = (mpz(0), mpz(1), mpz(1), mpz(0))  # (p_{n-2}, p_{n-1}, q_{n-2}, q_{n-1})
+        self.k = 0
+        self._state = (mpz(1), mpz(0), mpz(0), mpz(1))  # (p_k, p_{k-1}, q_k, q_{k-1}) for k = 0 terms
+
+    def _b(self, n: int) -> int:
+        return self.signs[(n - 1) % len(self.signs)] if n else 1
 
     def at(self, k: int) -> tuple[mpz, mpz]:
         """(p, q) of the first k terms."""
-        ps, qs, terms, signs = self.ps, self.qs, self.terms, self.signs
-        period = len(signs)
-        p_prev, p, q_prev, q = self._state
-        for n in range(len(ps), k):
-            a = terms[n]
-            b = signs[(n - 1) % period] if n else 1
-            p_prev, p = p, a * p + b * p_prev
-            q_prev, q = q, a * q + b * q_prev
-            ps.append(p)
-            qs.append(q)
-        self._state = (p_prev, p, q_prev, q)
-        return ps[k - 1], qs[k - 1]
+        if k == self.k:
+            return self._state[0], self._state[2]
+        if abs(k - self.k) > 16 and k > 16:
+            p, p_prev, q, q_prev = prefix_matrix(self.terms, self.signs, k)
+            self.k, self._state = k, (p, p_prev, q, q_prev)
+            return p, q
+        p, p_prev, q, q_prev = self._state
+        terms = self.terms
+        n = self.k
+        while n < k:
+            a, b = terms[n], self._b(n)
+            p, p_prev = a * p + b * p_prev, p
+            q, q_prev = a * q + b * q_prev, q
+            n += 1
+        while n > k:
+            # (p_n, p_{n-1}) -> (p_{n-1}, p_{n-2}) with p_n = a_{n-1} p_{n-1} + b_{n-2} p_{n-2}
+            a, b = terms[n - 1], self._b(n - 1)
+            p, p_prev = p_prev, b * (p - a * p_prev)
+            q, q_prev = q_prev, b * (q - a * q_prev)
+            n -= 1
+        self.k, self._state = k, (p, p_prev, q, q_prev)
+        return p, q
+
+
+def prefix_matrix(terms: Sequence[int], signs: Sequence[int], k: int) -> tuple[mpz, mpz, mpz, mpz]:
+    """(p_k, p_{k-1}, q_k, q_{k-1}) of the first k terms: the product M_0 ... M_{k-1} of the matrices above.
+
+    Runs of small terms are multiplied in int64 by ``esma.kernels.cf.block_products_kernel`` and the blocks
+    combined by a balanced product tree; ``prefix_matrix_py`` is the exact twin.
+
+    >>> prefix_matrix([1, 2, 2, 2, 2], (1,), 5)   # sqrt(2): 41/29, then 17/12
+    (mpz(41), mpz(17), mpz(29), mpz(12))
+    """
+    import numpy as np
+
+    from esma.kernels.cf import block_products_kernel
+
+    if k <= 0:
+        return mpz(1), mpz(0), mpz(0), mpz(1)
+    head = terms[:k]
+    if max(head) >= 2**62 or min(head) <= -(2**62):
+        return prefix_matrix_py(terms, signs, k)
+    mats = np.empty((k, 4), np.int64)
+    ends = np.empty(k, np.int64)
+    nb = block_products_kernel(np.array(head, np.int64), k, np.array(signs, np.int64), len(signs), mats, ends)
+    blocks = [tuple(mpz(x) for x in row) for row in mats[:nb].tolist()]
+    done = int(ends[nb - 1]) if nb else 0
+    if done < k:
+        blocks.extend(_matrices(terms, signs, done, k))
+    p, p_prev, q, q_prev = _product(blocks)
+    return p, p_prev, q, q_prev
+
+
+def _matrices(terms: Sequence[int], signs: Sequence[int], start: int, stop: int) -> list[tuple]:
+    period, one, zero = len(signs), mpz(1), mpz(0)
+    return [(mpz(terms[n]), one, mpz(signs[(n - 1) % period]) if n else one, zero) for n in range(start, stop)]
+
+
+def prefix_matrix_py(terms: Sequence[int], signs: Sequence[int], k: int) -> tuple[mpz, mpz, mpz, mpz]:
+    """Twin of ``prefix_matrix``: the same product, one exact matrix per term."""
+    if k <= 0:
+        return mpz(1), mpz(0), mpz(0), mpz(1)
+    return _product(_matrices(terms, signs, 0, k))
 
 
 def terms_to_digits(terms: Sequence[int], signs: Sequence[int], lo, hi, digits: int) -> tuple[int, int] | None:
@@ -201,11 +255,7 @@ def terms_to_digits(terms: Sequence[int], signs: Sequence[int], lo, hi, digits: 
 
 
 def _running_max(values: list[float]) -> list[float]:
-    out, m = [], float("-inf")
-    for v in values:
-        m = v if v > m else m
-        out.append(m)
-    return out
+    return list(accumulate(values, max))
 
 
 @dataclass(frozen=True)
@@ -271,7 +321,7 @@ def _scf_rate(constant, transform, ball_digits: int, digits: int) -> float:
     from esma.constants import ball_to_enclosure
 
     lo, hi = ball_to_enclosure(transform_ball(constant, transform, ball_digits))
-    scf = expand_enclosure(lo, hi, (1,), 1_000_000).terms
+    scf = _certified_terms(constant, transform, (1,), lo, hi, ball_digits)
     found = terms_to_digits(scf, (1,), lo, hi, digits)
     return found[1] / found[0] if found else 0.0
 
@@ -312,9 +362,11 @@ def approve(
         generated = recurrence.extend(list(head), count)
     except ArithmeticError:
         return Approval(False, 0, 0, 0.0, 0.0, len(cert), required, "recurrence leaves the integers")
-    for i, (x, y) in enumerate(zip(cert, generated, strict=False)):
-        if x != y:
-            return Approval(False, 0, i, 0.0, 0.0, len(cert), required, f"term {i}: formula {y}, certified {x}")
+    n = min(len(cert), len(generated))
+    if list(cert[:n]) != generated[:n]:  # compared in C; the first difference is looked up only on failure
+        i = next(i for i in range(n) if cert[i] != generated[i])
+        y, x = generated[i], cert[i]
+        return Approval(False, 0, i, 0.0, 0.0, len(cert), required, f"term {i}: formula {y}, certified {x}")
 
     # (2) the regenerated fraction, evaluated exactly, must agree with T(c) to the required digits
     found = terms_to_digits(generated, signs, lo, hi, required)

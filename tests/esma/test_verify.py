@@ -12,7 +12,15 @@ from hypothesis import strategies as st
 from esma.constants import constant as make_constant
 from esma.records import Recurrence
 from esma.transforms import Transform
-from esma.verify import agreement_digits, approve, convergent, terms_to_digits
+from esma.verify import (
+    _Convergents,
+    agreement_digits,
+    approve,
+    convergent,
+    prefix_matrix,
+    prefix_matrix_py,
+    terms_to_digits,
+)
 
 
 @given(
@@ -76,3 +84,41 @@ def test_approval_refutes_a_wrong_formula():
     # a formula whose seed is wrong in one term agrees for a while and then drifts: it must fail too
     drift = approve(tan1, Transform((0, 1), (1, 0)), (1, -1, 1), rec, [1, 2, 4, 1, 6, 9], 500)
     assert not drift.ok and "term 5" in drift.reason
+
+
+def _naive_convergents(terms, signs):
+    """p_k, q_k by the textbook recurrence, one Fraction-free step per term (independent of esma.verify)."""
+    out = [(1, 0)]
+    p_prev, p, q_prev, q = 0, 1, 1, 0
+    for n, a in enumerate(terms):
+        b = signs[(n - 1) % len(signs)] if n else 1
+        p_prev, p = p, a * p + b * p_prev
+        q_prev, q = q, a * q + b * q_prev
+        out.append((p, q))
+    return out
+
+
+term_lists = st.lists(
+    st.one_of(st.integers(1, 40), st.integers(-(10**6), 10**6), st.integers(2**40, 2**70)), min_size=1, max_size=120
+)
+
+
+@given(terms=term_lists, signs=st.lists(st.sampled_from([1, -1]), min_size=1, max_size=5), data=st.data())
+@settings(max_examples=150, deadline=None)
+def test_prefix_matrix_kernel_equals_twin_and_recurrence(terms, signs, data):
+    naive = _naive_convergents(terms, signs)
+    k = data.draw(st.integers(0, len(terms)))
+    fast = prefix_matrix(terms, tuple(signs), k)
+    assert fast == prefix_matrix_py(terms, tuple(signs), k)
+    assert (fast[0], fast[2]) == naive[k]
+    if k:
+        assert (fast[1], fast[3]) == naive[k - 1]
+
+
+@given(terms=term_lists, signs=st.lists(st.sampled_from([1, -1]), min_size=1, max_size=5), data=st.data())
+@settings(max_examples=100, deadline=None)
+def test_convergent_cursor_moves_both_ways(terms, signs, data):
+    naive = _naive_convergents(terms, signs)
+    conv = _Convergents(terms, tuple(signs))
+    for k in data.draw(st.lists(st.integers(0, len(terms)), min_size=1, max_size=12)):
+        assert conv.at(k) == naive[k]
