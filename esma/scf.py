@@ -54,6 +54,33 @@ def expand_enclosure(lo, hi, signs: tuple[int, ...], max_terms: int) -> SignedCF
     if period == 0 or any(s not in (1, -1) for s in signs):
         raise ValueError(f"Argument 'signs' must be a non-empty tuple of +1/-1, not {signs!r}")
     same = p1 == p2 and q1 == q2
+    if signs == (1,) and not same:
+        return SignedCF((1,), _simple_terms(p1, q1, p2, q2, max_terms), exact=False)
+    return _expand(p1, q1, p2, q2, signs, max_terms, same)
+
+
+def _simple_terms(p1: mpz, q1: mpz, p2: mpz, q2: mpz, max_terms: int) -> tuple[int, ...]:
+    """The simple continued fraction shared by every x in [p1/q1, p2/q2] (q1, q2 > 0): both ends' Euclid in
+    lockstep.  Same terms as the general loop below with signs (1,) (floors are never negative remainders,
+    and which end is lower does not matter to a comparison of floors), at a third of its cost."""
+    terms: list[int] = []
+    divmod_ = gmpy2.f_divmod
+    while len(terms) < max_terms:
+        a1, r1 = divmod_(p1, q1)
+        a2, r2 = divmod_(p2, q2)
+        if a1 != a2:
+            break
+        terms.append(int(a1))
+        if not r1 or not r2:
+            # x_n may be exactly a_n: the next x is unbounded, nothing more can be certified
+            break
+        p1, q1, p2, q2 = q1, r1, q2, r2
+    return tuple(terms)
+
+
+def _expand(p1: mpz, q1: mpz, p2: mpz, q2: mpz, signs: tuple[int, ...], max_terms: int, same: bool) -> SignedCF:
+    """The general certified expansion (any sign period; also the exact expansion of a rational)."""
+    period = len(signs)
     terms: list[int] = []
     n = 0
     while n < max_terms:

@@ -81,3 +81,24 @@ def test_bad_arguments():
         expand_enclosure(Fraction(2), Fraction(1), (1,), 5)
     with pytest.raises(ValueError, match="signs"):
         expand_enclosure(Fraction(1), Fraction(1), (2,), 5)
+
+
+@given(
+    num=st.integers(-(10**60), 10**60),
+    den=st.integers(1, 10**50),
+    width=st.integers(1, 10**20),
+    wden=st.integers(1, 10**80),
+    n=st.integers(1, 200),
+)
+@settings(max_examples=300, deadline=None)
+def test_simple_fast_path_equals_general_loop(num, den, width, wden, n):
+    from gmpy2 import mpq, mpz
+
+    from esma.scf import _expand, _simple_terms
+
+    lo = mpq(num, den)
+    hi = lo + mpq(width, wden)
+    p1, q1, p2, q2 = mpz(lo.numerator), mpz(lo.denominator), mpz(hi.numerator), mpz(hi.denominator)
+    general = _expand(p1, q1, p2, q2, (1,), n, False)
+    assert _simple_terms(p1, q1, p2, q2, n) == general.terms
+    assert expand_enclosure(lo, hi, (1,), n) == general
