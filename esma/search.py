@@ -36,7 +36,16 @@ from esma.transducer import constant_cf, scan, scan_py, scan_rows, warm
 from esma.transforms import Transform, transform_space
 from esma.verify import _log10_q_growth, approve, transform_ball
 
-__all__ = ["ChunkResult", "SearchParams", "SearchPlan", "SearchResult", "plan_search", "run_chunk", "search"]
+__all__ = [
+    "ChunkResult",
+    "SearchParams",
+    "SearchPlan",
+    "SearchResult",
+    "plan_search",
+    "run_chunk",
+    "scan_chunk",
+    "search",
+]
 
 
 @dataclass(frozen=True)
@@ -256,6 +265,30 @@ def _gate_digits(terms: tuple[int, ...], signs: tuple[int, ...], complexity: int
     return 2 * (growth[-1] - (growth[k] if k >= 0 else 0.0))
 
 
+def scan_chunk(plan: SearchPlan, index: int, reference: bool = False) -> list[tuple[int, int, tuple[int, ...], int]]:
+    """The scan of chunk ``index``: (transform offset, period index, terms, complexity) of every hit mod p.
+
+    This is what the scan rate measures: laying out the chunk, the fused kernel over all its candidates, and
+    the extraction of the hits (approval excluded).  ``reference=True`` runs the exact pure-Python twins.
+    """
+    if not 0 <= index < len(plan.chunks):
+        raise ValueError(f"Argument 'index' must be in [0, {len(plan.chunks)}), not {index}")
+    p = plan.params
+    ch = plan.chunks[index]
+    periods = plan.periods
+    rows = scan_rows(plan.constant, plan.transforms[ch.start : ch.stop], p.scan_digits, p.depth)
+    max_l = max(0, (p.depth - p.margin) // 2)
+    if reference:
+        results = scan_py(rows, periods, p.depth, p.margin, max_l)
+        n_p = len(periods)
+        return [(r // n_p, r % n_p, terms, L) for r, (terms, L) in enumerate(results) if L > 0]
+    terms, n_out, l_out, _ = scan(rows, periods, p.depth, p.margin, max_l)
+    return [
+        (int(r) // len(periods), int(r) % len(periods), tuple(terms[r, : n_out[r]].tolist()), int(l_out[r]))
+        for r in np.nonzero(l_out > 0)[0]
+    ]
+
+
 def run_chunk(plan: SearchPlan, index: int, reference: bool = False) -> ChunkResult:
     """Scan chunk ``index`` of ``plan``: every (transform, sign period) candidate in it, approved results only.
 
@@ -270,19 +303,7 @@ def run_chunk(plan: SearchPlan, index: int, reference: bool = False) -> ChunkRes
     ch = plan.chunks[index]
     transforms = plan.transforms[ch.start : ch.stop]
     periods = plan.periods
-    rows = scan_rows(plan.constant, transforms, p.scan_digits, p.depth)
-    max_l = max(0, (p.depth - p.margin) // 2)
-    if reference:
-        results = scan_py(rows, periods, p.depth, p.margin, max_l)
-        candidates = [(i, j, terms, L) for (terms, L), (i, j) in zip(
-            results, ((i, j) for i in range(len(transforms)) for j in range(len(periods))), strict=True)]
-        hit_rows = [(i, j, terms, L) for i, j, terms, L in candidates if L > 0]
-    else:
-        terms, n_out, l_out, _ = scan(rows, periods, p.depth, p.margin, max_l)
-        hit_rows = [
-            (int(r) // len(periods), int(r) % len(periods), tuple(terms[r, : n_out[r]].tolist()), int(l_out[r]))
-            for r in np.nonzero(l_out > 0)[0]
-        ]
+    hit_rows = scan_chunk(plan, index, reference)
     scan_seconds = time.perf_counter() - t0
     hits = 0
     found: list[Conjecture] = []
