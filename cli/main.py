@@ -121,8 +121,7 @@ def search(expr, degree, coeff_limit, min_period, max_period, depth, digits, ver
            scheduler, limit, max_seconds, yes, db, as_json) -> None:
     import math
 
-    from esma import limits
-    from esma.cli import runner
+    from esma import executors, limits
     from esma.constants import constant
     from esma.search import SearchParams, plan_search
 
@@ -157,6 +156,16 @@ def search(expr, degree, coeff_limit, min_period, max_period, depth, digits, ver
         plan = plan_search(expr, **params)
     refuse_absurd(limits.plan_problems(plan))
     deadline = None if max_seconds is None else started + max_seconds
+    # the pool's processes load the kernels while this one opens the catalog and finds what is left to do
+    executors.prestart(plan, executor, workers)
+    try:
+        _search_into(db, expr, params, plan, executor, workers, scheduler, limit, as_json, deadline, max_seconds)
+    finally:
+        executors.discard_prestarted()
+
+
+def _search_into(db, expr, params, plan, executor, workers, scheduler, limit, as_json, deadline, max_seconds) -> None:
+    from esma.cli import runner
 
     def stop_requested() -> None:
         if sys.stderr.isatty():  # a pipe reads the one line below; a terminal wants to know Ctrl-C was seen

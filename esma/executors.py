@@ -30,7 +30,16 @@ from typing import Any
 
 from esma.search import ChunkResult, SearchPlan, plan_search, run_chunk
 
-__all__ = ["DASK_RETRIES", "EXECUTORS", "POOL_RESTARTS", "dask_setup", "default_workers", "run_chunks"]
+__all__ = [
+    "DASK_RETRIES",
+    "EXECUTORS",
+    "POOL_RESTARTS",
+    "dask_setup",
+    "default_workers",
+    "discard_prestarted",
+    "prestart",
+    "run_chunks",
+]
 
 EXECUTORS = ("serial", "process", "dask")
 #: Times a Dask task is rerun after it raised (a worker that dies is handled by the scheduler itself, up to
@@ -132,18 +141,69 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _run_process(expr: str, params: Params, indices: list[int], n: int) -> Iterator[ChunkResult]:
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-    from concurrent.futures.process import BrokenProcessPool
+def _worker_init() -> None:
+    """Pool process initializer: ignore SIGINT (see ``_ignore_sigint``) and load the scan kernels at once, so
+    a pool started early (``prestart``) is ready when the first chunk arrives."""
+    _ignore_sigint()
+    from esma.transducer import warm
 
-    # fork shares the loaded interpreter, numba kernels included; spawn where fork does not exist
+    warm()
+
+
+def _noop() -> None:
+    return None
+
+
+def _new_pool(n: int):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork shares the loaded interpreter (and the plan, see _remember); spawn where fork does not exist
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
+    return ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init)
+
+
+#: Pools started by ``prestart``, by (constant text, parameters), waiting for their ``run_chunks``.
+_PRESTARTED: dict[tuple[str, Params], Any] = {}
+
+
+def prestart(plan: SearchPlan, executor: str = "process", workers: int | None = None) -> None:
+    """Start the process pool that ``run_chunks(plan, ..., "process", workers)`` will use, now.
+
+    Its processes then load the Numba kernels (about a second of start-up) while the caller does its own
+    preparation (opening the catalog, finding the chunks to resume).  Does nothing for other executors or when
+    one process will do.  A pool nobody claims must be released with ``discard_prestarted``.
+    """
+    n = workers or default_workers()
+    if executor != "process" or n <= 1 or len(plan.chunks) <= 1:
+        return
+    key = (plan.constant.text, tuple(sorted(plan.params.to_dict().items())))
+    discard_prestarted()
+    _remember(key, plan)  # inherited by the forked processes
+    pool = _new_pool(min(n, len(plan.chunks)))
+    for _ in range(min(n, len(plan.chunks))):
+        pool.submit(_noop)  # starts the processes (and their initializer) now rather than at the first chunk
+    _PRESTARTED[key] = pool
+
+
+def discard_prestarted() -> None:
+    """Shut down any pool ``prestart`` started that no run claimed."""
+    while _PRESTARTED:
+        _, pool = _PRESTARTED.popitem()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_process(expr: str, params: Params, indices: list[int], n: int) -> Iterator[ChunkResult]:
+    from concurrent.futures import FIRST_COMPLETED, Future, wait
+    from concurrent.futures.process import BrokenProcessPool
+
     queue = deque(indices)
     restarts = 0
     while queue:
-        pool = ProcessPoolExecutor(max_workers=min(n, len(queue)), mp_context=ctx, initializer=_ignore_sigint)
+        pool = _PRESTARTED.pop((expr, params), None) if restarts == 0 else None
+        if pool is None:
+            pool = _new_pool(min(n, len(queue)))
         running: dict[Future, int] = {}
         broken = False
         try:

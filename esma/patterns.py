@@ -85,10 +85,19 @@ def _fit_polynomial(points: list[tuple[int, int]], degree: int) -> tuple[Fractio
     return tuple(coeffs)
 
 
+def _horner(ints: tuple[int, ...], m: int) -> int:
+    """sum_e ints[e] m^e, exactly."""
+    acc = 0
+    for c in reversed(ints):
+        acc = acc * m + c
+    return acc
+
+
 def _eval(coeffs: tuple[Fraction, ...], m: int) -> Fraction:
     return sum((c * m**e for e, c in enumerate(coeffs)), Fraction(0))
 
 
+@lru_cache(maxsize=4096)
 def poly_in_m_text(coeffs: tuple[Fraction, ...], var: str = "m") -> str:
     """``(2, 4)`` -> ``'4m + 2'``; rational coefficients over a common denominator: ``'(m^2 + m)/2'``."""
     den = lcm(*(Fraction(c).denominator for c in coeffs))
@@ -167,8 +176,8 @@ def closed_form(rec: Recurrence, terms: list[int] | tuple[int, ...]) -> ClosedFo
             poly = _fit_polynomial(pts, degree)
             # exact check in integers: den * P(m) == den * a(n) for every point
             den = lcm(*(x.denominator for x in poly))
-            ints = [int(x * den) for x in poly]
-            if any(sum(cf * m**e for e, cf in enumerate(ints)) != den * v for m, v in pts):
+            ints = tuple(int(x * den) for x in poly)
+            if any(_horner(ints, m) != den * v for m, v in pts):
                 raise ArithmeticError("interlaced polynomials do not reproduce the sequence")
             polys.append(poly)
         kind = "periodic" if all(len(p) == 1 for p in polys) else "polynomial"

@@ -19,12 +19,11 @@ the ends of the arb ball of T(c)).
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate
 
+import numpy as np
 from flint import ctx
 from gmpy2 import mpq, mpz
 
@@ -96,8 +95,6 @@ def _log10_q_growth(terms: Sequence[int], signs: Sequence[int]) -> list[float]:
     Long sequences of moderate terms go through the Numba kernel ``log10_growth_kernel``; this is its twin.
     """
     if len(terms) > 64 and max(terms) < 2**53 and min(terms) > -(2**53):
-        import numpy as np
-
         from esma.kernels.cf import log10_growth_kernel
 
         out = np.empty(len(terms), np.float64)
@@ -175,8 +172,6 @@ def prefix_matrix(terms: Sequence[int], signs: Sequence[int], k: int) -> tuple[m
     >>> prefix_matrix([1, 2, 2, 2, 2], (1,), 5)   # sqrt(2): 41/29, then 17/12
     (mpz(41), mpz(17), mpz(29), mpz(12))
     """
-    import numpy as np
-
     from esma.kernels.cf import block_products_kernel
 
     if k <= 0:
@@ -223,9 +218,10 @@ def terms_to_digits(terms: Sequence[int], signs: Sequence[int], lo, hi, digits: 
         p, q = conv.at(k)
         return agreement_digits(p, q, lo, hi)
 
-    growth = _log10_q_growth(terms, signs)
-    reach = [i for i in (bisect_left(_running_max(growth), digits / 2),) if i < n]
-    guess = reach[0] + 1 if reach else n
+    # the first n where the running maximum of log10 q_n reaches digits / 2 (the error is about 1/q_n^2)
+    growth = np.maximum.accumulate(np.asarray(_log10_q_growth(terms, signs), np.float64))
+    reach = int(np.searchsorted(growth, digits / 2, side="left"))
+    guess = reach + 1 if reach < n else n
     step = max(2, guess // 50)
     lo_k, hi_k = 0, None  # agree(lo_k) < digits (0: no terms at all); agree(hi_k) >= digits
     if agree(guess) >= digits:
@@ -252,10 +248,6 @@ def terms_to_digits(terms: Sequence[int], signs: Sequence[int], lo, hi, digits: 
         else:
             lo_k = mid
     return hi_k, agree(hi_k)
-
-
-def _running_max(values: list[float]) -> list[float]:
-    return list(accumulate(values, max))
 
 
 @dataclass(frozen=True)
