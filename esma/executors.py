@@ -12,8 +12,9 @@ worker) and otherwise by a rerun, which resumes with the chunks not yet committe
 * ``process``: a local ``ProcessPoolExecutor`` of ``workers`` processes (default: the CPUs this process may
   use).  Pool processes ignore SIGINT, so Ctrl-C in a terminal (which signals the whole process group) is
   handled once, by the caller; a pool whose process died is replaced and the lost chunks resubmitted.
-* ``dask``: one task per chunk on ``scheduler`` (``tcp://host:port``), or on a ``LocalCluster`` of
-  ``workers`` single-threaded worker processes started (and stopped) here when no scheduler is given.
+* ``dask``: one task per batch of consecutive chunks (``_batches``) on ``scheduler`` (``tcp://host:port``),
+  or on a ``LocalCluster`` of ``workers`` single-threaded worker processes started (and stopped) here when no
+  scheduler is given.
   Tasks have ``retries``, and the scheduler reschedules the tasks of a worker that died.
 
 Workers import the engine only (``esma.search``), never the catalog or the command line.
@@ -31,6 +32,7 @@ from typing import Any
 from esma.search import ChunkResult, SearchPlan, plan_search, run_chunk
 
 __all__ = [
+    "DASK_BATCH_MAX",
     "DASK_RETRIES",
     "EXECUTORS",
     "POOL_RESTARTS",
@@ -90,6 +92,24 @@ def _run_one(expr: str, params: Params, index: int) -> ChunkResult:
     itself: plans hold certified balls and transform objects that are cheaper to rebuild than to ship.
     """
     return run_chunk(_plan(expr, params), index)
+
+
+#: A Dask task runs up to this many chunks: a chunk of a fast scan is milliseconds of work, less than what the
+#: scheduler, the client and the wire spend on a task on a small machine.
+DASK_BATCH_MAX = 16
+
+
+def _batches(indices: list[int], workers: int) -> list[list[int]]:
+    """Consecutive chunks grouped into Dask tasks: at least 8 tasks per worker (to balance the load and keep a
+    lost worker's share small), at most ``DASK_BATCH_MAX`` chunks each."""
+    size = max(1, min(DASK_BATCH_MAX, len(indices) // (8 * max(workers, 1))))
+    return [indices[i : i + size] for i in range(0, len(indices), size)]
+
+
+def _run_batch(expr: str, params: Params, indices: list[int]) -> list[ChunkResult]:
+    """Dask task: several chunks in a row, each with its own result (the client still commits per chunk)."""
+    plan = _plan(expr, params)
+    return [run_chunk(plan, i) for i in indices]
 
 
 def run_chunks(
@@ -299,7 +319,7 @@ def _run_dask(expr: str, params: Params, indices: list[int], n: int, scheduler: 
             cluster = _start_local_cluster(n)
         client = Client(cluster if cluster is not None else scheduler)
         try:
-            # One task per chunk, submitted in one message (map).  pure=False: a chunk's key is unique to this
+            # One task per batch of chunks, submitted in one message (map).  pure=False: a key is unique to this
             # run, so two clients sharing a scheduler never see each other's results (each commits its own).
             # Only as_completed holds the futures, and each is released once its result is here, so a worker
             # lost later takes no finished result with it that would be recomputed for nothing.  (Not
@@ -307,16 +327,17 @@ def _run_dask(expr: str, params: Params, indices: list[int], n: int, scheduler: 
             # loop=client.loop: as_completed otherwise tracks the futures on the *default* client's event loop,
             # which in a process holding another client (a notebook's, a test's) is not this one's, and a
             # result lost with a worker then fails to be waited for ("bound to a different event loop").
-            n_tasks = len(indices)
+            batches = _batches(indices, n)
+            n_tasks = len(batches)
             futures = client.map(
-                _run_one, [expr] * n_tasks, [params] * n_tasks, indices, pure=False, retries=DASK_RETRIES
+                _run_batch, [expr] * n_tasks, [params] * n_tasks, batches, pure=False, retries=DASK_RETRIES
             )
             pending = as_completed(futures, loop=client.loop)
             del futures
             for f in pending:
-                result = f.result()
+                results = f.result()
                 f.release()
-                yield result
+                yield from results
         finally:
             client.close()
     finally:

@@ -217,7 +217,7 @@ def bm_float_kernel(seq, n, p, max_l, scratch):  # pragma: no cover - compiled
     return L
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def scan_kernel(
     cf_table, cf_lens, cf_index, coefs, sign_table, sign_len, depth, p, margin, max_l, terms, n_out, l_out, status_out
 ):  # pragma: no cover - compiled

@@ -114,6 +114,19 @@ def test_killed_pool_process_is_replaced_and_its_chunks_recomputed() -> None:
     assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in pool)
 
 
+def _search_registered(db: Path) -> bool:
+    """The catalog at ``db`` holds a search row (read-only peek; the writer may hold the file)."""
+    import sqlite3
+
+    if not db.exists():
+        return False
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1) as con:
+            return con.execute("SELECT count(*) FROM searches").fetchone()[0] > 0
+    except sqlite3.Error:
+        return False
+
+
 def test_workers_ignore_ctrl_c(tmp_path: Path) -> None:
     """A terminal's Ctrl-C signals the whole process group: the client stops the run and says how to resume;
     the pool processes must not each print a KeyboardInterrupt traceback."""
@@ -125,10 +138,11 @@ def test_workers_ignore_ctrl_c(tmp_path: Path) -> None:
                             text=True, env=env, cwd=tmp_path, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
-        # wait until the pool is up and computing (2 grandchildren besides any resource tracker)
+        # wait until the pool is up (2 grandchildren besides any resource tracker) and the run has begun: the
+        # pool starts while the catalog opens, and a Ctrl-C before the run is a plain abort with nothing to resume
         while True:
             kids = [p for p in psutil.Process(proc.pid).children() if "resource_tracker" not in " ".join(p.cmdline())]
-            if len(kids) >= 2 or proc.poll() is not None or time.monotonic() > deadline:
+            if (len(kids) >= 2 and _search_registered(db)) or proc.poll() is not None or time.monotonic() > deadline:
                 break
             time.sleep(0.05)
         assert proc.poll() is None, "the search ended before it could be interrupted"
