@@ -69,6 +69,11 @@ _PLANS: dict[tuple[str, Params], SearchPlan] = {}
 _PLANS_KEPT = 4
 
 
+def _key(plan: SearchPlan) -> tuple[str, Params]:
+    """What a worker rebuilds the plan from: the canonical constant text and the parameters."""
+    return plan.constant.text, tuple(sorted(plan.params.to_dict().items()))
+
+
 def _plan(expr: str, params: Params) -> SearchPlan:
     key = (expr, params)
     plan = _PLANS.get(key)
@@ -142,8 +147,7 @@ def run_chunks(
     n = workers or default_workers()
     if executor == "serial" or (executor == "process" and (n == 1 or len(indices) <= 1)):
         return _run_serial(plan, indices)
-    params = tuple(sorted(plan.params.to_dict().items()))
-    expr = plan.constant.text
+    expr, params = _key(plan)
     if executor == "process":
         _remember((expr, params), plan)  # inherited by the forked pool processes
         return _run_process(expr, params, indices, n)
@@ -198,7 +202,7 @@ def prestart(plan: SearchPlan, executor: str = "process", workers: int | None = 
     n = workers or default_workers()
     if executor != "process" or n <= 1 or len(plan.chunks) <= 1:
         return
-    key = (plan.constant.text, tuple(sorted(plan.params.to_dict().items())))
+    key = _key(plan)
     discard_prestarted()
     _remember(key, plan)  # inherited by the forked processes
     pool = _new_pool(min(n, len(plan.chunks)))

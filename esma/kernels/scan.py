@@ -14,11 +14,12 @@ with ``esma.transducer``, the twin of these kernels).  Terms are then reduced mo
 linear complexity computed by an inversion-free Berlekamp–Massey in float64 that stops as soon as the complexity
 exceeds its bound (for a random sequence, after about twice the bound terms).
 
-Berlekamp–Massey in float64 is exact because every value is an integer below 2^53: residues are kept as
-representatives in [-p, 2p) (``x - floor(x / p) p`` without the final correction, which the vector unit cannot
-afford), so a product is below 2^44 and a sum of 512 of them below 2^53.  Each step makes one pass over the
-connection polynomial that both updates it and accumulates the next discrepancy (the terms are stored reversed,
-so that pass reads memory forwards), instead of the textbook three.
+Berlekamp–Massey in float64 is exact because every value is an integer below 2^53: the coefficients of the
+connection polynomials are kept as representatives in [-p, 2p) (``x - floor(x / p) p`` without the final
+correction, which would cost the vector loop a branch), the terms and discrepancies are reduced to [0, p), so an
+update b C - d B stays below 4 p^2 < 2^44 and a discrepancy sum of 512 products below 2 p^2 512 < 2^52.  Each
+step makes one pass over the connection polynomial that both updates it and accumulates the next discrepancy
+(the terms are stored reversed, so that pass reads memory forwards), instead of the textbook three.
 """
 
 import numpy as np
