@@ -312,6 +312,22 @@ def _start_local_cluster(n: int):
     )
 
 
+#: Seconds to reach a scheduler given by address (Dask's own default is 30): a mistyped address should fail
+#: while the user is still looking at the terminal.
+DASK_CONNECT_TIMEOUT = 10
+
+
+def _connect(client_class, scheduler: str):
+    """A client of the scheduler at ``scheduler``, or ``ConnectionError`` with what to check."""
+    try:
+        return client_class(scheduler, timeout=DASK_CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        raise ConnectionError(
+            f"cannot reach the Dask scheduler at {scheduler} within {DASK_CONNECT_TIMEOUT} s ({exc}); is "
+            "'dask scheduler' running there, and the port open from here?"
+        ) from None
+
+
 def _run_dask(expr: str, params: Params, indices: list[int], n: int, scheduler: str | None) -> Iterator[ChunkResult]:
     try:
         from dask.distributed import Client, as_completed
@@ -321,7 +337,9 @@ def _run_dask(expr: str, params: Params, indices: list[int], n: int, scheduler: 
     try:
         if scheduler is None:
             cluster = _start_local_cluster(n)
-        client = Client(cluster if cluster is not None else scheduler)
+            client = Client(cluster)
+        else:
+            client = _connect(Client, scheduler)
         try:
             # One task per batch of chunks, submitted in one message (map).  pure=False: a key is unique to this
             # run, so two clients sharing a scheduler never see each other's results (each commits its own).

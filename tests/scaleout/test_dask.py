@@ -385,3 +385,35 @@ def test_cli_dask_on_existing_scheduler(cli_reference, scheduler, tmp_path: Path
     assert cli_records(proc.stdout) == want
     assert "Traceback" not in proc.stderr and "distributed." not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr  # the summary line alone (no tty: no bar)
+
+
+def test_cli_unreachable_scheduler_fails_fast_with_one_line(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a loopback port nothing listens on once this closes
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    db = tmp_path / "u.sqlite"
+    t0 = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "esma.cli.main", *E_CLI, "--executor", "dask", "--scheduler",
+         f"tcp://127.0.0.1:{port}", "--db", str(db)],
+        capture_output=True, text=True, env=_env(), cwd=tmp_path, timeout=120, stdin=subprocess.DEVNULL,
+    )
+    elapsed = time.monotonic() - t0
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot reach the Dask scheduler" in lines[0] and str(port) in lines[0], lines
+    assert "Traceback" not in proc.stderr
+    assert elapsed < 60  # the connect timeout, not Dask's 30 s per attempt and retries
+    # nothing was computed, and the search is recorded as interrupted (a rerun resumes it)
+    listed = subprocess.run(
+        [sys.executable, "-m", "esma.cli.main", "list", "--db", str(db), "--json"],
+        capture_output=True, text=True, env=_env(), cwd=tmp_path, timeout=120,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout) == {"conjectures": []}
+    import sqlite3
+
+    with sqlite3.connect(db) as con:
+        assert con.execute("SELECT status, chunks_done FROM searches").fetchall() == [("interrupted", 0)]
