@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import sys
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,8 +43,10 @@ class Progress:
         self.seconds = 0.0
         self._bar = None
         self._task = None
+        self._started = time.monotonic()
 
     def __enter__(self) -> Progress:
+        self._started = time.monotonic()
         if sys.stderr.isatty():
             from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
             from rich.progress import Progress as RichProgress
@@ -68,7 +71,9 @@ class Progress:
         self.candidates += result.candidates
         self.seconds += result.seconds
         if self._bar is not None:
-            rate = f"{self.candidates / self.seconds:,.0f} cand/s" if self.seconds else ""
+            # wall-clock throughput of the whole run (all workers), not one chunk's pace
+            elapsed = time.monotonic() - self._started
+            rate = f"{self.candidates / elapsed:,.0f} cand/s" if elapsed > 0 else ""
             self._bar.update(self._task, completed=done, rate=rate)
 
     def __exit__(self, *exc) -> None:
