@@ -12,10 +12,10 @@ worker) and otherwise by a rerun, which resumes with the chunks not yet committe
 * ``process``: a local ``ProcessPoolExecutor`` of ``workers`` processes (default: the CPUs this process may
   use).  Pool processes ignore SIGINT, so Ctrl-C in a terminal (which signals the whole process group) is
   handled once, by the caller; a pool whose process died is replaced and the lost chunks resubmitted.
-* ``dask``: one task per batch of consecutive chunks (``_batches``) on ``scheduler`` (``tcp://host:port``),
-  or on a ``LocalCluster`` of ``workers`` single-threaded worker processes started (and stopped) here when no
-  scheduler is given.
-  Tasks have ``retries``, and the scheduler reschedules the tasks of a worker that died.
+* ``dask``: one task per batch of consecutive chunks (sized by ``_Pace``) on ``scheduler``
+  (``tcp://host:port``), or on a ``LocalCluster`` of ``workers`` single-threaded worker processes started (and
+  stopped) here when no scheduler is given.  Tasks have ``retries``, and the scheduler reschedules the tasks of
+  a worker that died.
 
 Workers import the engine only (``esma.search``), never the catalog or the command line.
 """
@@ -99,16 +99,28 @@ def _run_one(expr: str, params: Params, index: int) -> ChunkResult:
     return run_chunk(_plan(expr, params), index)
 
 
-#: A Dask task runs up to this many chunks: a chunk of a fast scan is milliseconds of work, less than what the
-#: scheduler, the client and the wire spend on a task on a small machine.
-DASK_BATCH_MAX = 16
+#: A Dask task runs up to this many chunks, aiming at about DASK_TASK_SECONDS of work.
+DASK_BATCH_MAX = 32
+DASK_TASK_SECONDS = 0.5
 
 
-def _batches(indices: list[int], workers: int) -> list[list[int]]:
-    """Consecutive chunks grouped into Dask tasks: at least 8 tasks per worker (to balance the load and keep a
-    lost worker's share small), at most ``DASK_BATCH_MAX`` chunks each."""
-    size = max(1, min(DASK_BATCH_MAX, len(indices) // (8 * max(workers, 1))))
-    return [indices[i : i + size] for i in range(0, len(indices), size)]
+class _Pace:
+    """How many chunks the next Dask task gets: one until chunks have been timed, then as many as fit in
+    ``DASK_TASK_SECONDS`` at the mean chunk time so far (at most ``DASK_BATCH_MAX``)."""
+
+    def __init__(self) -> None:
+        self.chunks = 0
+        self.seconds = 0.0
+
+    def record(self, results: list[ChunkResult]) -> None:
+        self.chunks += len(results)
+        self.seconds += sum(r.seconds for r in results)
+
+    def batch(self) -> int:
+        if not self.chunks:
+            return 1
+        mean = self.seconds / self.chunks
+        return max(1, min(DASK_BATCH_MAX, int(DASK_TASK_SECONDS / max(mean, 1e-6))))
 
 
 def _run_batch(expr: str, params: Params, indices: list[int]) -> list[ChunkResult]:
@@ -275,18 +287,26 @@ def dask_setup(worker: Any) -> None:
     than every worker print a KeyboardInterrupt traceback.  Not for workers a user starts with ``dask worker``
     in a terminal of their own, where Ctrl-C is how they stop them.
 
-    The same goes for the one warning an interrupted run makes each busy worker log as the cluster closes under
-    it ("Async instruction ... ended with CancelledError"): expected then, and noise on the client's stderr.
+    The same goes for what an interrupted run makes a busy worker log as the cluster closes under it ("Async
+    instruction ... ended with CancelledError", and a heartbeat to the scheduler that just closed): expected
+    then, and noise on the client's stderr.
     """
     import threading
 
     if threading.current_thread() is threading.main_thread():  # signal handlers live in the main thread
         _ignore_sigint()
     logging.getLogger("distributed.worker.state_machine").addFilter(_drop_cancelled_on_close)
+    logging.getLogger("distributed.worker").addFilter(_drop_heartbeat_on_close)
 
 
 def _drop_cancelled_on_close(record: logging.LogRecord) -> bool:
     return "ended with CancelledError" not in record.getMessage()
+
+
+def _drop_heartbeat_on_close(record: logging.LogRecord) -> bool:
+    # A worker busy in a chunk when the client closes its own cluster (Ctrl-C) may send one more heartbeat to
+    # the scheduler that just went away; in a cluster this module started and stops, that is the close itself.
+    return "Failed to communicate with scheduler during heartbeat" not in record.getMessage()
 
 
 def _start_local_cluster(n: int):
@@ -341,24 +361,36 @@ def _run_dask(expr: str, params: Params, indices: list[int], n: int, scheduler: 
         else:
             client = _connect(Client, scheduler)
         try:
-            # One task per batch of chunks, submitted in one message (map).  pure=False: a key is unique to this
-            # run, so two clients sharing a scheduler never see each other's results (each commits its own).
-            # Only as_completed holds the futures, and each is released once its result is here, so a worker
-            # lost later takes no finished result with it that would be recomputed for nothing.  (Not
-            # as_completed(with_results=True): its background fetches log tracebacks when a run is interrupted.)
-            # loop=client.loop: as_completed otherwise tracks the futures on the *default* client's event loop,
-            # which in a process holding another client (a notebook's, a test's) is not this one's, and a
-            # result lost with a worker then fails to be waited for ("bound to a different event loop").
-            batches = _batches(indices, n)
-            n_tasks = len(batches)
-            futures = client.map(
-                _run_batch, [expr] * n_tasks, [params] * n_tasks, batches, pure=False, retries=DASK_RETRIES
-            )
-            pending = as_completed(futures, loop=client.loop)
-            del futures
+            # A window of tasks, each a batch of consecutive chunks sized from the chunks seen so far to take
+            # about DASK_TASK_SECONDS (a chunk of a fast scan is milliseconds of work, less than what the
+            # scheduler and the client spend on a task; a batch must not grow long either: a Ctrl-C leaves the
+            # batches in flight to be thrown away).  pure=False: a key is unique to this run, so two clients
+            # sharing a scheduler never see each other's results (each commits its own).  Only as_completed
+            # holds the futures, and each is released once its result is here, so a worker lost later takes
+            # no finished result with it that would be recomputed for nothing.  (Not with_results=True: its
+            # background fetches log tracebacks when a run is interrupted.)  loop=client.loop: as_completed
+            # otherwise tracks the futures on the *default* client's event loop, which in a process holding
+            # another client (a notebook's, a test's) is not this one's, and a result lost with a worker then
+            # fails to be waited for ("bound to a different event loop").
+            queue = deque(indices)
+            window = 4 * max(n if cluster is not None else sum(client.nthreads().values()), 1)
+            pending = as_completed([], loop=client.loop)
+            pace = _Pace()
+
+            def submit() -> None:
+                batch = [queue.popleft() for _ in range(min(pace.batch(), len(queue)))]
+                pending.add(
+                    client.submit(_run_batch, expr, params, batch, pure=False, retries=DASK_RETRIES)
+                )
+
+            while queue and pending.count() < window:
+                submit()
             for f in pending:
                 results = f.result()
                 f.release()
+                pace.record(results)
+                while queue and pending.count() < window:
+                    submit()
                 yield from results
         finally:
             client.close()

@@ -28,11 +28,12 @@ import itertools
 from functools import lru_cache
 
 import gmpy2
+import numpy as np
 from gmpy2 import mpz
 
 from esma.records import SignedCF
 
-__all__ = ["expand_enclosure", "sign_periods"]
+__all__ = ["expand_enclosure", "sign_periods", "simple_cfs"]
 
 
 def _as_pq(x) -> tuple[mpz, mpz]:
@@ -57,6 +58,64 @@ def expand_enclosure(lo, hi, signs: tuple[int, ...], max_terms: int) -> SignedCF
     if signs == (1,) and not same:
         return SignedCF((1,), _simple_terms(p1, q1, p2, q2, max_terms), exact=False)
     return _expand(p1, q1, p2, q2, signs, max_terms, same)
+
+
+def simple_cfs(enclosures, max_terms: int) -> list[tuple[int, ...]]:
+    """``expand_enclosure(lo, hi, (1,), max_terms).terms`` for many enclosures [lo, hi] at once.
+
+    After the integer parts (here, in Python), both ends' Euclid runs in the Numba kernel
+    ``esma.kernels.cf.simple_cf_kernel`` on 32-bit limbs; a row with a quotient of 2^30 or more, or an exact
+    value (lo == hi), is done by the pure-Python path instead.  The results are those of the twin, term for term.
+
+    >>> from fractions import Fraction
+    >>> simple_cfs([(Fraction(1393, 985), Fraction(3363, 2378))], 12)   # convergents 8 and 9 of sqrt(2)
+    [(1, 2, 2, 2, 2, 2, 2, 2, 2)]
+    """
+    from esma.kernels.cf import simple_cf_kernel
+
+    if isinstance(max_terms, bool) or not isinstance(max_terms, int) or max_terms < 0:
+        raise ValueError(f"Argument 'max_terms' must be a non-negative integer, not {max_terms!r}")
+    out: list[tuple[int, ...] | None] = []
+    heads: list[int] = []
+    rows: list[tuple[mpz, mpz, mpz, mpz]] = []
+    where: list[int] = []
+    for lo, hi in enclosures:
+        p1, q1 = _as_pq(lo)
+        p2, q2 = _as_pq(hi)
+        if p1 * q2 > p2 * q1:
+            raise ValueError("Argument 'lo' must not exceed 'hi'")
+        if (p1 == p2 and q1 == q2) or max_terms < 2:
+            out.append(expand_enclosure(lo, hi, (1,), max_terms).terms)
+            continue
+        a1, r1 = gmpy2.f_divmod(p1, q1)
+        a2, r2 = gmpy2.f_divmod(p2, q2)
+        if a1 != a2:
+            out.append(())
+        elif not r1 or not r2:
+            out.append((int(a1),))
+        else:
+            where.append(len(out))
+            out.append(None)
+            heads.append(int(a1))
+            rows.append((q1, r1, q2, r2))
+    if rows:
+        width = max(max(x.bit_length() for x in row) for row in rows) // 32 + 1
+        limbs = [_limbs([row[k] for row in rows], width) for k in range(4)]
+        terms = np.zeros((len(rows), max_terms - 1), np.int64)
+        counts = np.zeros(len(rows), np.int64)
+        simple_cf_kernel(*limbs, width, max_terms - 1, terms, counts)
+        for i, (slot, head, row) in enumerate(zip(where, heads, rows, strict=True)):
+            if counts[i] < 0:
+                out[slot] = (head, *_simple_terms(*row, max_terms - 1))
+            else:
+                out[slot] = (head, *terms[i, : counts[i]].tolist())
+    return out  # type: ignore[return-value]
+
+
+def _limbs(values: list[mpz], width: int) -> np.ndarray:
+    """Non-negative integers as rows of 32-bit limbs (little-endian) in int64."""
+    raw = b"".join(int(v).to_bytes(4 * width, "little") for v in values)
+    return np.frombuffer(raw, dtype="<u4").astype(np.int64).reshape(len(values), width)
 
 
 def _simple_terms(p1: mpz, q1: mpz, p2: mpz, q2: mpz, max_terms: int) -> tuple[int, ...]:

@@ -158,11 +158,11 @@ def _mobius_coef(t) -> tuple[int, int, int, int]:
 def scan_rows(constant, transforms, digits: int, depth: int) -> ScanRows:
     """Lay out the scan of ``transforms`` for ``constant`` at ``digits`` digits (certified fractions only)."""
     from esma.constants import ball_to_enclosure
-    from esma.scf import expand_enclosure
+    from esma.scf import simple_cfs
     from esma.verify import transform_ball
 
     cfs = [constant_cf(constant, digits)]
-    index, coefs = [], []
+    index, coefs, enclosures = [], [], []
     for t in transforms:
         if t.degree <= 1:
             index.append(0)
@@ -170,11 +170,12 @@ def scan_rows(constant, transforms, digits: int, depth: int) -> ScanRows:
             continue
         if t.degree > 2:
             raise ValueError(f"Argument 'transforms' must have degree 1 or 2, not {t.degree}")
-        lo, hi = ball_to_enclosure(transform_ball(constant, t, digits, cache=False))
-        terms = expand_enclosure(lo, hi, (1,), depth + 20).terms
-        index.append(len(cfs))
-        cfs.append(terms[: _cf_array(terms)[1]])
+        enclosures.append(ball_to_enclosure(transform_ball(constant, t, digits, cache=False)))
+        index.append(len(cfs) + len(enclosures) - 1)
         coefs.append(IDENTITY)
+    # the quadratic transforms' own simple continued fractions, in one batch
+    for terms in simple_cfs(enclosures, depth + 20):
+        cfs.append(terms[: _cf_array(terms)[1]])
     return ScanRows(tuple(cfs), tuple(index), tuple(coefs))
 
 

@@ -1,10 +1,13 @@
-"""Numba kernels for approval: extending integer recurrences and the growth of convergent denominators.
+"""Numba kernels on continued fractions: extending recurrences, convergent growth and products, and the simple
+continued fraction of an enclosure with multi-limb integers.
 
-Twins: ``esma.records.Recurrence.extend`` (exact Python integers) and ``esma.verify._log10_q_growth``.
+Twins: ``esma.records.Recurrence.extend`` (exact Python integers), ``esma.verify._log10_q_growth``,
+``esma.verify.prefix_matrix_py`` and ``esma.scf._simple_terms``.
 """
 
 import math
 
+import numpy as np
 from numba import njit
 
 SAFE = 2.0**62
@@ -94,3 +97,131 @@ def block_products_kernel(terms, n, signs, period, mats, ends):  # pragma: no co
         ends[nb] = k
         nb += 1
     return nb
+
+
+# ------------------------------------------------------------------ simple continued fractions, multi-limb
+
+_MASK = 0xFFFFFFFF
+_QMAX = 2**30  # quotients from here on go to the exact Python path (int64 products must not overflow)
+
+
+@njit(cache=True)
+def _top(x, n):  # pragma: no cover - compiled
+    """Number of significant limbs of x[0:n]."""
+    while n > 0 and x[n - 1] == 0:
+        n -= 1
+    return n
+
+
+@njit(cache=True)
+def _divmod_small(p, lp, q, lq, r):  # pragma: no cover - compiled
+    """floor(P / Q) and R = P - a Q into r, for P >= 0, Q > 0 (limbs base 2^32); (a, len(R)), a = -1 if the
+    quotient is 2^30 or more (the caller goes exact)."""
+    if lp < lq:
+        for i in range(lp):
+            r[i] = p[i]
+        return 0, lp
+    if lp - lq >= 2:
+        return -1, 0
+    top = lp - 1
+    pf = float(p[top]) * 18446744073709551616.0
+    qf = float(q[top]) * 18446744073709551616.0 if top < lq else 0.0
+    if top >= 1:
+        pf += float(p[top - 1]) * 4294967296.0
+        if top - 1 < lq:
+            qf += float(q[top - 1]) * 4294967296.0
+    if top >= 2:
+        pf += float(p[top - 2])
+        if top - 2 < lq:
+            qf += float(q[top - 2])
+    if qf <= 0.0:
+        return -1, 0
+    est = np.floor(pf / qf)
+    if est >= _QMAX:
+        return -1, 0
+    a = np.int64(est)
+    # R = P - a Q, limb by limb with a signed carry
+    carry = np.int64(0)
+    for i in range(lp):
+        qi = q[i] if i < lq else 0
+        t = p[i] - a * qi + carry
+        r[i] = t & _MASK
+        carry = t >> 32
+    # the estimate may be off by a little either way: fix R into [0, Q)
+    while carry < 0:
+        a -= 1
+        c2 = np.int64(0)
+        for i in range(lp):
+            qi = q[i] if i < lq else 0
+            t = r[i] + qi + c2
+            r[i] = t & _MASK
+            c2 = t >> 32
+        carry += c2
+    lr = _top(r, lp)
+    while True:
+        # R >= Q ?
+        ge = lr > lq
+        if lr == lq:
+            ge = True
+            for i in range(lr - 1, -1, -1):
+                if r[i] != q[i]:
+                    ge = r[i] > q[i]
+                    break
+        if not ge:
+            break
+        a += 1
+        c2 = np.int64(0)
+        for i in range(lr):
+            qi = q[i] if i < lq else 0
+            t = r[i] - qi + c2
+            r[i] = t & _MASK
+            c2 = t >> 32
+        lr = _top(r, lr)
+    return a, lr
+
+
+@njit(cache=True)
+def simple_cf_kernel(num1, den1, num2, den2, width, max_terms, out, out_n):  # pragma: no cover - compiled
+    """Per row: the simple continued fraction shared by num1/den1 and num2/den2 (each > 1 or at least >= 0,
+    limbs base 2^32, little-endian), stopping as ``esma.scf._simple_terms`` does.
+
+    out_n[row] = number of terms, or -1 where a quotient reaches 2^30 (the caller redoes that row exactly).
+    """
+    rows = num1.shape[0]
+    bufs = np.zeros((6, width), np.int64)
+    for row in range(rows):
+        P1 = bufs[0]
+        Q1 = bufs[1]
+        P2 = bufs[2]
+        Q2 = bufs[3]
+        R1 = bufs[4]
+        R2 = bufs[5]
+        for i in range(width):
+            P1[i] = num1[row, i]
+            Q1[i] = den1[row, i]
+            P2[i] = num2[row, i]
+            Q2[i] = den2[row, i]
+        lp1 = _top(P1, width)
+        lq1 = _top(Q1, width)
+        lp2 = _top(P2, width)
+        lq2 = _top(Q2, width)
+        k = 0
+        status = 0
+        while k < max_terms:
+            a1, lr1 = _divmod_small(P1, lp1, Q1, lq1, R1)
+            a2, lr2 = _divmod_small(P2, lp2, Q2, lq2, R2)
+            if a1 < 0 or a2 < 0:
+                status = -1
+                break
+            if a1 != a2:
+                break
+            out[row, k] = a1
+            k += 1
+            if lr1 == 0 or lr2 == 0:
+                break
+            # (P, Q) <- (Q, R): rotate the three buffers of each end
+            P1, Q1, R1 = Q1, R1, P1
+            lp1, lq1 = lq1, lr1
+            P2, Q2, R2 = Q2, R2, P2
+            lp2, lq2 = lq2, lr2
+        out_n[row] = -1 if status < 0 else k

@@ -102,3 +102,33 @@ def test_simple_fast_path_equals_general_loop(num, den, width, wden, n):
     general = _expand(p1, q1, p2, q2, (1,), n, False)
     assert _simple_terms(p1, q1, p2, q2, n) == general.terms
     assert expand_enclosure(lo, hi, (1,), n) == general
+
+
+enclosure_st = st.tuples(
+    st.integers(-(10**200), 10**200), st.integers(1, 10**190), st.integers(0, 10**40), st.integers(1, 10**230)
+)
+
+
+@given(encls=st.lists(enclosure_st, min_size=1, max_size=6), n=st.integers(0, 150))
+@settings(max_examples=200, deadline=None)
+def test_simple_cfs_kernel_equals_twin(encls, n):
+    from esma.scf import simple_cfs
+
+    pairs = [(Fraction(a, b), Fraction(a, b) + Fraction(w, wd)) for a, b, w, wd in encls]
+    assert simple_cfs(pairs, n) == [expand_enclosure(lo, hi, (1,), n).terms for lo, hi in pairs]
+
+
+def test_simple_cfs_huge_quotients_and_exact_values():
+    from esma.scf import simple_cfs
+
+    # a partial quotient of 2^40 (over the kernel's 2^30) midway, an exact rational, a negative value
+    big = Fraction(1, 1) + 1 / (Fraction(2**40) + 1 / Fraction(7, 3))
+    pairs = [
+        (big - Fraction(1, 10**60), big + Fraction(1, 10**60)),
+        (Fraction(355, 113), Fraction(355, 113)),
+        (Fraction(-314159, 100000), Fraction(-314158, 100000)),
+        (Fraction(3), Fraction(7, 2)),
+    ]
+    got = simple_cfs(pairs, 40)
+    assert got == [expand_enclosure(lo, hi, (1,), 40).terms for lo, hi in pairs]
+    assert got[0][:2] == (1, 2**40) and got[1] == (3, 7, 16) and got[2][0] == -4 and got[3] == (3,)
