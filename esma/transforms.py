@@ -59,6 +59,35 @@ def _poly_gcd(a: list[int], b: list[int]) -> list[int]:
     return [x // g for x in ints]
 
 
+def _coprime(a: list[int], b: list[int]) -> bool:
+    """True when the trimmed integer polynomials a and b have no common factor of positive degree.
+
+    Their resultant (the determinant of the Sylvester matrix, computed fraction-free by Bareiss' method) is
+    nonzero exactly then; this settles almost every pair without the rational Euclid of ``_poly_gcd``.
+    """
+    m, n = len(a) - 1, len(b) - 1
+    if m <= 0 or n <= 0:
+        return True
+    size = m + n
+    rows = []
+    for i in range(n):  # coefficients in descending powers, shifted
+        rows.append([0] * i + list(reversed(a)) + [0] * (size - m - 1 - i))
+    for i in range(m):
+        rows.append([0] * i + list(reversed(b)) + [0] * (size - n - 1 - i))
+    prev = 1
+    for k in range(size - 1):
+        if rows[k][k] == 0:
+            swap = next((r for r in range(k + 1, size) if rows[r][k] != 0), None)
+            if swap is None:
+                return False
+            rows[k], rows[swap] = rows[swap], rows[k]
+        for i in range(k + 1, size):
+            for j in range(k + 1, size):
+                rows[i][j] = (rows[i][j] * rows[k][k] - rows[i][k] * rows[k][j]) // prev
+        prev = rows[k][k]
+    return rows[size - 1][size - 1] != 0
+
+
 def _poly_div_exact(a: list[int], g: list[int]) -> list[int]:
     """a / g over Q, where g divides a; the result has rational coefficients in general (scaled later)."""
     r = [Fraction(x) for x in _trim(a)]
@@ -96,7 +125,7 @@ def canonical(num: tuple[int, ...], den: tuple[int, ...]) -> tuple[tuple[int, ..
     p, q = _trim(num), _trim(den)
     if not q or not p:
         return None
-    g = _poly_gcd(p, q)
+    g = [1] if _coprime(p, q) else _poly_gcd(p, q)
     if len(g) > 1:
         fp, fq = _poly_div_exact(p, g), _poly_div_exact(q, g)
         den_l = math.lcm(*(x.denominator for x in fp + fq))

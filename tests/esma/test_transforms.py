@@ -5,6 +5,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from esma.transforms import Transform, canonical, transform_space
 
@@ -56,3 +58,24 @@ def test_deterministic_order_simple_first():
 def test_bad_arguments(d, L):
     with pytest.raises(ValueError):
         transform_space(d, L)
+
+
+def _mul(x, y):
+    return [sum(x[i] * y[k - i] for i in range(len(x)) if 0 <= k - i < len(y)) for k in range(len(x) + len(y) - 1)]
+
+
+@given(
+    p=st.lists(st.integers(-9, 9), min_size=1, max_size=5),
+    q=st.lists(st.integers(-9, 9), min_size=1, max_size=5),
+    f=st.lists(st.integers(-3, 3), min_size=1, max_size=3),
+    shared=st.booleans(),
+)
+@settings(max_examples=400, deadline=None)
+def test_resultant_coprimality_equals_rational_gcd(p, q, f, shared):
+    from esma.transforms import _coprime, _poly_gcd, _trim
+
+    if shared:
+        p, q = _mul(p, f), _mul(q, f)
+    p, q = _trim(p), _trim(q)
+    if p and q:
+        assert _coprime(p, q) == (len(_poly_gcd(p, q)) == 1)
