@@ -125,7 +125,15 @@ class Recurrence:
             for i, x in taps:
                 acc += x * arr[start - i : len(seq) - i]
             return not acc.any()
-        return all(sum(x * seq[n - i] for i, x in taps) == 0 for n in range(start, len(seq)))
+        return _holds_py(taps, start, seq)
+
+    def holds_on_py(self, seq: list[int] | tuple[int, ...]) -> bool:
+        """Exact pure-Python twin of ``holds_on`` (same answers, for tests)."""
+        return _holds_py([(i, x) for i, x in enumerate(self.coefficients) if x], self.linear_complexity, seq)
+
+
+def _holds_py(taps: list[tuple[int, int]], start: int, seq) -> bool:
+    return all(sum(x * seq[n - i] for i, x in taps) == 0 for n in range(start, len(seq)))
 
 
 def _fits(values, bound: int) -> bool:

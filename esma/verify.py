@@ -124,7 +124,7 @@ def _log10_q_growth_py(terms: Sequence[int], signs: Sequence[int]) -> list[float
 class _Convergents:
     """(p_k, q_k) of the first k terms for any k, from a cursor that moves one term at a time either way.
 
-    The first request jumps there with a product tree over int64 blocks of matrices (``block_products``);
+    The first request jumps there with a product tree over int64 blocks of matrices (``prefix_matrix``);
     later ones (a bisection near the first) step from the cursor: forwards p_{k+1} = a_k p_k + b_{k-1} p_{k-1},
     backwards p_{k-1} = b_{k-1} (p_{k+1} - a_k p_k), exact because b = +-1.
     """

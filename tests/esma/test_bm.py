@@ -146,3 +146,25 @@ def test_bad_input(fn):
             fn([1, 2.5, 3])
         with pytest.raises(TypeError, match="sequence"):
             fn("123")
+
+
+@given(
+    coeffs=st.lists(st.integers(-4, 4), min_size=1, max_size=5).filter(lambda c: c[-1] != 0),
+    head=st.lists(st.integers(-30, 30), min_size=5, max_size=5),
+    length=st.integers(0, 120),
+    flip=st.integers(-1, 119),
+)
+@settings(max_examples=200, deadline=None)
+def test_holds_on_vectorised_equals_twin(coeffs, head, length, flip):
+    rec = Recurrence((1, *coeffs), 0)
+    try:
+        seq = rec.extend_py(head[: rec.order], max(length, rec.order))
+    except ArithmeticError:
+        return
+    if 0 <= flip < len(seq):  # break the recurrence at one term (or not)
+        seq[flip] += 1
+    assert rec.holds_on(seq) == rec.holds_on_py(seq)
+    if not 0 <= flip < len(seq):
+        assert rec.holds_on(seq)
+    elif flip >= rec.order and any(c != 0 for c in coeffs):
+        assert not rec.holds_on(seq)  # a term after the head no longer follows from the ones before
