@@ -100,7 +100,7 @@ def _run_one(expr: str, params: Params, index: int) -> ChunkResult:
 
 
 #: A Dask task runs up to this many chunks, aiming at about DASK_TASK_SECONDS of work.
-DASK_BATCH_MAX = 32
+DASK_BATCH_MAX = 64
 DASK_TASK_SECONDS = 0.5
 
 
