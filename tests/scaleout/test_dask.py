@@ -25,8 +25,8 @@ from pathlib import Path
 
 import psutil
 import pytest
+from scaleout_reference import check_same_as_serial, serial
 
-import esma
 from esma.executors import run_chunks
 
 pytest.importorskip("distributed")
@@ -37,40 +37,6 @@ SMALL = {"coeff_limit": 1, "max_period": 3, "verify_digits": 300, "chunk_size": 
 # a space with enough work left after the first result (56 chunks of tens of ms) for a kill to land mid-run
 KILL = {"coeff_limit": 2, "max_period": 3, "verify_digits": 300, "chunk_size": 2}
 CONSTANTS = ["e", "tan(1)"]
-
-
-def records(results) -> list[str]:
-    """Every conjecture of these chunk results as canonical JSON, sorted: equal lists mean equal results,
-    duplicates included."""
-    out = []
-    for r in results:
-        for c in r.conjectures:
-            d = c.to_dict()
-            d.pop("id", None)
-            out.append(json.dumps(d, sort_keys=True, default=str))
-    return sorted(out)
-
-
-_serial_cache: dict[tuple, tuple] = {}
-
-
-def serial(expr: str, params: dict):
-    """(plan, sorted records) of the serial run: the reference, computed once per space."""
-    key = (expr, tuple(sorted(params.items())))
-    if key not in _serial_cache:
-        plan = esma.plan_search(expr, **params)
-        results = list(run_chunks(plan, range(len(plan.chunks)), "serial"))
-        _serial_cache[key] = (plan, records(results))
-    return _serial_cache[key]
-
-
-def check_same_as_serial(expr: str, params: dict, results) -> None:
-    plan, want = serial(expr, params)
-    assert sorted(r.index for r in results) == list(range(len(plan.chunks))), "a chunk is missing or repeated"
-    assert sum(r.candidates for r in results) == plan.candidates
-    got = records(results)
-    assert len(want) > 50, "the reference found too little to compare"
-    assert got == want
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ leave Ctrl-C to the client.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -17,43 +16,13 @@ from pathlib import Path
 
 import psutil
 import pytest
+from scaleout_reference import check_same_as_serial, serial
 
-import esma
 from esma.executors import EXECUTORS, default_workers, run_chunks
 
 SMALL = {"coeff_limit": 1, "max_period": 3, "verify_digits": 300, "chunk_size": 1}
 # enough work left after the first result (56 chunks) for a kill to land mid-run
 KILL = {"coeff_limit": 2, "max_period": 3, "verify_digits": 300, "chunk_size": 2}
-
-
-def records(results) -> list[str]:
-    out = []
-    for r in results:
-        for c in r.conjectures:
-            d = c.to_dict()
-            d.pop("id", None)
-            out.append(json.dumps(d, sort_keys=True, default=str))
-    return sorted(out)
-
-
-_serial_cache: dict[tuple, tuple] = {}
-
-
-def serial(expr: str, params: dict):
-    key = (expr, tuple(sorted(params.items())))
-    if key not in _serial_cache:
-        plan = esma.plan_search(expr, **params)
-        results = list(run_chunks(plan, range(len(plan.chunks)), "serial"))
-        assert [r.index for r in results] == list(range(len(plan.chunks)))  # serial: in index order
-        _serial_cache[key] = (plan, records(results))
-    return _serial_cache[key]
-
-
-def check_same_as_serial(expr: str, params: dict, results) -> None:
-    plan, want = serial(expr, params)
-    assert sorted(r.index for r in results) == list(range(len(plan.chunks))), "a chunk is missing or repeated"
-    assert records(results) == want
-    assert len(want) > 50
 
 
 @pytest.mark.parametrize("expr", ["e", "tan(1)"])
