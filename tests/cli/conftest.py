@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from catalog_checks import chunks_committed as _chunks_committed
 
 from esma.db import Catalog
 
@@ -181,20 +182,6 @@ def _snapshot(db: Path | str) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def snapshot():
     return _snapshot
-
-
-def _chunks_committed(db: Path) -> int:
-    """Rows in search_chunks, read with plain sqlite3 while another process writes (0 until the schema exists)."""
-    if not db.exists():
-        return 0
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=rw", uri=True, timeout=5)
-        try:
-            return con.execute("SELECT count(*) FROM search_chunks").fetchone()[0]
-        finally:
-            con.close()
-    except sqlite3.OperationalError:  # no such table yet, or briefly locked while the schema is created
-        return 0
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import pytest
+from catalog_checks import chunks_committed as committed
 
 from esma.db import Catalog
 
@@ -54,20 +55,6 @@ def run_to_end(db: Path, cwd: Path) -> dict:
                          cwd=cwd, timeout=300, stdin=subprocess.DEVNULL)
     assert res.returncode == 0, res.stderr
     return json.loads(res.stdout)
-
-
-def committed(db: Path) -> int:
-    """Rows in search_chunks, read while the search writes (0 before the schema exists)."""
-    if not db.exists():
-        return 0
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=rw", uri=True, timeout=5)
-        try:
-            return con.execute("SELECT count(*) FROM search_chunks").fetchone()[0]
-        finally:
-            con.close()
-    except sqlite3.OperationalError:
-        return 0
 
 
 def check_after_kill(db: Path) -> int:

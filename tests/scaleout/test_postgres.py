@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from catalog_checks import check_searches_match
 
 from esma.db import Catalog
 
@@ -85,19 +86,7 @@ def check_union(snap: dict, *refs: dict) -> None:
     union = sorted(r for ref in refs for r in ref["records"])
     assert len(snap["records"]) == len(union), "conjectures were lost or duplicated"
     assert snap["records"] == union
-    keys = [(c.constant, c.key) for c in snap["conjectures"]]
-    assert len(set(keys)) == len(keys), "duplicate conjectures"
-    got = {s["constant"]: s for s in snap["searches"]}
-    want = {s["constant"]: s for ref in refs for s in ref["searches"]}
-    assert len(snap["searches"]) == len(got) == len(want), "a search was registered twice"
-    for constant, s in got.items():
-        r = want[constant]
-        assert s["status"] == "done"
-        assert s["chunks_done"] == s["chunks_total"] == r["chunks_total"]
-        assert snap["chunks"][s["id"]] == set(range(s["chunks_total"]))
-        for k in ("params", "candidates", "hits", "conjectures"):
-            assert s[k] == r[k], (constant, k)
-        assert len(snap["linked"][s["id"]]) == r["conjectures"]
+    check_searches_match(snap, {s["constant"]: s for ref in refs for s in ref["searches"]})
 
 
 def test_two_constants_at_once(refs, postgres_url, tmp_path: Path) -> None:
