@@ -183,6 +183,7 @@ def _record(m: Any, constant: str) -> Conjecture:
         gain=get("gain") or 0.0,
         certificate=get("certificate"),
         id=get("id"),
+        family_id=m.get("family_id") if isinstance(m, dict) or hasattr(m, "get") else None,
         extra=dict(get("extra") or {}),
     )
 
@@ -343,8 +344,15 @@ class Catalog:
             return [_record(m, m["text"]) for m in s.execute(stmt).mappings()]
 
     @staticmethod
-    def _conjecture_select() -> Select[Any]:
-        return select(_conj, ConstantRow.text).join(ConstantRow.__table__, ConstantRow.id == _conj.c.constant_id)
+    def _family_of_row():
+        return (
+            select(_fam.c.id).where(_fam.c.constant_id == _conj.c.constant_id, _fam.c.key == _conj.c.family_key)
+            .scalar_subquery()
+        )
+
+    def _conjecture_select(self) -> Select[Any]:
+        return select(_conj, ConstantRow.text, self._family_of_row().label("family_id")).join(
+            ConstantRow.__table__, ConstantRow.id == _conj.c.constant_id)
 
     # -- searches and checkpoints --------------------------------------------------------------------------
 
@@ -674,6 +682,7 @@ class Catalog:
                     changed.append({"_id": present[key], **row})
                 else:
                     fresh.append({"constant_id": constant_id, "key": key, "rank": 0, "created_at": now, **row})
+            fresh.sort(key=lambda r: (-r["gain"], r["period"], r["recurrence_order"], r["height"], r["key"]))
             _insert_ignore(conn, _fam, fresh, ("constant_id", "key"))
             if changed:
                 stmt = update(_fam).where(_fam.c.id == bindparam("_id")).values(
@@ -824,18 +833,7 @@ class Catalog:
     def get(self, conjecture_id: int) -> Conjecture | None:
         """The conjecture with this id, or ``None``."""
         found = self._records(self._conjecture_select().where(_conj.c.id == int(conjecture_id)))
-        if not found:
-            return None
-        c = found[0]
-        fam = self._family_id(c)
-        return c if fam is None else Conjecture(**{**c.__dict__, "family_id": fam})
-
-    def _family_id(self, c: Conjecture) -> int | None:
-        with self._read() as s:
-            return s.scalar(
-                select(_fam.c.id).join(ConstantRow.__table__, ConstantRow.id == _fam.c.constant_id)
-                .where(ConstantRow.text == c.constant, _fam.c.key == c.family)
-            )
+        return found[0] if found else None
 
     def iter_records_json(
         self,
@@ -856,10 +854,7 @@ class Catalog:
         ``ranked`` orders by constant, family rank, representative first, then id (else by id).
         """
         fam_rank = self._rank_of_family()
-        fam_id = (
-            select(_fam.c.id).where(_fam.c.constant_id == _conj.c.constant_id, _fam.c.key == _conj.c.family_key)
-            .scalar_subquery()
-        )
+        fam_id = self._family_of_row()
         wanted = [c for c in _conj.c if c.name not in ("constant_id", "first_search_id", "created_at", "updated_at")]
         # the JSON columns are read as their stored text and spliced into the output, not parsed and dumped again
         cols = [_raw(c) if c.name in _JSON_COLUMNS else c for c in wanted]
@@ -1053,7 +1048,7 @@ class Catalog:
         )
         if limit is not None:
             stmt = stmt.limit(max(int(limit), 0))
-        return [Conjecture(**{**c.__dict__, "family_id": int(family_id)}) for c in self._records(stmt)]
+        return self._records(stmt)
 
     # -- verifications and constants ------------------------------------------------------------------------
 

@@ -753,6 +753,11 @@ def assemble(
                        verdict.scf_digits_per_term)
             out.append(_record(plan, m, figures, fam, not holds, relation))
     fams = rank_families(summarise(out))
+    # a canonical order (family rank, representative first, then simplicity): the order formulas are stored in,
+    # hence their ids in a fresh catalog, does not depend on the order chunks came back in
+    rank = {f.key: f.rank for f in fams}
+    out.sort(key=lambda c: (rank.get(c.family, len(rank) + 1), c.family, not c.representative,
+                            simplicity(c.lhs_numerator, c.lhs_denominator, c.preperiod, c.lhs, c.signs_text)))
     return Assembly(out, fams, rejected, approvals, time.perf_counter() - t0, found)
 
 
@@ -880,16 +885,10 @@ def merge_results(plan: SearchPlan, results: list[ChunkResult], seconds: float) 
     t0 = time.perf_counter()
     ordered = sorted(results, key=lambda r: r.index)
     asm = assemble(plan, [h for r in ordered for h in r.hits])
-    rank = {f.key: f.rank for f in asm.families}
-    conjectures = sorted(
-        asm.conjectures,
-        key=lambda c: (rank.get(c.family, len(rank) + 1), not c.representative,
-                       simplicity(c.lhs_numerator, c.lhs_denominator, c.preperiod, c.lhs, c.signs_text)),
-    )
     return SearchResult(
         constant=plan.constant.text,
         params=plan.params,
-        conjectures=conjectures,
+        conjectures=asm.conjectures,
         candidates=sum(r.candidates for r in results),
         hits=sum(len(r.hits) for r in results),
         seconds=seconds + time.perf_counter() - t0,

@@ -1,6 +1,8 @@
-"""``esma export``: JSON with provenance, CSV that parses, and a LaTeX document that parses.
+"""``esma export``: JSON with provenance, CSV that parses, and a LaTeX document that parses (one formula per
+family by default, every formula with ``--all``).
 
-The catalog holds the tan(1) search plus a small e search, so the exports cover two constants.
+The catalog holds the tan(1) search plus a small e search, so the exports cover two constants.  Every export
+lists formulas ranked: by constant, then family rank, each family's representative first.
 """
 
 from __future__ import annotations
@@ -35,7 +37,11 @@ CSV_COLUMNS = {
     "verified_digits",
     "digits_per_term",
     "scf_digits_per_term",
+    "gain",
     "status",
+    "family",
+    "representative",
+    "relation",
     "value",
 }
 E_SMALL = ["search", "e", "--coeff-limit", "1", "--max-period", "1", "--verify-digits", "300", "--executor", "serial"]
@@ -58,9 +64,16 @@ def records(catalog):
     from esma.db import Catalog
 
     with Catalog(str(catalog)) as cat:
-        rows = cat.conjectures()
+        rows = cat.conjectures(ranked=True)
     assert {c.constant for c in rows} == {"e", "tan(1)"}
     return rows
+
+
+@pytest.fixture(scope="module")
+def representatives(records):
+    reps = [c for c in records if c.representative]
+    assert 0 < len(reps) < len(records)
+    return reps
 
 
 def export(esma_main, catalog, *args):
@@ -87,6 +100,11 @@ def test_json_export_has_provenance_and_every_conjecture(esma_main, catalog, rec
     for s in searches.values():
         assert s["status"] == "done" and s["esma_version"] == esma.__version__
     assert doc["conjectures"] == [c.to_dict() for c in records]
+    families = doc["families"]
+    assert len(families) == len({(c.constant, c.family) for c in records})
+    assert sum(f["members"] for f in families) == len(records)
+    assert [f["rank"] for f in families if f["constant"] == "e"] == list(
+        range(1, 1 + sum(1 for f in families if f["constant"] == "e")))
 
 
 def test_json_export_of_one_constant(esma_main, catalog, records):
@@ -126,6 +144,9 @@ def test_csv_export(esma_main, catalog, records):
         assert float(row["digits_per_term"]) == pytest.approx(c.digits_per_term)
         assert row["signs"] == c.signs_text and set(row["signs"]) <= {"+", "-"}
         assert row["value"] == c.value and row["status"] == c.status
+        assert row["family"] == c.family and int(row["representative"]) == int(c.representative)
+        assert tuple(int(v) for v in row["relation"].split()) == c.relation
+        assert float(row["gain"]) == pytest.approx(c.gain)
 
 
 # ------------------------------------------------------------------------------------------------ LaTeX
@@ -161,16 +182,25 @@ def cf_chain(body):
     return [int(a) for a, _ in pairs], [1 if s == "+" else -1 for _, s in pairs]
 
 
-@pytest.fixture(scope="module")
-def latex(catalog, tmp_path_factory):
+def _latex_export(catalog, folder, *extra):
     from esma.cli.main import main
 
-    out = tmp_path_factory.mktemp("tex") / "formulas.tex"
+    out = folder / "formulas.tex"
     try:
-        main(["export", "--format", "latex", "--output", str(out), "--db", str(catalog)])
+        main(["export", "--format", "latex", *extra, "--output", str(out), "--db", str(catalog)])
     except SystemExit as exc:
         assert exc.code == 0
     return out.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def latex(catalog, tmp_path_factory):
+    return _latex_export(catalog, tmp_path_factory.mktemp("tex"))
+
+
+@pytest.fixture(scope="module")
+def latex_all(catalog, tmp_path_factory):
+    return _latex_export(catalog, tmp_path_factory.mktemp("tex_all"), "--all")
 
 
 def test_latex_document_parses(latex):
@@ -191,7 +221,7 @@ def test_latex_escapes_the_catalog_path(latex, catalog):
     assert "c_at.sqlite" not in latex and r"c\_at.sqlite" in latex
 
 
-def test_latex_has_every_conjecture_as_a_cfrac(latex, records):
+def _check_equations(latex, records):
     nodes, _, _ = LatexWalker(latex, tolerant_parsing=False).get_latex_nodes()
     equations = [n for n in walk(nodes) if isinstance(n, LatexEnvironmentNode) and n.environmentname == "equation*"]
     assert len(equations) == len(records)
@@ -209,6 +239,20 @@ def test_latex_has_every_conjecture_as_a_cfrac(latex, records):
     assert len(sections) == 2, "one section per constant"
 
 
+def test_latex_has_one_formula_per_family_ranked(latex, representatives, records):
+    _check_equations(latex, representatives)
+    # each family says how many formulas it stands for, and whether it is a theorem or a conjecture
+    for c in representatives:
+        members = sum(1 for r in records if r.constant == c.constant and r.family == c.family)
+        assert f"\\#{c.id} (family " in latex and f"{members} formulas" in latex
+    assert latex.count(r"\paragraph{Conjecture}") + latex.count(r"\paragraph{Theorem}") == len(representatives)
+
+
+def test_latex_all_has_every_formula(latex_all, records):
+    _check_equations(latex_all, records)
+    assert "Every formula is listed" in latex_all
+
+
 def test_latex_stdout_matches_file(esma_main, catalog, latex):
     text = export(esma_main, catalog, "--format", "latex")
     # only the export date may differ between the two runs
@@ -220,12 +264,13 @@ def test_latex_stdout_matches_file(esma_main, catalog, latex):
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "latex"])
-def test_output_file_and_quiet_stdout(esma_main, catalog, records, tmp_path, fmt):
+def test_output_file_and_quiet_stdout(esma_main, catalog, records, representatives, tmp_path, fmt):
     out = tmp_path / f"export.{fmt}"
     res = esma_main("export", "--format", fmt, "--output", out, "--db", catalog)
     assert res.code == 0, res.stderr
     assert res.stdout == ""
-    assert str(len(records)) in res.stderr and str(out) in res.stderr
+    shown = representatives if fmt == "latex" else records
+    assert str(len(shown)) in res.stderr and str(out) in res.stderr
     text = out.read_text(encoding="utf-8")
     assert text.endswith("\n")
     if fmt == "json":
@@ -233,7 +278,7 @@ def test_output_file_and_quiet_stdout(esma_main, catalog, records, tmp_path, fmt
     elif fmt == "csv":
         assert text == export(esma_main, catalog, "--format", "csv")
     else:
-        assert text.count(r"\begin{equation*}") == len(records)
+        assert text.count(r"\begin{equation*}") == len(representatives)
 
 
 def test_export_of_an_empty_catalog(esma_main, tmp_path):

@@ -1,4 +1,7 @@
-"""``esma search --json`` and the JSON contract of DESIGN section 3, cross-checked with list/show/export."""
+"""``esma search --json`` and the JSON contract of DESIGN sections 3 and 7, cross-checked with list/show/export.
+
+Records come ranked: by family rank (gain descending, then simplicity), each family's representative first.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,10 @@ from fractions import Fraction
 import mpmath
 import pytest
 
-SEARCH_FIELDS = {"id", "constant", "candidates", "seconds", "candidates_per_second", "hits", "conjectures"}
+SEARCH_FIELDS = {
+    "id", "constant", "candidates", "seconds", "candidates_per_second", "hits", "conjectures", "families",
+    "approvals", "scanned",
+}
 RECORD_FIELDS = {
     "id",
     "constant",
@@ -26,6 +32,12 @@ RECORD_FIELDS = {
     "digits_per_term",
     "scf_digits_per_term",
     "status",
+    "status_reason",
+    "family",
+    "representative",
+    "relation",
+    "gain",
+    "certificate",
 }
 TAN1_CLOSED_FORM = "a(3m) = 1, a(3m+1) = 4m + 2, a(3m+2) = 4m + 4"
 
@@ -60,7 +72,7 @@ def test_stdout_is_one_json_object_and_stderr_has_the_summary(tan_search):
     assert out.lstrip()[end:].strip() == "", "anything after the JSON object on stdout"
     assert set(obj) >= {"search", "conjectures"}
     err = tan_search.result.stderr
-    assert "searched" in err and "conjectures" in err
+    assert "searched" in err and "formulas" in err and "families" in err
     assert "Traceback" not in err
     assert "searched" not in out
 
@@ -72,8 +84,11 @@ def test_search_object(doc, records):
     assert isinstance(s["id"], int)
     assert s["candidates"] > 0 and s["seconds"] > 0
     assert s["candidates_per_second"] == pytest.approx(s["candidates"] / s["seconds"], rel=1e-6)
-    assert s["hits"] >= s["conjectures"] > 0
+    assert s["conjectures"] >= s["hits"] > 0  # a hit stands for every member of its translation class
     assert s["conjectures"] == len(records)
+    assert s["families"] == len(obj_families := {r["family"] for r in records}) > 0
+    assert 0 < s["approvals"] <= len(obj_families) + sum(1 for r in records if r["relation"] == [[1, 0], [0, 1]])
+    assert s["scanned"] <= s["candidates"]
     assert s.get("status", "done") == "done"
     if "chunks_total" in s:
         assert s["chunks_done"] == s["chunks_total"]
@@ -100,6 +115,29 @@ def test_records_have_the_contract_fields(records):
     # (T, signs) identifies a formula: none is listed twice
     keys = [(tuple(r["lhs_numerator"]), tuple(r["lhs_denominator"]), tuple(r["signs"])) for r in records]
     assert len(set(keys)) == len(keys)
+
+
+def test_family_fields(doc, records):
+    """Each family has one representative, listed first; ranks follow gain; relations are exact (DESIGN 7)."""
+    families = doc["families"]
+    assert [f["rank"] for f in families] == list(range(1, len(families) + 1))
+    gains = [f["gain"] for f in families]
+    assert gains == sorted(gains, reverse=True)
+    order = [f["key"] for f in families]
+    seen: list[str] = []
+    for r in records:
+        if not seen or seen[-1] != r["family"]:
+            assert r["representative"], r["id"]  # a family's block starts with its representative
+            seen.append(r["family"])
+    assert seen == order
+    by_key = {f["key"]: f for f in families}
+    for r in records:
+        f = by_key[r["family"]]
+        if r["representative"]:
+            assert f["representative_id"] == r["id"] and r["relation"] == [[1, 0], [0, 1]]
+            assert r["gain"] == f["gain"] == pytest.approx(r["digits_per_term"] / r["scf_digits_per_term"], rel=1e-3)
+        assert r["certificate"] is None or r["status"] == "proved"
+    assert sum(f["members"] for f in families) == len(records)
 
 
 def test_recurrences_hold_on_the_stored_terms(records):
@@ -201,12 +239,20 @@ def test_rerun_reports_the_same_search(esma_run, esma_main, tan_search, copy_db,
     assert len(exported["searches"]) == 1
 
 
-def test_table_output_of_a_finished_search(esma_main, tan_search, copy_db, tmp_path, records):
-    """Without --json: one plain line per conjecture up to --limit, then a pointer to the rest."""
+def test_table_output_of_a_finished_search(esma_main, tan_search, copy_db, tmp_path, doc, records):
+    """Without --json: one plain line per family (its representative) up to --limit, then a pointer to the
+    rest; --all: one line per formula."""
     db = copy_db(tan_search.db, tmp_path / "c.sqlite")
-    res = esma_main(*[a for a in tan_search.args if a != "--json"], "--limit", "5", "--db", db)
+    args = [a for a in tan_search.args if a != "--json"]
+    res = esma_main(*args, "--limit", "5", "--db", db)
     assert res.code == 0, res.stderr
-    rows = [line for line in res.stdout.splitlines() if line.startswith("#")]
-    assert [int(line.split()[0][1:]) for line in rows] == [r["id"] for r in records[:5]]
-    assert f"{len(records) - 5} more" in res.stdout
+    rows = [line for line in res.stdout.splitlines() if line[:4].strip().rstrip(".").isdigit()]
+    reps = [r for r in records if r["representative"]]
+    assert [int(line.rsplit("#", 1)[1].rstrip(")")) for line in rows] == [r["id"] for r in reps[:5]]
+    assert [int(line.split(".")[0]) for line in rows] == [1, 2, 3, 4, 5]
+    assert f"{len(reps) - 5} more families" in res.stdout
     assert "searched" in res.stderr and "searched" not in res.stdout
+    every = esma_main(*args, "--all", "--db", db)
+    assert every.code == 0, every.stderr
+    lines = [line for line in every.stdout.splitlines() if line.startswith("#")]
+    assert [int(line.split()[0][1:]) for line in lines] == [r["id"] for r in records]

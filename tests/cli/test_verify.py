@@ -69,10 +69,13 @@ def inject(db, tan1, **changes):
             good,
             id=None,
             key=f"injected|{changes.get('lhs', 'c')}|{good.signs_text}|{changes.get('preperiod', good.preperiod)}",
+            family="",  # stored as by an older esma: the next command gives it its family
+            representative=False,
+            relation=(1, 0, 0, 1),
             **changes,
         )
         sid = cat.start_search(good.constant, {"injected": True, "what": sorted(changes)}, 1, "test")
-        [cid] = cat.commit_chunk(sid, 0, [bad], candidates=1, hits=1, seconds=0.01)
+        [cid] = cat.store_formulas(sid, [bad])
         cat.finish_search(sid)
     assert cid != tan1["id"]
     return cid

@@ -301,9 +301,9 @@ def test_an_injected_wrong_conjecture_is_refuted(e_catalog, copy_to, case):
     with Catalog(str(db)) as cat:
         truths = {c.id: c for c in cat.conjectures()}
         good = next(iter(truths.values()))
-        bad = _injections(good)[case]
+        bad = dataclasses.replace(_injections(good)[case], family="", representative=False, relation=(1, 0, 0, 1))
         sid = cat.start_search(bad.constant, {"injected": case}, 1, "test")
-        [cid] = cat.commit_chunk(sid, 0, [bad], candidates=1, hits=1, seconds=0.0)
+        [cid] = cat.store_formulas(sid, [bad])
         cat.finish_search(sid)
         assert cid not in truths and cat.get(cid).status == "conjecture"
 

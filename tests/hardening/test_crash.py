@@ -32,7 +32,7 @@ from esma.db import Catalog
 
 ESMA = [sys.executable, "-m", "esma.cli.main"]
 ARGS = ["search", "e", "--coeff-limit", "2", "--max-period", "2", "--verify-digits", "300", "--executor", "serial"]
-CHUNKS = 14
+CHUNKS = 9
 SLOW = pytest.mark.skipif(os.environ.get("ESMA_SLOW") != "1", reason="slow: set ESMA_SLOW=1 to run (a few minutes)")
 
 #: Figures of the kill runs of this session, printed at the end (``pytest -s``) and checked by the tests.
