@@ -367,16 +367,20 @@ def verify(conjecture_id, verify_digits, db, as_json) -> None:
 
 
 @cli.command(
-    help="Export the catalog as JSON (with provenance), CSV or a LaTeX document."
+    help="Export the catalog as JSON (with provenance), CSV, a LaTeX document or one self-contained HTML page."
     + EXAMPLE
     + "esma export --format latex --output formulas.tex\n  esma export --format csv > catalog.csv"
+    + "\n  esma export --format html --output catalog.html"
 )
-@click.option("--format", "fmt", type=click.Choice(["json", "csv", "latex"]), default="json", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "latex", "html"]), default="json",
+              show_default=True)
 @click.option("--constant", "constant_expr", default=None, help="Only this constant.")
 @click.option("--output", "output_path", type=click.Path(dir_okay=False, writable=True), default=None,
               help="File to write [default: stdout].")
+@click.option("--all", "all_formulas", is_flag=True,
+              help="html: a section for every formula, not only for each family's representative.")
 @DB_OPTION
-def export(fmt, constant_expr, output_path, db) -> None:
+def export(fmt, constant_expr, output_path, db, all_formulas) -> None:
     text = None
     if constant_expr is not None:
         from esma.constants import constant
@@ -387,6 +391,17 @@ def export(fmt, constant_expr, output_path, db) -> None:
         folder = os.path.dirname(os.path.abspath(output_path))
         if not os.path.isdir(folder):
             raise BadInput(f"cannot write {output_path}: no directory {folder}")
+    if fmt == "html":  # the web pages as one self-contained file, read-only (esma.cli.web)
+        from esma.cli.web.commands import export_html
+
+        try:
+            stats = export_html(db, output_path, all_formulas=all_formulas, constant=text)
+        except (ValueError, FileNotFoundError) as exc:
+            raise BadInput(str(exc)) from None
+        if output_path:
+            output.err(f"wrote {stats.families} families and {stats.formulas} formulas ({stats.bytes:,} bytes) "
+                       f"to {output_path}")
+        return
     with _catalog(db) as catalog:
         rows = catalog.conjectures(constant=text)
         searches = catalog.searches(constant=text)
@@ -409,6 +424,25 @@ def constants(as_json) -> None:
         output.print_json({"names": NAMES, "functions": FUNCTIONS, "operators": ["+", "-", "*", "/", "**"]})
         return
     output.constants_table(NAMES, FUNCTIONS)
+
+
+@cli.command(
+    help="Browse the catalog in a web browser: constants, ranked families, formulas typeset with their "
+    "convergence plots (read-only; every page is also JSON with ?format=json)."
+    + EXAMPLE
+    + "esma serve\n  esma serve --db catalog.sqlite --port 8080"
+)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (anything but loopback is reachable from other machines).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
+@DB_OPTION
+def serve(host, port, db) -> None:
+    from esma.cli.web.commands import serve as serve_catalog
+
+    try:
+        serve_catalog(db, host, port, warn=output.err)
+    except (ValueError, FileNotFoundError) as exc:
+        raise BadInput(str(exc)) from None
 
 
 # ------------------------------------------------------------------------------------------------ entry

@@ -770,7 +770,7 @@ class Catalog:
             else_=None,
         )
 
-    def _groups_stmt(self, constant_id, kind, status, min_gain, min_digits) -> Select[Any]:
+    def _groups_stmt(self, constant_id, kind, status, min_gain, min_digits, key: str | None = None) -> Select[Any]:
         # the filters choose the groups and their best figures; a group's id and counts are those of the
         # whole group, so that a link and a member count do not change with the filters
         gain = func.max(self._gain_column())
@@ -786,6 +786,8 @@ class Catalog:
             .where(*self._group_filters(constant_id, kind, status, min_digits))
             .group_by(ConjectureRow.group_key)
         )
+        if key is not None:
+            chosen = chosen.where(ConjectureRow.group_key == key)
         if min_gain is not None:
             chosen = chosen.having(gain >= float(min_gain))
         chosen = chosen.subquery()
@@ -798,8 +800,10 @@ class Catalog:
             )
             .where(ConjectureRow.constant_id == int(constant_id))
             .group_by(ConjectureRow.group_key)
-            .subquery()
         )
+        if key is not None:
+            whole = whole.where(ConjectureRow.group_key == key)
+        whole = whole.subquery()
         return select(
             whole.c.id, chosen.c.key, whole.c.members, whole.c.proved, chosen.c.gain, chosen.c.digits,
             chosen.c.period, chosen.c.complexity, chosen.c.lhs_length,
@@ -877,6 +881,17 @@ class Catalog:
             .where(inner.c.rn == 1)
         )
         return {row.group_key: _record(row, text) for row, text in s.execute(stmt).all()}
+
+    def value_group(self, constant_id: int, key: str) -> dict[str, Any] | None:
+        """One group of :meth:`value_groups` by its key (``None`` when no formula of the constant has it)."""
+        stmt = self._groups_stmt(constant_id, None, None, None, None, key)
+        with self._read() as s:
+            row = s.execute(stmt).first()
+            if row is None:
+                return None
+            group = dict(row._mapping)
+            group["representative"] = self._representatives(s, constant_id, [key], None, None, None).get(key)
+        return group
 
     def count_value_groups(
         self,

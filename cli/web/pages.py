@@ -291,26 +291,32 @@ def constant_page(
     return Page("constant.html", f"Families of {constant['text']}", context, data)
 
 
-def member_entry(conj: Conjecture, fam: FamilyView, links: Links) -> dict[str, Any]:
+def member_entry(conj: Conjecture, fam: FamilyView, links: Links, typeset: bool = True) -> dict[str, Any]:
+    """One row of a family's member list; ``typeset=False`` writes the formula as text (the export's long
+    lists: MathML of every member of every family would weigh kilobytes each)."""
+    from esma.render import cf_text
+
     g = relation(conj, fam)
     gain = conj.digits_per_term / conj.scf_digits_per_term if conj.scf_digits_per_term else None
     return {
         "conj": conj,
         "url": links.formula(conj.id) if links.has_formula(conj.id) else None,
-        "math": formula_math(conj, 5, display=False),
+        "math": formula_math(conj, 5, display=False) if typeset else None,
+        "text": f"{plain_lhs(conj)} = {cf_text(conj.terms, conj.signs, 5)}" if not typeset else "",
         "relation": g,
-        "relation_math": relation_math(g),
+        "relation_math": relation_math(g) if typeset else Markup("<code>{}</code>").format([list(r) for r in g]),
         "gain": _num(gain),
         "representative": conj.id == fam.representative_id,
     }
 
 
 def family_page(
-    source: Source, links: Links, row: FamilyRow, page: int = 1, per_page: int = 100
+    source: Source, links: Links, row: FamilyRow, page: int = 1, per_page: int | None = 100, typeset: bool = True
 ) -> Page:
+    """A family, one page of its members (``per_page=None``: all of them)."""
     fam = row.family
-    members = source.family_members(fam, per_page, (page - 1) * per_page)
-    pag = Pagination(page, per_page, fam.members)
+    members = source.family_members(fam, per_page, (page - 1) * (per_page or 0))
+    pag = Pagination(page, per_page or max(fam.members, 1), fam.members)
 
     def page_link(n: int) -> str:
         return links.family(fam.id, {"page": n if n > 1 else None})
@@ -320,7 +326,7 @@ def family_page(
         "entry": family_entry(row, links),
         "rep_math": formula_math(row.representative) if row.representative else Markup(""),
         "closed_math": closed_form_math(row.representative) if row.representative else Markup(""),
-        "members": [member_entry(c, fam, links) for c in members],
+        "members": [member_entry(c, fam, links, typeset) for c in members],
         "pagination": pag,
         "prev_url": page_link(page - 1) if page > 1 else None,
         "next_url": page_link(page + 1) if page < pag.pages else None,
