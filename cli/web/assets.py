@@ -13,8 +13,9 @@ True
 from __future__ import annotations
 
 import functools
-import importlib.resources
+import importlib.util
 import io
+from pathlib import Path
 
 __all__ = ["FONT_FAMILY", "FONT_MEDIA_TYPE", "font_bytes", "font_subset"]
 
@@ -32,10 +33,13 @@ _BASE_TEXT = (
 @functools.cache
 def font_bytes() -> bytes:
     """The STIX Two Math font file shipped by ziamath (raises ``FileNotFoundError`` if it is not there)."""
-    fonts = importlib.resources.files("ziamath") / "fonts"
-    for entry in sorted(fonts.iterdir(), key=lambda e: e.name):
-        if entry.name.startswith("STIXTwoMath") and entry.name.endswith((".otf", ".ttf")):
-            return entry.read_bytes()
+    # the package's folder, found without importing ziamath (its import loads its whole typesetter)
+    spec = importlib.util.find_spec("ziamath")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        fonts = Path(folder) / "fonts"
+        for entry in sorted(fonts.glob("STIXTwoMath*")):
+            if entry.suffix in (".otf", ".ttf"):
+                return entry.read_bytes()
     raise FileNotFoundError("the STIX Two Math font is not in the installed ziamath package")
 
 
