@@ -41,7 +41,8 @@ from gmpy2 import mpz
 
 from esma.records import Conjecture, Recurrence, signs_to_text
 from esma.scf import expand_enclosure
-from esma.verify import agreement_digits, transform_ball
+from esma.transforms import transform_ball
+from esma.verify import agreement_digits
 
 __all__ = ["Convergence", "convergence", "digit_series", "rate_comparison"]
 

@@ -22,9 +22,10 @@ from fractions import Fraction
 from functools import lru_cache
 from math import lcm
 
+from esma.polys import poly_text
 from esma.records import ClosedForm, Recurrence
 
-__all__ = ["closed_form", "poly_in_m_text"]
+__all__ = ["closed_form"]
 
 @lru_cache(maxsize=4096)
 def _factor(coeffs: tuple[int, ...]) -> tuple[tuple[tuple[int, ...], int], ...]:
@@ -98,26 +99,9 @@ def _eval(coeffs: tuple[Fraction, ...], m: int) -> Fraction:
 
 
 @lru_cache(maxsize=4096)
-def poly_in_m_text(coeffs: tuple[Fraction, ...], var: str = "m") -> str:
-    """``(2, 4)`` -> ``'4m + 2'``; rational coefficients over a common denominator: ``'(m^2 + m)/2'``."""
-    den = lcm(*(Fraction(c).denominator for c in coeffs))
-    ints = [int(Fraction(c) * den) for c in coeffs]
-    parts: list[str] = []
-    for e in range(len(ints) - 1, -1, -1):
-        a = ints[e]
-        if a == 0:
-            continue
-        mag = abs(a)
-        power = "" if e == 0 else (var if e == 1 else f"{var}^{e}")
-        body = str(mag) if e == 0 else (power if mag == 1 else f"{mag}{power}")
-        if not parts:
-            parts.append(body if a > 0 else f"-{body}")
-        else:
-            parts.append(("+ " if a > 0 else "- ") + body)
-    text = " ".join(parts) if parts else "0"
-    if den != 1:
-        text = f"({text})/{den}"
-    return text
+def _poly_plain(coeffs: tuple[Fraction, ...], var: str) -> str:
+    """``esma.polys.poly_text`` in the plain style, cached: closed forms repeat the same few polynomials."""
+    return poly_text(coeffs, var, "plain")
 
 
 def _index_text(period: int, j: int) -> str:
@@ -190,7 +174,7 @@ def closed_form(rec: Recurrence, terms: list[int] | tuple[int, ...]) -> ClosedFo
             first -= 1
         var = "n" if period == 1 else "m"
         body = ", ".join(
-            f"a({_index_text(period, j)}) = {poly_in_m_text(p, var)}" for j, p in enumerate(polys)
+            f"a({_index_text(period, j)}) = {_poly_plain(p, var)}" for j, p in enumerate(polys)
         )
         if first:
             head = ", ".join(f"a({i}) = {seq[i]}" for i in range(first))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from esma.patterns import poly_in_m_text
+from esma.polys import poly_text
 from esma.records import Conjecture
 
 __all__ = [
@@ -114,19 +114,6 @@ def constant_latex(expr: str) -> str:
     return _node_latex(parse(expr))
 
 
-def _poly_latex(coeffs, var: str) -> str:
-    parts: list[str] = []
-    for k in range(len(coeffs) - 1, -1, -1):
-        a = coeffs[k]
-        if a == 0:
-            continue
-        mag = abs(a)
-        power = "" if k == 0 else (var if k == 1 else f"{var}^{{{k}}}")
-        body = str(mag) if k == 0 else (power if mag == 1 else f"{mag}{power}")
-        parts.append((body if a > 0 else f"-{body}") if not parts else ((" + " if a > 0 else " - ") + body))
-    return "".join(parts) or "0"
-
-
 def lhs_latex(conj: Conjecture) -> str:
     """T(c) in LaTeX with the constant substituted for c."""
     c = constant_latex(conj.constant)
@@ -134,13 +121,14 @@ def lhs_latex(conj: Conjecture) -> str:
         return c
     simple = c.replace("\\", "").isalnum()
     var = c if simple else f"\\left({c}\\right)"
-    num = _poly_latex(conj.lhs_numerator, var)
+    num = poly_text(conj.lhs_numerator, var, "latex")
     den_trim = list(conj.lhs_denominator)
     while den_trim and den_trim[-1] == 0:
         den_trim.pop()
     if den_trim == [1]:
         return num
-    return f"\\frac{{{num}}}{{{_poly_latex(conj.lhs_denominator, var)}}}"
+    den = poly_text(conj.lhs_denominator, var, "latex")
+    return f"\\frac{{{num}}}{{{den}}}"
 
 
 def closed_form_latex(conj: Conjecture) -> str:
@@ -152,7 +140,7 @@ def closed_form_latex(conj: Conjecture) -> str:
     rows = []
     for j, poly in enumerate(conj.polynomials):
         coeffs = tuple(Fraction(x) for x in poly)
-        text = poly_in_m_text(coeffs, var).replace("^", "^").replace("(", "\\left(").replace(")", "\\right)")
+        text = poly_text(coeffs, var, "latex")
         idx = "n" if n == 1 else (f"{n}m" if j == 0 else f"{n}m+{j}")
         rows.append(f"a_{{{idx}}} = {text}")
     body = r",\quad ".join(rows)

@@ -33,8 +33,8 @@ from esma.records import Conjecture, signs_to_text
 from esma.render import cf_text
 from esma.scf import sign_periods
 from esma.transducer import constant_cf, scan, scan_py, scan_rows, warm
-from esma.transforms import Transform, transform_space
-from esma.verify import _log10_q_growth, approve, transform_ball
+from esma.transforms import Transform, transform_ball, transform_space
+from esma.verify import _log10_q_growth, approve
 
 __all__ = [
     "ChunkResult",

@@ -159,7 +159,7 @@ def scan_rows(constant, transforms, digits: int, depth: int) -> ScanRows:
     """Lay out the scan of ``transforms`` for ``constant`` at ``digits`` digits (certified fractions only)."""
     from esma.constants import ball_to_enclosure
     from esma.scf import simple_cfs
-    from esma.verify import transform_ball
+    from esma.transforms import transform_ball
 
     cfs = [constant_cf(constant, digits)]
     index, coefs, enclosures = [], [], []

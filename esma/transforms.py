@@ -26,7 +26,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
-__all__ = ["Transform", "poly_text", "transform_space"]
+from esma.polys import poly_text
+
+__all__ = ["Transform", "transform_ball", "transform_space"]
 
 
 def _trim(p: list[int] | tuple[int, ...]) -> list[int]:
@@ -146,30 +148,6 @@ def canonical(num: tuple[int, ...], den: tuple[int, ...]) -> tuple[tuple[int, ..
     return tp, tq
 
 
-def poly_text(coeffs: tuple[int, ...] | list[int], var: str = "c") -> str:
-    """Human text of an integer polynomial in ``var`` (descending powers).
-
-    >>> poly_text((1, -2, 3))
-    '3*c**2 - 2*c + 1'
-    """
-    parts: list[str] = []
-    for k in range(len(coeffs) - 1, -1, -1):
-        a = coeffs[k]
-        if a == 0:
-            continue
-        mag = abs(a)
-        if k == 0:
-            body = str(mag)
-        else:
-            power = var if k == 1 else f"{var}**{k}"
-            body = power if mag == 1 else f"{mag}*{power}"
-        if not parts:
-            parts.append(body if a > 0 else f"-{body}")
-        else:
-            parts.append(("+ " if a > 0 else "- ") + body)
-    return " ".join(parts) if parts else "0"
-
-
 def _is_monomial(coeffs: tuple[int, ...]) -> bool:
     nz = [a for a in coeffs if a]
     return len(nz) == 1 and (abs(nz[0]) == 1 or coeffs[0] != 0)
@@ -271,3 +249,36 @@ def _space(degree: int, coeff_limit: int) -> tuple[Transform, ...]:
 
     out.sort(key=order_key)
     return tuple(out)
+
+
+def transform_ball(constant, transform: Transform, digits: int, cache: bool = True):
+    """T(c) as an arb ball with about ``digits`` significant digits, computed afresh from the constant.
+
+    ``constant`` is an ``esma.constants.Constant``.  Cached by (constant, transform, digits): every sign
+    period of one transform shares it.  Near a pole or a zero T loses relative accuracy; the precision is then
+    raised once (not for a decimal literal, which carries what it carries).
+    """
+    if cache:
+        return _cached_transform_ball(constant, transform, digits)
+    return _transform_ball(constant, transform, digits)
+
+
+@lru_cache(maxsize=256)
+def _cached_transform_ball(constant, transform: Transform, digits: int):
+    return _transform_ball(constant, transform, digits)
+
+
+def _transform_ball(constant, transform: Transform, digits: int):
+    from flint import ctx
+
+    from esma.constants import accuracy_digits
+
+    bits = int(digits * 3.3219280948873626) + 64
+    c = constant.ball(digits + 10)
+    with ctx.workprec(bits):
+        t = transform.evaluate(c)
+    if accuracy_digits(t) < digits and constant.max_digits is None:
+        c = constant.ball(2 * digits + 40)
+        with ctx.workprec(2 * bits):
+            t = transform.evaluate(c)
+    return t

@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from flint import ctx
 from gmpy2 import mpq, mpz
 
 from esma.records import Recurrence
 from esma.scf import expand_enclosure
+from esma.transforms import transform_ball
 
-__all__ = ["Approval", "agreement_digits", "approve", "convergent", "terms_to_digits"]
+__all__ = ["Approval", "agreement_digits", "approve", "convergent", "terms_to_digits", "transform_ball"]
 
 _LOG10_2 = math.log10(2)
 
@@ -262,36 +262,6 @@ class Approval:
     certified_terms: int
     required_digits: int
     reason: str = ""
-
-
-def transform_ball(constant, transform, digits: int, cache: bool = True):
-    """T(c) as an arb ball with about ``digits`` significant digits, computed afresh from the constant.
-
-    Cached by (constant, transform, digits): every sign period of one transform shares it.
-    """
-    if cache:
-        return _cached_transform_ball(constant, transform, digits)
-    return _transform_ball(constant, transform, digits)
-
-
-@lru_cache(maxsize=256)
-def _cached_transform_ball(constant, transform, digits: int):
-    return _transform_ball(constant, transform, digits)
-
-
-def _transform_ball(constant, transform, digits: int):
-    from esma.constants import accuracy_digits
-
-    bits = int(digits / _LOG10_2) + 64
-    c = constant.ball(digits + 10)
-    with ctx.workprec(bits):
-        t = transform.evaluate(c)
-    # the transform may lose relative accuracy near a pole or a zero: raise the precision once if so
-    if accuracy_digits(t) < digits and constant.max_digits is None:
-        c = constant.ball(2 * digits + 40)
-        with ctx.workprec(2 * bits):
-            t = transform.evaluate(c)
-    return t
 
 
 def _certified_terms(constant, transform, signs, lo, hi, digits: int) -> tuple[int, ...]:

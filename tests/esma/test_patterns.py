@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from esma.bm import find_recurrence
-from esma.patterns import closed_form, poly_in_m_text
+from esma.patterns import closed_form
+from esma.polys import poly_text
 
 
 def _form(seq):
@@ -43,9 +44,9 @@ def test_periodic_and_exponential():
 
 
 def test_poly_text():
-    assert poly_in_m_text((Fraction(2), Fraction(4))) == "4m + 2"
-    assert poly_in_m_text((Fraction(0), Fraction(1, 2), Fraction(1, 2))) == "(m^2 + m)/2"
-    assert poly_in_m_text((Fraction(-3),)) == "-3"
+    assert poly_text((Fraction(2), Fraction(4)), "m", "plain") == "4m + 2"
+    assert poly_text((Fraction(0), Fraction(1, 2), Fraction(1, 2)), "m", "plain") == "(m^2 + m)/2"
+    assert poly_text((Fraction(-3),), "m", "plain") == "-3"
 
 
 @given(
