@@ -6,6 +6,10 @@ representative the simplest member, its relation to every member the identity (e
 best of its members.  :class:`FamilyView` has the fields of the planned ``esma.records.Family``, so the
 templates read the same names from either.
 
+When the catalog has the families API (``Catalog.families``, ``count_families``, ``family``, ``family_members``,
+``constants_overview``: DESIGN 7), :class:`Source` uses it instead, and converts each ``esma.records.Family`` to
+a :class:`FamilyView` by its field names; nothing else in the web layer changes.
+
 Every read goes through :class:`Source`, which opens the catalog read-only (no migration, no write lock).
 
 >>> import tempfile, os.path
@@ -32,8 +36,10 @@ __all__ = ["KINDS", "SORTS", "STATUSES", "FamilyFilters", "FamilyRow", "FamilyVi
 KINDS = ("periodic", "polynomial", "exponential", "other")
 STATUSES = ("conjecture", "proved", "refuted")
 SORTS = ("rank", "gain", "members", "digits", "simplicity")
-#: How the families of this build are formed, for the pages to say so.
+#: How the families are formed, for the pages to say so (value groups, until the catalog has families).
 GROUPING = "formulas of equal value T(c) (the families of DESIGN 7 replace these when the catalog has them)"
+FAMILIES = "formulas whose continued fractions share their tail (DESIGN 7)"
+_FAMILIES_API = ("families", "count_families", "family", "family_members", "constants_overview")
 
 
 @dataclass(frozen=True)
@@ -116,11 +122,34 @@ class Source:
     cannot be opened read-only at the schema of this esma.
     """
 
-    grouping = GROUPING
-
     def __init__(self, catalog: str | os.PathLike[str] | None) -> None:
         self.catalog = Catalog.open_read_only(catalog)
         self.url = self.catalog.url
+        #: True when the catalog has its families (DESIGN 7); else families are groups of equal value.
+        self.families_api = all(callable(getattr(self.catalog, name, None)) for name in _FAMILIES_API)
+        self.grouping = FAMILIES if self.families_api else GROUPING
+        self._constant_ids: dict[str, int] = {}
+
+    # -- the families API (DESIGN 7) -----------------------------------------------------------------------
+
+    def _constant_id(self, text: str) -> int | None:
+        if text not in self._constant_ids:
+            self._constant_ids = {c["text"]: c["id"] for c in self.catalog.constant_counts()}
+        return self._constant_ids.get(text)
+
+    def _from_family(self, fam: Any, rep: Conjecture | None = None) -> FamilyRow:
+        """A FamilyView of an ``esma.records.Family`` (by field names: fields it lacks keep their defaults)."""
+        values = {name: getattr(fam, name) for name in FamilyView.__dataclass_fields__ if hasattr(fam, name)}
+        values["signs"] = values.get("signs") if isinstance(values.get("signs"), str) else (
+            "".join("+" if s > 0 else "-" for s in values.get("signs") or ()))
+        values.setdefault("constant_id", self._constant_id(fam.constant))
+        if rep is None and getattr(fam, "representative_id", None) is not None:
+            rep = self.catalog.get(fam.representative_id)
+        defaults = {"key": "", "members": 0, "proved_members": 0, "gain": None, "kind": "", "period": 0, "order": 0,
+                    "height": 0, "status": "conjecture", "status_reason": "", "base": False, "verified_digits": 0,
+                    "digits_per_term": 0.0, "scf_digits_per_term": 0.0, "lhs": "", "closed_form": "", "cf_text": "",
+                    "representative_id": rep.id if rep else 0}
+        return FamilyRow(FamilyView(**{**defaults, **values}), rep)
 
     def close(self) -> None:
         self.catalog.close()
@@ -129,6 +158,8 @@ class Source:
 
     def constants(self) -> list[dict[str, Any]]:
         """``id, text, formulas, families, proved_formulas, proved_families, searches`` per constant."""
+        if self.families_api:
+            return [dict(row) for row in self.catalog.constants_overview()]
         out = []
         for row in self.catalog.constant_counts():
             out.append(
@@ -183,6 +214,13 @@ class Source:
         self, constant: dict[str, Any], filters: FamilyFilters, limit: int, offset: int
     ) -> tuple[list[FamilyRow], int]:
         """One page of a constant's families (``limit`` from ``offset``) and how many pass the filters."""
+        if self.families_api:
+            chosen = {"kind": filters.kind, "status": filters.status, "min_gain": filters.min_gain,
+                      "min_digits": filters.min_digits}
+            fams = self.catalog.families(constant["text"], **chosen, sort=filters.sort, descending=filters.descending,
+                                         limit=limit, offset=offset)
+            total = self.catalog.count_families(constant["text"], **chosen)
+            return [self._from_family(f) for f in fams], int(total)
         groups = self.catalog.value_groups(
             constant["id"],
             kind=filters.kind,
@@ -209,6 +247,9 @@ class Source:
 
     def family(self, family_id: int) -> FamilyRow | None:
         """The family with this id, or ``None`` (also for the id of a member that is not the family's id)."""
+        if self.families_api:
+            fam = self.catalog.family(family_id)
+            return None if fam is None else self._from_family(fam)
         first = self.catalog.get(family_id)
         if first is None:
             return None
@@ -220,12 +261,18 @@ class Source:
 
     def family_of(self, conj: Conjecture) -> FamilyRow | None:
         """The family a formula belongs to."""
+        if self.families_api:
+            fid = getattr(conj, "family_id", None)
+            fam = self.catalog.family(fid) if fid is not None else None
+            return None if fam is None else self._from_family(fam)
         constant_id = self.catalog.constant_id_of(conj.id)
         group = self.catalog.value_group(constant_id, conj.group)
         return None if group is None else self._view(group, {"id": constant_id, "text": conj.constant}, None)
 
     def family_members(self, family: FamilyView, limit: int | None, offset: int = 0) -> list[Conjecture]:
         """Members of a family, representative first, paginated."""
+        if self.families_api:
+            return self.catalog.family_members(family.id, limit=limit, offset=offset)
         return self.catalog.value_group_members(family.constant_id, family.key, limit=limit, offset=offset)
 
     # -- formulas and searches ---------------------------------------------------------------------------

@@ -56,9 +56,10 @@ def _digest(path) -> str:
 def test_hostile_catalog_texts_render_as_text(catalog_copy):
     ids = doctor(catalog_copy)
     with TestClient(create_app(str(catalog_copy))) as client:
-        urls = ["/", f"/constants/{ids['e']}", f"/constants/{ids['tan']}", f"/families/{ids['victim']}",
-                f"/formulas/{ids['victim']}", f"/formulas/{ids['tan_formula']}", f"/families/{ids['tan_formula']}",
-                "/searches"]
+        families = [client.get(f"/formulas/{ids[k]}?format=json").json()["family"]["id"]
+                    for k in ("victim", "tan_formula")]
+        urls = ["/", f"/constants/{ids['e']}", f"/constants/{ids['tan']}", f"/formulas/{ids['victim']}",
+                f"/formulas/{ids['tan_formula']}", *(f"/families/{f}" for f in families), "/searches"]
         seen = ""
         for url in urls:
             r = client.get(url)
