@@ -22,7 +22,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, overload
 
-from esma.records import Conjecture
+from esma.records import Conjecture, Family
 
 __all__ = ["Catalog", "ConjectureList", "ConjectureView"]
 
@@ -133,11 +133,12 @@ class ConjectureView:
 class ConjectureList(list):
     """A list of :class:`ConjectureView` that shows as a table: text in a terminal, HTML (with LaTeX
     formulas, typeset by Jupyter) in a notebook.  ``summary`` holds the search counters when the list came
-    from :meth:`Catalog.search`."""
+    from :meth:`Catalog.search`, and ``families`` that search's families, ranked."""
 
     def __init__(self, items: Iterable[Any] = (), summary: dict[str, Any] | None = None) -> None:
         super().__init__(ConjectureView(c) for c in items)
         self.summary: dict[str, Any] = dict(summary or {})
+        self.families: list[Family] = []
 
     @overload
     def __getitem__(self, index: int) -> ConjectureView: ...
@@ -253,9 +254,15 @@ class Catalog:
     """
 
     def __init__(self, url_or_path: str | os.PathLike[str] | None = None) -> None:
+        from esma.cli.families import backfill
         from esma.db import Catalog as _DbCatalog
 
         self._db = _DbCatalog(url_or_path)
+        try:
+            backfill(self._db)  # a catalog written before families existed gets them once
+        except BaseException:
+            self._db.close()
+            raise
 
     @property
     def url(self) -> str:
@@ -304,7 +311,9 @@ class Catalog:
 
         job = runner.prepare(self._db, expr, params)
         runner.run(self._db, job, executor, workers, scheduler, on_chunk=progress)
-        return ConjectureList(job.conjectures, job.summary)
+        found = ConjectureList(self._db.search_conjectures(job.search_id, ranked=True), job.summary)
+        found.families = job.families
+        return found
 
     # -- browsing --------------------------------------------------------------------------------------------
 
@@ -314,25 +323,50 @@ class Catalog:
         kind: str | None = None,
         min_digits: int | None = None,
         status: str | None = None,
+        family: str | None = None,
+        representatives: bool = False,
     ) -> ConjectureList:
         """Stored conjectures, ordered by constant then id; filters combine.
 
         ``constant`` is an expression, normalised as the catalog stores it (``"besseli(1,2)/besseli(0,2)"``
         finds ``besseli(1, 2)/besseli(0, 2)``; texts are compared, not values: ``exp(1)`` is not ``e``), ``kind``
         one of periodic/polynomial/exponential/other, ``min_digits`` keeps those verified to at least that many
-        digits, ``status`` conjecture/proved/refuted.
+        digits, ``status`` conjecture/proved/refuted, ``family`` the members of one family key,
+        ``representatives`` one formula per family.
         """
-        text = None
-        if constant is not None:
-            from esma.constants import constant as parse_constant
-
-            text = parse_constant(constant, allow_rational=True).text
+        text = _constant_text(constant)
         if kind is not None and kind not in KINDS:
             raise ValueError(f"Argument 'kind' must be one of {', '.join(KINDS)}, not {kind!r}")
         if min_digits is not None and (isinstance(min_digits, bool) or not isinstance(min_digits, int)):
             raise TypeError(f"Argument 'min_digits' must be an integer, not {min_digits!r}")
-        rows = self._db.conjectures(constant=text, kind=kind, min_digits=min_digits, status=status)
+        rows = self._db.conjectures(constant=text, kind=kind, min_digits=min_digits, status=status, family=family,
+                                    representatives=representatives)
         return ConjectureList(rows)
+
+    def families(
+        self,
+        constant: str | None = None,
+        *,
+        kind: str | None = None,
+        status: str | None = None,
+        min_gain: float | None = None,
+        min_digits: int | None = None,
+        sort: str = "rank",
+        limit: int | None = None,
+    ) -> list[Family]:
+        """Families, ranked (gain descending, then simplicity), one ``esma.Family`` per discovery: its
+        representative's formula, gain, member count and status; ``members(family)`` lists its formulas."""
+        if kind is not None and kind not in KINDS:
+            raise ValueError(f"Argument 'kind' must be one of {', '.join(KINDS)}, not {kind!r}")
+        return self._db.families(_constant_text(constant), kind=kind, status=status, min_gain=min_gain,
+                                 min_digits=min_digits, sort=sort, limit=limit)
+
+    def members(self, family: Family | int) -> ConjectureList:
+        """The formulas of a family (an ``esma.Family`` or its id), the representative first."""
+        fid = family.id if isinstance(family, Family) else int(family)
+        if fid is None:
+            raise ValueError("Argument 'family' must be a stored family (with an id)")
+        return ConjectureList(self._db.family_members(fid))
 
     def get(self, conjecture_id: int) -> ConjectureView:
         """The conjecture with this id; ``KeyError`` if the catalog has none."""
@@ -343,13 +377,16 @@ class Catalog:
 
     def searches(self, constant: str | None = None) -> list[dict[str, Any]]:
         """Summaries of the stored searches (of ``constant`` if given), oldest first."""
-        text = None
-        if constant is not None:
-            from esma.constants import constant as parse_constant
-
-            text = parse_constant(constant, allow_rational=True).text
-        return self._db.searches(constant=text)
+        return self._db.searches(constant=_constant_text(constant))
 
     def constants(self) -> list[dict[str, Any]]:
         """Every constant in the catalog with its number of conjectures."""
         return self._db.constants()
+
+
+def _constant_text(constant: str | None) -> str | None:
+    if constant is None:
+        return None
+    from esma.constants import constant as parse_constant
+
+    return parse_constant(constant, allow_rational=True).text

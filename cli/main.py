@@ -34,6 +34,19 @@ def bad_input(prefix: str = ""):
 
 
 def _catalog(db: str | None):
+    """Open the catalog (migrating it), and give formulas stored before families existed their families."""
+    catalog = _open_catalog(db)
+    try:
+        from esma.cli.families import backfill
+
+        backfill(catalog, notice=output.err)
+    except BaseException:
+        catalog.close()
+        raise
+    return catalog
+
+
+def _open_catalog(db: str | None):
     from esma.db import Catalog
 
     where = db or os.environ.get("ESMA_DB") or "esma.sqlite"
@@ -107,6 +120,7 @@ def cli() -> None:
     "--scheduler", metavar="ADDRESS", default=None, help="Dask scheduler (tcp://host:port) for --executor dask."
 )
 @click.option("--limit", type=int, default=40, show_default=True, help="Rows shown in the table (JSON shows all).")
+@click.option("--all", "show_all", is_flag=True, help="Show every formula, not one row per family.")
 @click.option(
     "--max-seconds",
     type=float,
@@ -118,7 +132,7 @@ def cli() -> None:
 @DB_OPTION
 @JSON_OPTION
 def search(expr, degree, coeff_limit, min_period, max_period, depth, digits, verify_digits, workers, executor,
-           scheduler, limit, max_seconds, yes, db, as_json) -> None:
+           scheduler, limit, show_all, max_seconds, yes, db, as_json) -> None:
     import math
 
     from esma import executors, limits
@@ -159,12 +173,14 @@ def search(expr, degree, coeff_limit, min_period, max_period, depth, digits, ver
     # the pool's processes load the kernels while this one opens the catalog and finds what is left to do
     executors.prestart(plan, executor, workers)
     try:
-        _search_into(db, expr, params, plan, executor, workers, scheduler, limit, as_json, deadline, max_seconds)
+        _search_into(db, expr, params, plan, executor, workers, scheduler, limit, show_all, as_json, deadline,
+                     max_seconds)
     finally:
         executors.discard_prestarted()
 
 
-def _search_into(db, expr, params, plan, executor, workers, scheduler, limit, as_json, deadline, max_seconds) -> None:
+def _search_into(db, expr, params, plan, executor, workers, scheduler, limit, show_all, as_json, deadline,
+                 max_seconds) -> None:
     from esma.cli import runner
 
     def stop_requested() -> None:
@@ -180,8 +196,8 @@ def _search_into(db, expr, params, plan, executor, workers, scheduler, limit, as
         try:
             with progress:
                 runner.run(catalog, job, executor, workers, scheduler, on_chunk=progress.update, deadline=deadline,
-                           graceful_sigint=True, on_stop_request=stop_requested,
-                           load_conjectures=None if as_json else max(limit, 0))
+                           graceful_sigint=True, on_stop_request=stop_requested, on_phase=output.err,
+                           load=None if as_json else max(limit, 0))
         except KeyboardInterrupt:
             when = "once the chunk in flight was saved" if job.stopped == "sigint" else "at once"
             output.err(
@@ -192,9 +208,16 @@ def _search_into(db, expr, params, plan, executor, workers, scheduler, limit, as
         summary = dict(job.summary)
         summary["wall_seconds"] = round(time.perf_counter() - t0, 3)
         if as_json:
-            output.print_json({"search": summary, "conjectures": [c.to_dict() for c in job.conjectures]})
+            output.stream_json(
+                {"search": summary, "families": [f.to_dict() for f in job.families]},
+                "conjectures",
+                catalog.iter_records_json(search_id=job.search_id),
+            )
+        elif show_all:
+            rows = catalog.search_conjectures(job.search_id, ranked=True)
+            output.conjecture_table(rows, title=f"{summary['constant']}: {len(rows)} formulas")
         else:
-            output.search_table(job.conjectures, summary, summary["conjectures"])
+            output.search_table(job.families, summary)
         output.err(output.summary_line(summary, catalog.url))
         if job.stopped == "deadline":
             output.err(
@@ -248,7 +271,10 @@ def expand(expr, signs, terms, digits, as_json) -> None:
 
 @cli.command(
     "list",
-    help="List conjectures in the catalog." + EXAMPLE + 'esma list --constant "tan(1)" --kind polynomial',
+    help="List formulas in the catalog (every formula; --representatives for one per family)."
+    + EXAMPLE
+    + 'esma list --constant "tan(1)" --kind polynomial\n  esma list --constant e --representatives'
+    + '\n  esma list --family "3|+2m;+1;+1" --constant e',
 )
 @click.option(
     "--constant", "constant_expr", default=None, help="Only this constant (as searched; spacing does not matter)."
@@ -256,21 +282,65 @@ def expand(expr, signs, terms, digits, as_json) -> None:
 @click.option("--kind", type=click.Choice(["periodic", "polynomial", "exponential", "other"]), default=None)
 @click.option("--min-digits", type=int, default=None, help="Only those verified to at least this many digits.")
 @click.option("--status", type=click.Choice(["conjecture", "proved", "refuted"]), default=None)
+@click.option("--family", "family_key", default=None, metavar="KEY", help="Only the members of this family.")
+@click.option("--representatives", is_flag=True, help="Only each family's representative.")
 @DB_OPTION
 @JSON_OPTION
-def list_(constant_expr, kind, min_digits, status, db, as_json) -> None:
-    text = None
-    if constant_expr is not None:
-        from esma.constants import constant
-
-        with bad_input():
-            text = constant(constant_expr, allow_rational=True).text
+def list_(constant_expr, kind, min_digits, status, family_key, representatives, db, as_json) -> None:
+    text = _constant_text(constant_expr)
     with _catalog(db) as catalog:
-        rows = catalog.conjectures(constant=text, kind=kind, min_digits=min_digits, status=status)
+        if as_json:
+            output.stream_json({}, "conjectures", catalog.iter_records_json(
+                constant=text, family=family_key, representatives=representatives, kind=kind,
+                min_digits=min_digits, status=status))
+            return
+        rows = catalog.conjectures(constant=text, kind=kind, min_digits=min_digits, status=status, family=family_key,
+                                   representatives=representatives, ranked=True)
+    output.conjecture_table(rows, title=f"{len(rows)} formulas")
+
+
+def _constant_text(constant_expr: str | None) -> str | None:
+    """The catalog's text of a constant given on the command line (validated by the grammar)."""
+    if constant_expr is None:
+        return None
+    from esma.constants import constant
+
+    with bad_input():
+        return constant(constant_expr, allow_rational=True).text
+
+
+@cli.command(
+    help="List the families of the catalog, ranked: one row per discovery (its simplest formula, gain, members)."
+    + EXAMPLE
+    + 'esma families --constant e\n  esma families --constant "tan(1)" --min-gain 1.2 --json'
+)
+@click.option("--constant", "constant_expr", default=None, help="Only this constant.")
+@click.option("--kind", type=click.Choice(["periodic", "polynomial", "exponential", "other"]), default=None)
+@click.option("--status", type=click.Choice(["conjecture", "proved", "refuted"]), default=None,
+              help="Only families whose representative has this status.")
+@click.option("--min-gain", type=float, default=None, help="Only families at least this much faster than the "
+              "simple continued fraction (digits per term over those of the simple continued fraction).")
+@click.option("--min-digits", type=int, default=None, help="Only families approved to at least this many digits.")
+@click.option("--sort", type=click.Choice(["rank", "gain", "members", "digits", "simplicity"]), default="rank",
+              show_default=True)
+@click.option("--limit", type=int, default=None, help="At most this many families.")
+@DB_OPTION
+@JSON_OPTION
+def families(constant_expr, kind, status, min_gain, min_digits, sort, limit, db, as_json) -> None:
+    import math
+
+    if min_gain is not None and not math.isfinite(min_gain):
+        raise BadInput(f"--min-gain must be a finite number, not {min_gain}")
+    if limit is not None and limit < 0:
+        raise BadInput(f"--limit must be a non-negative integer, not {limit}")
+    text = _constant_text(constant_expr)
+    with _catalog(db) as catalog:
+        rows = catalog.families(text, kind=kind, status=status, min_gain=min_gain, min_digits=min_digits, sort=sort,
+                                limit=limit)
     if as_json:
-        output.print_json({"conjectures": [c.to_dict() for c in rows]})
-    else:
-        output.conjecture_table(rows, title=f"{len(rows)} conjectures")
+        output.print_json({"families": [f.to_dict() for f in rows]})
+        return
+    output.families_table(rows, title=f"{len(rows)} families")
 
 
 def _get(catalog, conjecture_id: int):
@@ -281,19 +351,24 @@ def _get(catalog, conjecture_id: int):
 
 
 @cli.command(
-    help="Show one conjecture in full." + EXAMPLE + "esma show 12\n  esma show 12 --json\n  esma show 12 --plot e.png"
+    help="Show one formula in full, with its family (representative, members and their exact relations)."
+    + EXAMPLE + "esma show 12\n  esma show 12 --json\n  esma show 12 --plot e.png"
 )
 @click.argument("conjecture_id", metavar="ID", type=int)
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Also write a PNG of correct digits against terms, vs the simple continued fraction.")
+@click.option("--members", "members_shown", type=click.IntRange(min=0), default=20, show_default=True,
+              help="Members of the formula's family shown.")
 @DB_OPTION
 @JSON_OPTION
-def show(conjecture_id, plot_path, db, as_json) -> None:
+def show(conjecture_id, plot_path, members_shown, db, as_json) -> None:
     from esma.render import conjecture_latex, conjecture_text
 
     with _catalog(db) as catalog:
         conj = _get(catalog, conjecture_id)
         history = catalog.verifications(conjecture_id)
+        family = catalog.family(conj.family_id) if conj.family_id is not None else None
+        members = catalog.family_members(family.id, limit=members_shown) if family is not None else []
     if plot_path:
         # written before anything is printed: a path that cannot be written leaves stdout empty
         from esma.plots import save_convergence_plot
@@ -307,7 +382,12 @@ def show(conjecture_id, plot_path, db, as_json) -> None:
             raise BadInput(f"cannot write {plot_path}: {exc.strerror or exc}") from None
         output.err(f"wrote the convergence plot of #{conjecture_id} to {plot_path}")
     if as_json:
-        output.print_json({"conjecture": conj.to_dict(), "verifications": history})
+        output.print_json({
+            "conjecture": conj.to_dict(),
+            "family": family.to_dict() if family is not None else None,
+            "members": [m.to_dict() for m in members],
+            "verifications": history,
+        })
         return
     click.echo(conjecture_text(conj))
     click.echo(f"  latex      {conjecture_latex(conj)}")
@@ -316,6 +396,8 @@ def show(conjecture_id, plot_path, db, as_json) -> None:
             f"  verified   {v['verified_digits']} of {v['digits_requested']} digits "
             f"({'ok' if v['ok'] else 'FAILED'}) on {v['created_at']}"
         )
+    if family is not None:
+        output.family_text(conj, family, members)
 
 
 @cli.command(
@@ -367,7 +449,9 @@ def verify(conjecture_id, verify_digits, db, as_json) -> None:
 
 
 @cli.command(
-    help="Export the catalog as JSON (with provenance), CSV, a LaTeX document or one self-contained HTML page."
+    help="Export the catalog as JSON (with provenance), CSV, a LaTeX document or one self-contained HTML page.  "
+    "LaTeX and HTML write one formula per family, ranked (--all: every formula); JSON and CSV carry every formula "
+    "with its family fields."
     + EXAMPLE
     + "esma export --format latex --output formulas.tex\n  esma export --format csv > catalog.csv"
     + "\n  esma export --format html --output catalog.html"
@@ -375,18 +459,12 @@ def verify(conjecture_id, verify_digits, db, as_json) -> None:
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "latex", "html"]), default="json",
               show_default=True)
 @click.option("--constant", "constant_expr", default=None, help="Only this constant.")
+@click.option("--all", "show_all", is_flag=True, help="LaTeX and HTML: every formula, not one per family.")
 @click.option("--output", "output_path", type=click.Path(dir_okay=False, writable=True), default=None,
               help="File to write [default: stdout].")
-@click.option("--all", "all_formulas", is_flag=True,
-              help="html: a section for every formula, not only for each family's representative.")
 @DB_OPTION
-def export(fmt, constant_expr, output_path, db, all_formulas) -> None:
-    text = None
-    if constant_expr is not None:
-        from esma.constants import constant
-
-        with bad_input():
-            text = constant(constant_expr, allow_rational=True).text
+def export(fmt, constant_expr, show_all, output_path, db) -> None:
+    text = _constant_text(constant_expr)
     if output_path:
         folder = os.path.dirname(os.path.abspath(output_path))
         if not os.path.isdir(folder):
@@ -395,7 +473,7 @@ def export(fmt, constant_expr, output_path, db, all_formulas) -> None:
         from esma.cli.web.commands import export_html
 
         try:
-            stats = export_html(db, output_path, all_formulas=all_formulas, constant=text)
+            stats = export_html(db, output_path, all_formulas=show_all, constant=text)
         except (ValueError, FileNotFoundError) as exc:
             raise BadInput(str(exc)) from None
         if output_path:
@@ -403,16 +481,12 @@ def export(fmt, constant_expr, output_path, db, all_formulas) -> None:
                        f"to {output_path}")
         return
     with _catalog(db) as catalog:
-        rows = catalog.conjectures(constant=text)
-        searches = catalog.searches(constant=text)
-        url = catalog.url
-    doc = output.export_document(fmt, rows, searches, url)
-    if output_path:
-        with open(output_path, "w", encoding="utf-8") as fh:
-            fh.write(doc)
-        output.err(f"wrote {len(rows)} conjectures to {output_path}")
-    else:
-        click.echo(doc, nl=False)
+        if output_path:
+            with open(output_path, "w", encoding="utf-8") as fh:
+                n = output.write_export(fmt, catalog, text, fh, every=show_all)
+            output.err(f"wrote {n} {'formulas' if fmt != 'latex' or show_all else 'families'} to {output_path}")
+        else:
+            output.write_export(fmt, catalog, text, sys.stdout, every=show_all)
 
 
 @cli.command(help="List the constant names and functions an expression may use." + EXAMPLE + "esma constants --json")

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 import sys
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
-__all__ = ["Progress", "conjecture_table", "err", "export_document", "print_json", "search_table"]
+__all__ = [
+    "Progress",
+    "conjecture_table",
+    "err",
+    "families_table",
+    "family_text",
+    "print_json",
+    "search_table",
+    "stream_json",
+    "write_export",
+]
 
 
 def err(message: str) -> None:
@@ -24,6 +34,22 @@ def print_json(doc: Any) -> None:
     # big integers stay exact JSON integers; Python's int->str limit does not apply to json.dumps of ints
     # below 4300 digits, and recurrence terms stay far below it
     click.echo(json.dumps(doc, indent=2, default=str))
+
+
+def stream_json(head: dict[str, Any], name: str, records: Iterable[str], out: TextIO | None = None) -> int:
+    """One JSON object on ``out`` (stdout): the fields of ``head``, then ``name``: a list of the JSON texts of
+    ``records``, one per line, written as they come (nothing is held whole; the C encoder writes ``head``).
+    Returns the number of records."""
+    out = out or sys.stdout
+    body = json.dumps(head, default=str, separators=(", ", ": "))
+    out.write(body[:-1] + (", " if head else "") + json.dumps(name) + ": [")
+    n = 0
+    for text in records:
+        out.write(("\n" if not n else ",\n") + text)
+        n += 1
+    out.write("\n]}\n" if n else "]}\n")
+    out.flush()
+    return n
 
 
 def _console(stderr: bool = False):
@@ -85,9 +111,86 @@ def summary_line(summary: dict, url: str) -> str:
     scan = summary.get("scan_candidates_per_second") or 0
     return (
         f"searched {summary['candidates']:,} candidates in {summary['seconds']:.1f} s "
-        f"(scan {scan:,.0f}/s): {summary['hits']} hits, {summary['conjectures']} conjectures "
-        f"in {url} (search #{summary['id']})"
+        f"(scan {scan:,.0f}/s): {summary['hits']} hits, {summary['conjectures']} formulas in "
+        f"{summary.get('families', 0)} families ({summary.get('approvals', 0)} approved numerically, the "
+        f"others derived exactly) in {url} (search #{summary['id']})"
     )
+
+
+def _status_cell(status: str, base: bool = False) -> str:
+    return f"{status}, base" if base else status
+
+
+def _family_rows(families) -> list[tuple[str, ...]]:
+    return [
+        (
+            str(f.rank),
+            f.lhs,
+            f.signs_text,
+            f.cf_text if len(f.cf_text) <= 60 else f.cf_text[:57] + "...",
+            f.closed_form,
+            f"{f.gain:.3g}",
+            str(f.verified_digits),
+            str(f.members),
+            _status_cell(f.status, f.base),
+            str(f.representative_id) if f.representative_id is not None else "",
+        )
+        for f in families
+    ]
+
+
+_FAMILY_COLUMNS = ("rank", "T(c)", "signs", "continued fraction", "closed form", "gain", "digits", "members",
+                   "status", "id")
+
+
+def families_table(families, title: str) -> None:
+    """One row per family: the representative's formula, closed form, gain, digits, members, status."""
+    if not families:
+        err("no families match")
+        return
+    console = _console()
+    rows = _family_rows(families)
+    if console.is_terminal and console.width >= 120:
+        from rich.table import Table
+
+        table = Table(title=title, show_lines=False, title_justify="left")
+        for col in _FAMILY_COLUMNS:
+            wrap = {"overflow": "fold"} if col in ("continued fraction", "closed form") else {}
+            right = {"justify": "right"} if col in ("rank", "gain", "digits", "members", "id") else {}
+            table.add_column(col, **wrap, **right)
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+        return
+    click.echo(title)
+    for rank, lhs, signs, cf, closed, gain, digits, members, status, rid in rows:
+        click.echo(
+            f"{rank:>3}. {lhs} = {cf}  [{signs}]  {closed}  (gain {gain}; {digits} digits; {members} "
+            f"formulas; {status}; #{rid})"
+        )
+
+
+def family_text(conj, family, members) -> None:
+    """The family part of ``esma show``: the family, its representative, and members with their relations."""
+    click.echo(
+        f"  family     #{family.id} rank {family.rank}: {family.members} formulas, gain {family.gain:.4g}"
+        f"{' (the simple continued fraction of c: the base family)' if family.base else ''}"
+    )
+    click.echo(f"  tail       {family.key}")
+    if conj.representative:
+        click.echo("  relation   the family's representative")
+    else:
+        g11, g12, g21, g22 = conj.relation
+        click.echo(
+            f"  relation   T(c) = G(T_rep(c)) with G = [[{g11}, {g12}], [{g21}, {g22}]], representative "
+            f"#{family.representative_id}: {family.lhs} [{family.signs_text}]"
+        )
+    if members:
+        click.echo(f"  members    (first {len(members)} of {family.members})")
+        for m in members:
+            g11, g12, g21, g22 = m.relation
+            rel = "representative" if m.representative else f"G = [[{g11}, {g12}], [{g21}, {g22}]]"
+            click.echo(f"    #{m.id}  {m.lhs}  [{m.signs_text}]  {m.verified_digits} digits  {rel}")
 
 
 def _table(rows, title: str):
@@ -151,16 +254,21 @@ def conjecture_table(rows, title: str) -> None:
     _show(rows, title)
 
 
-def search_table(shown, summary: dict, total: int) -> None:
-    """The first rows of a search's conjectures (``shown``) out of ``total``."""
-    if not total:
+def search_table(families, summary: dict) -> None:
+    """A search's families, ranked (the first ones: ``families``), out of ``summary['families']``."""
+    total = summary.get("families", 0)
+    if not summary.get("conjectures"):
         click.echo(f"No conjecture for {summary['constant']}.")
         return
-    _show(shown, f"{summary['constant']}: {total} conjectures (c = {summary['constant']})")
-    if len(shown) < total:
+    families_table(
+        families,
+        f"{summary['constant']}: {summary['conjectures']} formulas in {total} families, ranked by gain "
+        f"(digits per term over those of the simple continued fraction)",
+    )
+    if len(families) < total:
         click.echo(
-            f"... and {total - len(shown)} more: esma list --constant \"{summary['constant']}\" "
-            "(or --limit 0 for none, --json for all)"
+            f"... and {total - len(families)} more families: esma families --constant \"{summary['constant']}\" "
+            "(every formula: --all, or esma list)"
         )
 
 
@@ -183,34 +291,39 @@ def constants_table(names: dict, functions: dict) -> None:
 
 CSV_COLUMNS = (
     "id", "constant", "lhs", "signs", "kind", "closed_form", "preperiod", "recurrence", "terms",
-    "verified_digits", "digits_per_term", "scf_digits_per_term", "status", "value",
+    "verified_digits", "digits_per_term", "scf_digits_per_term", "gain", "status", "status_reason", "family",
+    "representative", "relation", "value",
 )
 
 
-def _csv(rows) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+def _csv(records: Iterable[dict[str, Any]], out: TextIO) -> int:
+    w = csv.writer(out, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
-    for c in rows:
+    n = 0
+    for d in records:
+        rel = d["relation"]
         w.writerow([
-            c.id, c.constant, c.lhs, c.signs_text, c.kind, c.closed_form, c.preperiod,
-            " ".join(map(str, c.recurrence)), " ".join(map(str, c.terms)), c.verified_digits,
-            c.digits_per_term, c.scf_digits_per_term, c.status, c.value,
+            d["id"], d["constant"], d["lhs"], d["signs_text"], d["kind"], d["closed_form"], d["preperiod"],
+            " ".join(map(str, d["recurrence"])), " ".join(map(str, d["terms"])), d["verified_digits"],
+            d["digits_per_term"], d["scf_digits_per_term"], d["gain"], d["status"], d["status_reason"],
+            d["family"], int(bool(d["representative"])), " ".join(str(v) for row in rel for v in row), d["value"],
         ])
-    return buf.getvalue()
+        n += 1
+    return n
 
 
-_LATEX_ESCAPE = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}"}
+_LATEX_ESCAPE = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
+                 "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
 
 
 def _tex_escape(text: str) -> str:
     return "".join(_LATEX_ESCAPE.get(ch, ch) for ch in text)
 
 
-def _latex(rows, provenance: dict) -> str:
+def _latex(catalog, constant: str | None, provenance: dict, every: bool, out: TextIO) -> int:
     from esma.render import closed_form_latex, conjecture_latex, constant_latex
 
-    out = [
+    head = [
         r"\documentclass{article}",
         r"\usepackage{amsmath}",
         r"\usepackage[margin=2cm]{geometry}",
@@ -222,40 +335,67 @@ def _latex(rows, provenance: dict) -> str:
         (
             rf"Exported from \texttt{{{_tex_escape(provenance['catalog'])}}} by esma "
             rf"{_tex_escape(provenance['esma_version'])}. Each formula was approved numerically to the "
-            "stated number of digits; it is a conjecture unless marked proved. "
-            r"Signs follow $x = a_0 + b_0/(a_1 + b_1/(a_2 + \dotsb))$."
+            "stated number of digits, or derived exactly from its family's representative, which was; it is a "
+            "conjecture unless marked as a theorem. "
+            r"Signs follow $x = a_0 + b_0/(a_1 + b_1/(a_2 + \dotsb))$. "
+            + ("Every formula is listed, by family." if every else
+               "One formula per family (formulas sharing a tail; the simplest is shown), ranked by how much "
+               "faster than the simple continued fraction of the same number it converges.")
         ),
     ]
+    out.write("\n".join(head) + "\n")
+    families = {(f.constant, f.key): f for f in catalog.families(constant)}
+    rows = catalog.conjectures(constant=constant, representatives=not every, ranked=True)
     current = None
     for c in rows:
         if c.constant != current:
             current = c.constant
-            out.append(rf"\section*{{$c = {constant_latex(c.constant)}$}}")
-        out.append(r"\begin{equation*}")
-        out.append(conjecture_latex(c))
-        out.append(r"\end{equation*}")
-        out.append(
-            rf"\noindent\#{c.id}: signs \texttt{{{c.signs_text}}}, ${closed_form_latex(c)}$; "
-            rf"{c.kind}, {c.verified_digits} digits verified, {c.digits_per_term:.3g} digits/term "
-            rf"(simple continued fraction {c.scf_digits_per_term:.3g}); {_tex_escape(c.status)}.\par\medskip"
+            out.write(rf"\section*{{$c = {constant_latex(c.constant)}$}}" + "\n")
+        fam = families.get((c.constant, c.family))
+        if c.status == "proved":
+            theorem = _tex_escape(c.status_reason or "proved")
+            label = rf"\paragraph{{Theorem}} ({theorem})"
+        else:
+            label = r"\paragraph{Conjecture}"
+        rank = f"family {fam.rank}, {fam.members} formulas" if fam is not None else "no family"
+        if fam is not None and fam.base:
+            rank += ", the simple continued fraction of c"
+        out.write(
+            f"{label} \\#{c.id} ({_tex_escape(rank)})\n"
+            r"\begin{equation*}" "\n" f"{conjecture_latex(c)}\n" r"\end{equation*}" "\n"
+            rf"\noindent signs \texttt{{{c.signs_text}}}, ${closed_form_latex(c)}$; "
+            rf"{_tex_escape(c.kind)}, {c.verified_digits} digits verified, {c.digits_per_term:.3g} digits/term "
+            rf"(simple continued fraction {c.scf_digits_per_term:.3g}, gain {c.gain:.3g}).\par" "\n"
         )
-    out.append(r"\end{document}")
-    return "\n".join(out) + "\n"
+        if c.certificate is not None:
+            cert = json.dumps(c.certificate, sort_keys=True, separators=(",", ":"))
+            out.write(r"{\small\noindent Certificate: \texttt{" + _tex_escape(cert) + r"}}\par" "\n")
+        out.write(r"\medskip" "\n")
+    out.write(r"\end{document}" "\n")
+    return len(rows)
 
 
-def export_document(fmt: str, rows, searches: list[dict], url: str) -> str:
+def provenance(url: str) -> dict[str, str]:
     import esma
 
-    provenance = {
+    return {
         "esma_version": esma.__version__,
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "catalog": url,
     }
+
+
+def write_export(fmt: str, catalog, constant: str | None, out: TextIO, every: bool = False) -> int:
+    """Write the export of the catalog (of ``constant`` if given) in ``fmt`` to ``out``; returns how many
+    records (LaTeX without ``every``: families) it holds.  JSON and CSV stream every formula."""
+    prov = provenance(catalog.url)
     if fmt == "json":
-        doc = dict(provenance)
-        doc["searches"] = searches
-        doc["conjectures"] = [c.to_dict() for c in rows]
-        return json.dumps(doc, indent=2, default=str) + "\n"
+        head = dict(prov)
+        head["searches"] = catalog.searches(constant=constant)
+        head["families"] = [f.to_dict() for f in catalog.families(constant)]
+        return stream_json(head, "conjectures", catalog.iter_records_json(constant=constant), out)
     if fmt == "csv":
-        return _csv(rows)
-    return _latex(rows, provenance)
+        return _csv((json.loads(t) for t in catalog.iter_records_json(constant=constant)), out)
+    if fmt == "latex":
+        return _latex(catalog, constant, prov, every, out)
+    raise ValueError(f"Argument 'fmt' must be json, csv or latex, not {fmt!r}")

@@ -1,13 +1,20 @@
-"""The resumable search loop: plan chunks with the engine, run them on an executor, commit each to the catalog.
+"""The resumable search loop: plan chunks with the engine, run them on an executor, commit them to the catalog,
+then assemble and store the families.
 
-Each chunk's conjectures and its checkpoint are one transaction (``Catalog.commit_chunk``), so a run killed at
-any moment loses at most the chunks in flight, and rerunning the same command resumes with the chunks not yet
-committed.  No mathematics and no SQL here: this only wires the engine to the catalog.
+A search has two phases (``esma.search``).  **Scan**: each chunk's confirmed hits and its checkpoint are one
+transaction (``Catalog.commit_chunks``); chunks that found nothing (most of them) are checkpointed in batches,
+at the latest every ``EMPTY_FLUSH_SECONDS`` or ``EMPTY_FLUSH_CHUNKS`` chunks, so a run killed at any moment
+loses at most the chunks in flight and a few empty ones, which a rerun scans again.  **Families**: once every
+chunk is committed, the hits are grouped in families, one representative per family is approved and the
+members derived (``esma.search.assemble``), and the formulas are stored with their families in one
+transaction that also clears the pending hits (``Catalog.store_formulas``).  A run killed during this phase
+resumes with it, without scanning again.  No mathematics and no SQL here: this only wires the engine to the
+catalog.
 
 A run stops early, leaving the search ``interrupted`` (resumable), in three ways:
 
 * ``deadline`` (a ``time.monotonic()`` value): after the chunk whose commit crosses it (``job.stopped`` is
-  ``"deadline"``; ``run`` returns normally);
+  ``"deadline"``; ``run`` returns normally; the families phase waits for the rerun that finishes the scan);
 * Ctrl-C with ``graceful_sigint``: the first SIGINT only asks to stop, the run commits the chunk in flight
   and then raises ``KeyboardInterrupt`` (``job.stopped`` is ``"sigint"``); a second SIGINT aborts at once
   (the transaction in flight, if any, is rolled back);
@@ -26,10 +33,15 @@ from typing import Any
 
 import esma
 from esma.executors import run_chunks
-from esma.records import Conjecture
-from esma.search import SearchPlan, plan_search
+from esma.records import Family, Hit
+from esma.search import SearchPlan, assemble, family_keys, plan_search
 
 __all__ = ["SearchRun", "prepare", "run"]
+
+
+#: Empty chunks are checkpointed together: at the latest after this many seconds or chunks.
+EMPTY_FLUSH_SECONDS = 2.0
+EMPTY_FLUSH_CHUNKS = 256
 
 
 @dataclass
@@ -38,9 +50,14 @@ class SearchRun:
     search_id: int
     todo: list[int]
     summary: dict[str, Any] = field(default_factory=dict)
-    conjectures: list[Conjecture] = field(default_factory=list)
+    #: The search's families, ranked (the first ``load`` of them; see ``run``).
+    families: list[Family] = field(default_factory=list)
     #: Why the run stopped before the last chunk: ``"deadline"``, ``"sigint"``, or None (it finished).
     stopped: str | None = None
+    #: Seconds of the families phase (grouping, approvals, storing), and of its approvals.
+    assemble_seconds: float = 0.0
+    approvals: int = 0
+    rejected: list[dict] = field(default_factory=list)
 
 
 def prepare(catalog, expr: str, params: dict[str, Any], plan: SearchPlan | None = None) -> SearchRun:
@@ -97,9 +114,11 @@ def run(
     deadline: float | None = None,
     graceful_sigint: bool = False,
     on_stop_request: Callable[[], None] | None = None,
-    load_conjectures: int | None = None,
+    on_phase: Callable[[str], None] | None = None,
+    load: int | None = None,
 ) -> SearchRun:
-    """Run the remaining chunks, committing each as it completes; mark the search done at the end.
+    """Run the remaining chunks, committing them as they complete; then store the families; mark the search
+    done.
 
     ``deadline``: a ``time.monotonic()`` value; the run stops after the first chunk committed at or past it
     (at least one chunk runs), marks the search ``interrupted``, sets ``job.stopped = "deadline"`` and returns.
@@ -110,6 +129,9 @@ def run(
     in flight is the one running in this process; with worker processes it is the next one to complete (the
     others running are dropped and recomputed on resume).
 
+    ``on_phase(message)`` hears what the families phase is doing; ``load`` bounds the families read back
+    into ``job.families`` (``None``: all of them).
+
     On KeyboardInterrupt (or any other exception) the committed chunks stay, the search is marked
     ``interrupted`` and the exception propagates (the caller tells the user how to resume).
     """
@@ -117,31 +139,50 @@ def run(
     done = total - len(job.todo)
     job.stopped = None
     chunks = None
+    hits: list[Hit] | None = [] if not done else None  # this run scans everything: keep its hits at hand
+    pending: list[dict[str, Any]] = []
+    last_flush = time.monotonic()
+
+    def flush(extra: dict[str, Any] | None = None) -> None:
+        nonlocal last_flush
+        batch = [*pending, extra] if extra is not None else list(pending)
+        if batch:
+            catalog.commit_chunks(job.search_id, batch)
+        pending.clear()
+        last_flush = time.monotonic()
+
     try:
         with _graceful_sigint(graceful_sigint, on_stop_request) as stop:
             chunks = run_chunks(job.plan, job.todo, executor, workers, scheduler)
             for result in chunks:
-                catalog.commit_chunk(
-                    job.search_id,
-                    result.index,
-                    list(result.conjectures),
-                    result.candidates,
-                    result.hits,
-                    result.seconds,
-                    result.scan_seconds,
-                )
+                item = {"index": result.index, "hits": result.hits, "candidates": result.candidates,
+                        "scanned": result.scanned, "seconds": result.seconds, "scan_seconds": result.scan_seconds}
+                job.rejected.extend(result.rejected)
+                if result.hits:
+                    flush(item)  # a chunk with hits commits at once (with the empty ones before it)
+                    if hits is not None:
+                        hits.extend(result.hits)
+                else:
+                    pending.append(item)
+                    if len(pending) >= EMPTY_FLUSH_CHUNKS or time.monotonic() - last_flush >= EMPTY_FLUSH_SECONDS:
+                        flush()
                 done += 1
                 if on_chunk is not None:
                     on_chunk(result, done, total)
                 if done >= total:
                     continue
                 if stop is not None and stop.requested:
+                    flush()
                     job.stopped = "sigint"
                     raise KeyboardInterrupt
                 if deadline is not None and time.monotonic() >= deadline:
+                    flush()
                     job.stopped = "deadline"
                     break
+            flush()
             _close(chunks)  # stops the executor's workers (a broken-off run leaves none behind)
+            if job.stopped is None:
+                _families_phase(catalog, job, hits, on_phase)
     except KeyboardInterrupt:
         _close(chunks)
         # best effort: the status is informative only (the checkpoint rows decide what a rerun resumes)
@@ -153,10 +194,39 @@ def run(
         with contextlib.suppress(Exception):  # the original failure is the one to report
             catalog.finish_search(job.search_id, status="interrupted")
         raise
-    job.summary = catalog.finish_search(job.search_id, status="interrupted" if job.stopped else "done")
-    # a table of 40 rows need not read back thousands of records (``None``: all of them)
-    job.conjectures = catalog.search_conjectures(job.search_id, limit=load_conjectures)
+    families = catalog.count_families(search_id=job.search_id)
+    job.summary = catalog.finish_search(
+        job.search_id, status="interrupted" if job.stopped else "done", families=families,
+        approvals=job.approvals, seconds=job.assemble_seconds or None,
+    )
+    job.families = catalog.families(search_id=job.search_id, limit=load)
     return job
+
+
+def _families_phase(catalog, job: SearchRun, hits: list[Hit] | None, on_phase) -> None:
+    """Assemble and store the families of every hit the search has pending (phase 2)."""
+    t0 = time.perf_counter()
+    if hits is None:  # resumed: the hits of earlier runs are in the catalog
+        hits = catalog.pending_hits(job.search_id)
+    if not hits:
+        return
+    plan = job.plan
+    keys = family_keys(plan, hits)
+    if on_phase is not None:
+        on_phase(f"{len(hits):,} hits in {len(keys):,} families: approving one representative per family")
+    stored = catalog.family_representatives(plan.constant.text, keys)
+    asm = assemble(
+        plan,
+        hits,
+        stored_reps=stored,
+        load_members=lambda key: catalog.family_records(plan.constant.text, key),
+    )
+    job.rejected.extend(asm.rejected)
+    if on_phase is not None:
+        on_phase(f"storing {len(asm.conjectures):,} formulas ({asm.approvals:,} approved numerically)")
+    catalog.store_formulas(job.search_id, asm.conjectures, found=asm.found, clear_hits=True)
+    job.assemble_seconds = time.perf_counter() - t0
+    job.approvals = asm.approvals
 
 
 def _close(chunks) -> None:

@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -40,6 +41,7 @@ __all__ = [
     "Base",
     "ConjectureRow",
     "ConstantRow",
+    "FamilyRow",
     "IntList",
     "JSONText",
     "SearchChunkRow",
@@ -222,6 +224,9 @@ class SearchRow(Base):
     conjectures: Mapped[int] = mapped_column(Integer, default=0)
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     scan_seconds: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    scanned: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    families: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    approvals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     esma_version: Mapped[str] = mapped_column(String(64), default="")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -229,7 +234,9 @@ class SearchRow(Base):
 
 
 class SearchChunkRow(Base):
-    """Checkpoint: the row exists iff that chunk's conjectures were committed (in the same transaction)."""
+    """Checkpoint: the row exists iff that chunk's scan was committed.  ``hits`` counts its confirmed hits and
+    ``hit_records`` holds them (``esma.records.Hit`` as JSON, not yet approved) until the search has assembled
+    and stored its families."""
 
     __tablename__ = "search_chunks"
     __table_args__ = (PrimaryKeyConstraint("search_id", "chunk_index"),)
@@ -240,6 +247,7 @@ class SearchChunkRow(Base):
     hits: Mapped[int] = mapped_column(BigInteger, default=0)
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     scan_seconds: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    hit_records: Mapped[Any] = mapped_column(JSONText, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -251,6 +259,7 @@ class ConjectureRow(Base):
         UniqueConstraint("constant_id", "key"),
         Index(None, "constant_id", "kind"),
         Index(None, "group_key"),
+        Index(None, "constant_id", "family_key"),
         CheckConstraint(f"status IN ({_in(STATUSES)})", name="status"),
     )
 
@@ -280,8 +289,44 @@ class ConjectureRow(Base):
     cf_text: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="conjecture")
     status_reason: Mapped[str] = mapped_column(Text, default="")
+    family_key: Mapped[str] = mapped_column(Text, default="", server_default="")
+    representative: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    relation: Mapped[tuple[int, ...] | None] = mapped_column(IntList, nullable=True)
+    gain: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    certificate: Mapped[Any] = mapped_column(JSONText, nullable=True)
     extra: Mapped[Any] = mapped_column(JSONText)
     first_search_id: Mapped[int | None] = mapped_column(ForeignKey("searches.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class FamilyRow(Base):
+    """One family of a constant (DESIGN section 7): the formulas sharing a canonical tail, summarised.
+
+    ``representative_id`` is the simplest member; ``members`` and ``proved_members`` count the constant's
+    formulas with this ``key``; ``gain``, ``kind``, ``period``, ``recurrence_order`` and ``height`` are the
+    representative's; ``rank`` orders the constant's families (gain descending, then simplicity).
+    """
+
+    __tablename__ = "families"
+    __table_args__ = (
+        UniqueConstraint("constant_id", "key"),
+        Index(None, "constant_id", "rank"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    constant_id: Mapped[int] = mapped_column(ForeignKey("constants.id"))
+    key: Mapped[str] = mapped_column(Text)
+    representative_id: Mapped[int | None] = mapped_column(ForeignKey("conjectures.id", ondelete="SET NULL"))
+    members: Mapped[int] = mapped_column(Integer, default=0)
+    proved_members: Mapped[int] = mapped_column(Integer, default=0)
+    gain: Mapped[float] = mapped_column(Float, default=0.0)
+    kind: Mapped[str] = mapped_column(String(32), default="")
+    period: Mapped[int] = mapped_column(Integer, default=0)
+    recurrence_order: Mapped[int] = mapped_column(Integer, default=0)
+    height: Mapped[int] = mapped_column(Integer, default=0)
+    base: Mapped[bool] = mapped_column(Boolean, default=False)
+    rank: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

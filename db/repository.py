@@ -1,14 +1,16 @@
 """The catalog: the only way the rest of esma touches the database.
 
-A search checkpoints chunk by chunk; each chunk's conjectures and its checkpoint row are one transaction, so
-an interrupted search resumes exactly where the last committed chunk left off::
+A search runs in two phases (``esma.search``).  The scan checkpoints chunk by chunk: a chunk's confirmed hits
+(not yet approved: ``esma.records.Hit``) and its checkpoint row are one transaction, and empty chunks are
+committed in batches.  The families phase then stores the approved formulas (``store_formulas``) and the
+family summaries, and clears the pending hits.  An interrupted search resumes exactly where it stopped::
 
     >>> cat = Catalog(":memory:")
     >>> sid = cat.start_search("pi", {"depth": 3}, chunks_total=2, esma_version="0.1.0")
     >>> cat.done_chunks(sid)
     set()
-    >>> cat.commit_chunk(sid, 0, [], candidates=100, hits=0, seconds=0.5)
-    []
+    >>> cat.commit_chunk(sid, 0, candidates=100, seconds=0.5)
+    True
     >>> cat.start_search("pi", {"depth": 3}, chunks_total=2, esma_version="0.1.0") == sid  # resumed
     True
     >>> cat.done_chunks(sid)
@@ -17,7 +19,10 @@ an interrupted search resumes exactly where the last committed chunk left off::
     200.0
     >>> cat.close()
 
-Conjectures are unique per (constant, key): finding a formula again returns the stored row's id.
+Conjectures are unique per (constant, key): storing a formula again keeps the stored row (and its id).
+Families are unique per (constant, family key); their rows are refreshed from their members whenever
+formulas are stored, and ranked per constant (gain descending, then simplicity).  Hot paths (bulk writes,
+exports) use SQLAlchemy Core statements, not the ORM.
 """
 
 from __future__ import annotations
@@ -25,11 +30,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Integer, Select, event, func, insert, select, update
+from sqlalchemy import Integer, Select, Text, and_, bindparam, case, event, func, insert, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,20 +46,31 @@ from esma.db.models import (
     Base,
     ConjectureRow,
     ConstantRow,
+    FamilyRow,
     SearchChunkRow,
     SearchConjectureRow,
     SearchRow,
     VerificationRow,
     utcnow,
 )
-from esma.records import Conjecture, signs_from_text, signs_to_text
+from esma.records import Conjecture, Family, Hit, signs_from_text, signs_to_text
 
-__all__ = ["Catalog", "params_key"]
+__all__ = ["FAMILY_SORTS", "Catalog", "params_key"]
 
 _Row = TypeVar("_Row", bound=Base)
 
 # Fields that a later, deeper verification of the same formula may improve (everything else is identity).
 _DIGIT_FIELDS = ("verified_digits", "verify_terms", "digits_per_term", "scf_digits_per_term")
+# Fields that follow the formula's family (its representative may change when a simpler member is found).
+_FAMILY_FIELDS = ("family_key", "representative", "relation", "gain")
+#: How ``Catalog.families`` can sort: rank (gain, then simplicity), gain, members, digits, simplicity.
+FAMILY_SORTS = ("rank", "gain", "members", "digits", "simplicity")
+_BATCH = 500  # keys per IN (...) list: far below every backend's parameter limit
+
+_conj = ConjectureRow.__table__
+_fam = FamilyRow.__table__
+_links = SearchConjectureRow.__table__
+_chunks = SearchChunkRow.__table__
 
 
 def _canonical_json(value: Any) -> str:
@@ -79,6 +95,11 @@ def _check_status(status: str, allowed: tuple[str, ...], what: str = "status") -
         raise ValueError(f"Argument '{what}' must be one of {', '.join(allowed)}, not {status!r}")
 
 
+def _batches(items: Sequence[Any], size: int = _BATCH) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
 def _row_values(c: Conjecture) -> dict[str, Any]:
     """Column values of a conjecture (everything but constant, id and timestamps)."""
     if not isinstance(c, Conjecture):
@@ -89,6 +110,9 @@ def _row_values(c: Conjecture) -> dict[str, Any]:
     signs = tuple(int(s) for s in c.signs)
     if any(s not in (1, -1) for s in signs):
         raise ValueError(f"Signs must be +1 or -1, not {c.signs!r}")
+    relation = tuple(int(v) for v in c.relation)
+    if len(relation) != 4:
+        raise ValueError(f"Argument 'relation' must hold 4 integers (g11, g12, g21, g22), not {c.relation!r}")
     return {
         "key": c.key,
         "group_key": c.group,
@@ -114,39 +138,52 @@ def _row_values(c: Conjecture) -> dict[str, Any]:
         "cf_text": c.cf_text,
         "status": c.status,
         "status_reason": c.status_reason,
+        "family_key": c.family,
+        "representative": bool(c.representative),
+        "relation": relation,
+        "gain": float(c.gain),
+        "certificate": c.certificate,
         "extra": dict(c.extra),
     }
 
 
-def _record(row: ConjectureRow, constant: str) -> Conjecture:
+def _record(m: Any, constant: str) -> Conjecture:
+    """A record from a row (an ORM row or a Core row mapping with the conjecture columns)."""
+    get = m.__getitem__ if hasattr(m, "__getitem__") and not isinstance(m, ConjectureRow) else m.__getattribute__
+    relation = get("relation")
     return Conjecture(
         constant=constant,
-        lhs=row.lhs,
-        lhs_numerator=tuple(row.lhs_numerator),
-        lhs_denominator=tuple(row.lhs_denominator),
-        value=row.value,
-        signs=signs_from_text(row.signs) if row.signs else (),
-        preperiod=row.preperiod,
-        terms=tuple(row.terms),
-        recurrence=tuple(row.recurrence),
-        closed_form=row.closed_form,
-        kind=row.kind,
-        verified_digits=row.verified_digits,
-        digits_per_term=row.digits_per_term,
-        scf_digits_per_term=row.scf_digits_per_term,
-        status=row.status,
-        status_reason=row.status_reason,
-        key=row.key,
-        group=row.group_key,
-        period=row.period,
-        polynomials=tuple(tuple(str(x) for x in p) for p in (row.polynomials or ())),
-        linear_complexity=row.linear_complexity,
-        detection_terms=row.detection_terms,
-        detection_digits=row.detection_digits,
-        verify_terms=row.verify_terms,
-        cf_text=row.cf_text,
-        id=row.id,
-        extra=dict(row.extra or {}),
+        lhs=get("lhs"),
+        lhs_numerator=tuple(get("lhs_numerator")),
+        lhs_denominator=tuple(get("lhs_denominator")),
+        value=get("value"),
+        signs=signs_from_text(get("signs")) if get("signs") else (),
+        preperiod=get("preperiod"),
+        terms=tuple(get("terms")),
+        recurrence=tuple(get("recurrence")),
+        closed_form=get("closed_form"),
+        kind=get("kind"),
+        verified_digits=get("verified_digits"),
+        digits_per_term=get("digits_per_term"),
+        scf_digits_per_term=get("scf_digits_per_term"),
+        status=get("status"),
+        status_reason=get("status_reason"),
+        key=get("key"),
+        group=get("group_key"),
+        period=get("period"),
+        polynomials=tuple(tuple(str(x) for x in p) for p in (get("polynomials") or ())),
+        linear_complexity=get("linear_complexity"),
+        detection_terms=get("detection_terms"),
+        detection_digits=get("detection_digits"),
+        verify_terms=get("verify_terms"),
+        cf_text=get("cf_text"),
+        family=get("family_key") or "",
+        representative=bool(get("representative")),
+        relation=tuple(relation) if relation else (1, 0, 0, 1),
+        gain=get("gain") or 0.0,
+        certificate=get("certificate"),
+        id=get("id"),
+        extra=dict(get("extra") or {}),
     )
 
 
@@ -175,8 +212,42 @@ def _get_or_insert(
     return row, True
 
 
+def _insert_ignore(conn, table, rows: list[dict[str, Any]], conflict: Sequence[str], returning: str | None = None):
+    """INSERT rows, skipping those whose unique key ``conflict`` another writer stored first.
+
+    With ``returning`` (a column name), returns that column of the rows this statement inserted (RETURNING
+    gives only those), so that counters stay exact when two writers race.
+    """
+    if not rows:
+        return []
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    elif conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:  # pragma: no cover - other backends: a plain insert (single writer assumed)
+        conn.execute(insert(table), rows)
+        return [r[returning] for r in rows] if returning else []
+    stmt = dialect_insert(table).on_conflict_do_nothing(index_elements=list(conflict))
+    if returning is None:
+        conn.execute(stmt, rows)
+        return []
+    return [r[0] for r in conn.execute(stmt.returning(table.c[returning]), rows).all()]
+
+
+def _json_int_list(text: str | None) -> str:
+    """Stored IntList text is already exact JSON (``[1,-2]``); ``null`` when absent."""
+    return text if text else "null"
+
+
+def _relation_json(text: str | None) -> str:
+    if not text:
+        return "[[1,0],[0,1]]"
+    g11, g12, g21, g22 = json.loads(text)
+    return f"[[{g11},{g12}],[{g21},{g22}]]"
+
+
 class Catalog:
-    """A catalog database: searches, their checkpoints, conjectures and verifications.
+    """A catalog database: searches, their checkpoints, conjectures, families and verifications.
 
     ``url_or_path``: an SQLite file path, a SQLAlchemy URL, or ``None`` for ``$ESMA_DB`` / ``./esma.sqlite``
     (see :func:`esma.db.engine.make_engine`).  Opening upgrades the schema to the newest migration.  Each
@@ -230,6 +301,10 @@ class Catalog:
         return row.id
 
     @staticmethod
+    def _find_constant(session: Session, text: str) -> int | None:
+        return session.scalar(select(ConstantRow.id).where(ConstantRow.text == text))
+
+    @staticmethod
     def _search(session: Session, search_id: int) -> SearchRow:
         row = session.get(SearchRow, search_id)
         if row is None:
@@ -247,8 +322,11 @@ class Catalog:
             "chunks_total": row.chunks_total,
             "chunks_done": row.chunks_done,
             "candidates": row.candidates,
+            "scanned": row.scanned,
             "hits": row.hits,
             "conjectures": row.conjectures,
+            "families": row.families,
+            "approvals": row.approvals,
             "seconds": seconds,
             "candidates_per_second": row.candidates / seconds if seconds > 0 else 0.0,
             "scan_seconds": float(row.scan_seconds),
@@ -260,8 +338,13 @@ class Catalog:
         }
 
     def _records(self, stmt: Select[Any]) -> list[Conjecture]:
+        """Records from a Core select of the conjecture columns and ``constants.text`` (no ORM objects)."""
         with self._read() as s:
-            return [_record(row, text) for row, text in s.execute(stmt).all()]
+            return [_record(m, m["text"]) for m in s.execute(stmt).mappings()]
+
+    @staticmethod
+    def _conjecture_select() -> Select[Any]:
+        return select(_conj, ConstantRow.text).join(ConstantRow.__table__, ConstantRow.id == _conj.c.constant_id)
 
     # -- searches and checkpoints --------------------------------------------------------------------------
 
@@ -297,7 +380,7 @@ class Catalog:
             return row.id
 
     def done_chunks(self, search_id: int) -> set[int]:
-        """Indices of the chunks of this search whose results are committed."""
+        """Indices of the chunks of this search whose scan is committed."""
         with self._read() as s:
             stmt = select(SearchChunkRow.chunk_index).where(SearchChunkRow.search_id == search_id)
             return set(s.scalars(stmt).all())
@@ -306,175 +389,131 @@ class Catalog:
         self,
         search_id: int,
         chunk_index: int,
-        conjectures: Sequence[Conjecture],
-        candidates: int,
-        hits: int,
-        seconds: float,
+        hits: Sequence[Hit] = (),
+        candidates: int = 0,
+        seconds: float = 0.0,
         scan_seconds: float = 0.0,
-    ) -> list[int]:
-        """Store one chunk's results and its checkpoint in ONE transaction; returns conjecture ids in input
-        order.  ``seconds`` is the chunk's whole work, ``scan_seconds`` the part spent scanning candidates.
+        scanned: int | None = None,
+    ) -> bool:
+        """Commit one chunk's scan: its hits (kept until the families are stored) and its checkpoint, in ONE
+        transaction.  Returns False when the chunk was already committed (then nothing is written)."""
+        return bool(self.commit_chunks(search_id, [
+            {"index": chunk_index, "hits": hits, "candidates": candidates, "seconds": seconds,
+             "scan_seconds": scan_seconds, "scanned": candidates if scanned is None else scanned}
+        ]))
 
-        Each conjecture is upserted by (constant, key): a new one is inserted; a known one keeps its row,
-        whose verification figures (verified_digits, verify_terms, digits_per_term, scf_digits_per_term)
-        are replaced only when the new record has more verified digits.  If the chunk is already committed
-        (by another process, or an earlier run), nothing is written and the ids of the already stored
-        conjectures are returned (input conjectures not in the catalog are then left out).
+    def commit_chunks(self, search_id: int, chunks: Sequence[dict[str, Any]]) -> int:
+        """Commit several chunks' scans in one transaction (how empty chunks are checkpointed: in batches).
+
+        Each item: ``index``, ``hits`` (``Hit`` records), ``candidates``, ``scanned``, ``seconds``,
+        ``scan_seconds``.  Chunks already committed (by another process, or an earlier run) are skipped;
+        returns how many were new.
         """
-        values = [_row_values(c) for c in conjectures]  # validate before taking the write lock
-        if chunk_index < 0:
-            raise ValueError(f"Argument 'chunk_index' must be >= 0, not {chunk_index}")
+        items = []
+        for ch in chunks:
+            index = int(ch["index"])
+            if index < 0:
+                raise ValueError(f"Argument 'chunk_index' must be >= 0, not {index}")
+            hits = list(ch.get("hits") or ())
+            if any(not isinstance(h, Hit) for h in hits):
+                raise TypeError("Argument 'hits' must hold esma.records.Hit records")
+            items.append((index, hits, ch))
+        if not items:
+            return 0
         with self._write.begin() as s:
             self._search(s, search_id)
-            chunk = SearchChunkRow(
-                search_id=search_id,
-                chunk_index=int(chunk_index),
-                candidates=int(candidates),
-                hits=int(hits),
-                seconds=float(seconds),
-                scan_seconds=float(scan_seconds),
-                created_at=utcnow(),
+            conn = s.connection()
+            done = set(
+                conn.scalars(
+                    select(_chunks.c.chunk_index).where(
+                        _chunks.c.search_id == search_id,
+                        _chunks.c.chunk_index.in_([i for i, _, _ in items]),
+                    )
+                )
             )
-            try:
-                with s.begin_nested():
-                    s.add(chunk)
-            except IntegrityError:
-                return self._existing_ids(s, conjectures)
-            try:
-                # one SELECT and one multi-row INSERT per table instead of a SAVEPOINT per row
-                with s.begin_nested():
-                    ids, new_links = self._bulk_upsert(s, search_id, chunk_index, conjectures, values)
-            except IntegrityError:
-                # lost a race with another writer (PostgreSQL): redo row by row, each in its own SAVEPOINT
-                ids, new_links = self._rowwise_upsert(s, search_id, chunk_index, conjectures, values)
-            # SQL-side increments: another process may be committing another chunk of the same search
-            s.execute(
-                update(SearchRow)
+            now = utcnow()
+            rows, seen = [], set()
+            for index, hits, ch in items:
+                if index in done or index in seen:
+                    continue
+                seen.add(index)
+                rows.append({
+                    "search_id": search_id,
+                    "chunk_index": index,
+                    "candidates": int(ch.get("candidates", 0)),
+                    "hits": len(hits),
+                    "seconds": float(ch.get("seconds", 0.0)),
+                    "scan_seconds": float(ch.get("scan_seconds", 0.0)),
+                    "hit_records": [h.to_dict() for h in hits] if hits else None,
+                    "created_at": now,
+                })
+            if not rows:
+                return 0
+            # another process may have committed some of these chunks meanwhile: count only what we inserted
+            inserted = set(_insert_ignore(conn, _chunks, rows, ("search_id", "chunk_index"), "chunk_index"))
+            rows = [r for r in rows if r["chunk_index"] in inserted]
+            scanned = {i: int(ch.get("scanned", 0)) for i, _, ch in items}
+            # SQL-side increments: another process may be committing other chunks of the same search
+            conn.execute(
+                update(SearchRow.__table__)
                 .where(SearchRow.id == search_id)
                 .values(
-                    chunks_done=SearchRow.chunks_done + 1,
-                    candidates=SearchRow.candidates + int(candidates),
-                    hits=SearchRow.hits + int(hits),
-                    conjectures=SearchRow.conjectures + new_links,
-                    seconds=SearchRow.seconds + float(seconds),
-                    scan_seconds=SearchRow.scan_seconds + float(scan_seconds),
-                    updated_at=utcnow(),
+                    chunks_done=SearchRow.chunks_done + len(rows),
+                    candidates=SearchRow.candidates + sum(r["candidates"] for r in rows),
+                    scanned=SearchRow.scanned + sum(scanned[r["chunk_index"]] for r in rows),
+                    hits=SearchRow.hits + sum(r["hits"] for r in rows),
+                    seconds=SearchRow.seconds + sum(r["seconds"] for r in rows),
+                    scan_seconds=SearchRow.scan_seconds + sum(r["scan_seconds"] for r in rows),
+                    updated_at=now,
                 )
             )
-            return ids
+            return len(rows)
 
-    def _rowwise_upsert(self, s: Session, search_id, chunk_index, conjectures, values) -> tuple[list[int], int]:
-        cache: dict[str, int] = {}
-        ids: list[int] = []
-        new_links = 0
-        for c, vals in zip(conjectures, values, strict=True):
-            vals = dict(vals)
-            cid = self._constant_id(s, c.constant, cache)
-            key = vals.pop("key")
-            row, created = _get_or_insert(
-                s, ConjectureRow, {"constant_id": cid, "key": key}, first_search_id=search_id, **vals
-            )
-            if not created and vals["verified_digits"] > row.verified_digits:
-                for name in _DIGIT_FIELDS:
-                    setattr(row, name, vals[name])
-                s.flush()
-            _, linked = _get_or_insert(
-                s,
-                SearchConjectureRow,
-                {"search_id": search_id, "conjecture_id": row.id},
-                chunk_index=int(chunk_index),
-            )
-            new_links += linked
-            ids.append(row.id)
-        return ids, new_links
-
-    def _bulk_upsert(self, s: Session, search_id, chunk_index, conjectures, values) -> tuple[list[int], int]:
-        if not conjectures:
-            return [], 0
-        cache: dict[str, int] = {}
-        const_ids = [self._constant_id(s, c.constant, cache) for c in conjectures]
-        wanted = {(cid, v["key"]) for cid, v in zip(const_ids, values, strict=True)}
-
-        def existing() -> dict[tuple[int, str], tuple[int, int]]:
-            """(constant id, key) -> (row id, verified digits), without loading the JSON columns."""
-            found: dict[tuple[int, str], tuple[int, int]] = {}
-            for cid in set(const_ids):
-                keys = [k for c2, k in wanted if c2 == cid]
-                for i in range(0, len(keys), 500):
-                    stmt = select(ConjectureRow.id, ConjectureRow.key, ConjectureRow.verified_digits).where(
-                        ConjectureRow.constant_id == cid, ConjectureRow.key.in_(keys[i : i + 500])
-                    )
-                    for rid, key, digits in s.execute(stmt):
-                        found[(cid, key)] = (rid, digits)
-            return found
-
-        rows = existing()
-        now = utcnow()
-        fresh, seen = [], set()
-        for cid, vals in zip(const_ids, values, strict=True):
-            k = (cid, vals["key"])
-            if k in rows or k in seen:
-                continue
-            seen.add(k)
-            stamps = {"created_at": now, "updated_at": now}
-            fresh.append({"constant_id": cid, "first_search_id": search_id, **stamps, **vals})
-        if fresh:
-            # one multi-row INSERT ... RETURNING (SQLAlchemy "insertmanyvalues"), ids in parameter order
-            stmt = insert(ConjectureRow).returning(ConjectureRow.id, sort_by_parameter_order=True)
-            for row_id, vals in zip(s.scalars(stmt, fresh), fresh, strict=True):
-                rows[(vals["constant_id"], vals["key"])] = (row_id, vals["verified_digits"])
-        better: dict[int, dict[str, Any]] = {}
-        for cid, vals in zip(const_ids, values, strict=True):
-            rid, digits = rows[(cid, vals["key"])]
-            if vals["verified_digits"] > max(digits, better.get(rid, {}).get("verified_digits", digits)):
-                better[rid] = {"id": rid, "updated_at": now, **{name: vals[name] for name in _DIGIT_FIELDS}}
-        if better:
-            s.execute(update(ConjectureRow), list(better.values()))  # bulk UPDATE by primary key
-        ids = [rows[(cid, v["key"])][0] for cid, v in zip(const_ids, values, strict=True)]
-        linked = set(
-            s.scalars(
-                select(SearchConjectureRow.conjecture_id).where(
-                    SearchConjectureRow.search_id == search_id, SearchConjectureRow.conjecture_id.in_(set(ids))
-                )
-            )
+    def pending_hits(self, search_id: int) -> list[Hit]:
+        """The hits committed by this search's chunks and not yet turned into stored families, in chunk order."""
+        stmt = (
+            select(_chunks.c.hit_records)
+            .where(_chunks.c.search_id == search_id, _chunks.c.hit_records.is_not(None))
+            .order_by(_chunks.c.chunk_index)
         )
-        links = [
-            {"search_id": search_id, "conjecture_id": cid, "chunk_index": int(chunk_index)}
-            for cid in dict.fromkeys(ids)
-            if cid not in linked
-        ]
-        if links:
-            s.execute(insert(SearchConjectureRow), links)
-        return ids, len(links)
+        with self._read() as s:
+            return [Hit.from_dict(d) for blob in s.scalars(stmt) for d in blob]
 
-    @staticmethod
-    def _existing_ids(session: Session, conjectures: Iterable[Conjecture]) -> list[int]:
-        ids = []
-        for c in conjectures:
-            stmt = (
-                select(ConjectureRow.id)
-                .join(ConstantRow, ConstantRow.id == ConjectureRow.constant_id)
-                .where(ConstantRow.text == c.constant, ConjectureRow.key == c.key)
+    def clear_pending_hits(self, search_id: int) -> None:
+        """Forget a search's hits once its families are stored (nothing unapproved stays in the catalog)."""
+        with self._write.begin() as s:
+            s.connection().execute(
+                update(_chunks).where(_chunks.c.search_id == search_id, _chunks.c.hit_records.is_not(None))
+                .values(hit_records=None)
             )
-            found = session.scalar(stmt)
-            if found is not None:
-                ids.append(found)
-        return ids
 
-    def finish_search(self, search_id: int, status: str = "done") -> dict[str, Any]:
-        """Mark the search ``done`` (or ``interrupted``), stamp ``finished_at``; returns its summary."""
+    def finish_search(
+        self, search_id: int, status: str = "done", families: int | None = None, approvals: int | None = None,
+        seconds: float | None = None,
+    ) -> dict[str, Any]:
+        """Mark the search ``done`` (or ``interrupted``), stamp ``finished_at``; returns its summary.
+
+        ``families`` and ``approvals`` record its families phase; ``seconds`` adds the time that phase took.
+        """
         _check_status(status, tuple(s for s in SEARCH_STATUSES if s != "running"))
         with self._write.begin() as s:
             row = self._search(s, search_id)
             row.status = status
             row.finished_at = utcnow()
+            if families is not None:
+                row.families = int(families)
+            if approvals is not None:
+                row.approvals = row.approvals + int(approvals)
+            if seconds:
+                row.seconds = row.seconds + float(seconds)
             s.flush()
             return self._summary(row, s.get_one(ConstantRow, row.constant_id).text)
 
     def search_summary(self, search_id: int) -> dict[str, Any]:
-        """Counters of a search: ``id, constant, params, status, chunks_total, chunks_done, candidates, hits,
-        conjectures, seconds, candidates_per_second, esma_version, started_at, finished_at, updated_at``
-        (timestamps as ISO 8601 strings in UTC, ``finished_at`` None while unfinished)."""
+        """Counters of a search: ``id, constant, params, status, chunks_total, chunks_done, candidates,
+        scanned, hits, conjectures, families, approvals, seconds, candidates_per_second, scan_seconds,
+        esma_version, started_at, finished_at, updated_at`` (timestamps as ISO 8601 strings in UTC,
+        ``finished_at`` None while unfinished)."""
         with self._read() as s:
             row = self._search(s, search_id)
             return self._summary(row, s.get_one(ConstantRow, row.constant_id).text)
@@ -487,21 +526,252 @@ class Catalog:
         with self._read() as s:
             return [self._summary(row, text) for row, text in s.execute(stmt.order_by(SearchRow.id)).all()]
 
-    def search_conjectures(self, search_id: int, limit: int | None = None) -> list[Conjecture]:
-        """The conjectures found by any chunk of this search (including ones other searches found first),
-        in id order; the first ``limit`` of them when it is given."""
-        stmt = (
-            select(ConjectureRow, ConstantRow.text)
-            .join(ConstantRow, ConstantRow.id == ConjectureRow.constant_id)
-            .join(SearchConjectureRow, SearchConjectureRow.conjecture_id == ConjectureRow.id)
-            .where(SearchConjectureRow.search_id == search_id)
-            .order_by(ConjectureRow.id)
-        )
-        if limit is not None:
-            stmt = stmt.limit(max(int(limit), 0))
+    # -- storing formulas and families ---------------------------------------------------------------------
+
+    def store_formulas(
+        self,
+        search_id: int | None,
+        conjectures: Sequence[Conjecture],
+        found: Iterable[str] | None = None,
+        clear_hits: bool = False,
+    ) -> list[int]:
+        """Store approved formulas (with their family fields) in one transaction; returns their ids in order.
+
+        A new formula is inserted.  A stored one (same constant and key) keeps its row and identity; its family
+        fields (family, representative, relation, gain) are replaced, and so are its digit figures when the
+        new record has more verified digits or its family changed (they are then derived from another
+        representative).  The formulas whose keys are in ``found`` (default: all) are linked to the search
+        ``search_id``.  The families of every key touched are refreshed and the constants' families ranked.
+        ``clear_hits`` forgets the search's pending hits in the same transaction (its families are stored).
+        """
+        values = [_row_values(c) for c in conjectures]  # validate before taking the write lock
+        wanted = set(found) if found is not None else {c.key for c in conjectures}
+        with self._write.begin() as s:
+            if search_id is not None:
+                self._search(s, search_id)
+            conn = s.connection()
+            cache: dict[str, int] = {}
+            const_ids = [self._constant_id(s, c.constant, cache) for c in conjectures]
+            now = utcnow()
+            ids: dict[tuple[int, str], int] = {}
+            existing: dict[tuple[int, str], dict[str, Any]] = {}
+            by_constant: dict[int, list[str]] = {}
+            for cid, v in zip(const_ids, values, strict=True):
+                by_constant.setdefault(cid, []).append(v["key"])
+            cols = [_conj.c.id, _conj.c.key, _conj.c.verified_digits, *(_conj.c[f] for f in _FAMILY_FIELDS)]
+            for cid, keys in by_constant.items():
+                for part in _batches(sorted(set(keys))):
+                    stmt = select(*cols).where(_conj.c.constant_id == cid, _conj.c.key.in_(part))
+                    for m in conn.execute(stmt).mappings():
+                        existing[(cid, m["key"])] = dict(m)
+            fresh, changed, seen = [], {}, set()
+            for cid, v in zip(const_ids, values, strict=True):
+                k = (cid, v["key"])
+                if k in seen:
+                    continue
+                seen.add(k)
+                old = existing.get(k)
+                if old is None:
+                    fresh.append({"constant_id": cid, "first_search_id": search_id, "created_at": now,
+                                  "updated_at": now, **v})
+                    continue
+                moved = any(old[f] != v[f] for f in _FAMILY_FIELDS if f != "relation") or (
+                    tuple(old["relation"] or (1, 0, 0, 1)) != v["relation"])
+                upd = {f: v[f] for f in _FAMILY_FIELDS} if moved else {}
+                if moved or v["verified_digits"] > old["verified_digits"]:
+                    upd.update({f: v[f] for f in _DIGIT_FIELDS})
+                if upd:
+                    changed[old["id"]] = {"_id": old["id"], "updated_at": now, **upd}
+            if fresh:
+                _insert_ignore(conn, _conj, fresh, ("constant_id", "key"))
+            if changed:
+                # executemany per set of columns (rows that changed the same fields share one statement)
+                groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+                for row in changed.values():
+                    groups.setdefault(tuple(sorted(row)), []).append(row)
+                for names, rows in groups.items():
+                    stmt = update(_conj).where(_conj.c.id == bindparam("_id")).values(
+                        {n: bindparam(n) for n in names if n != "_id"})
+                    conn.execute(stmt, rows)
+            for cid, keys in by_constant.items():
+                for part in _batches(sorted(set(keys))):
+                    stmt = select(_conj.c.id, _conj.c.key).where(_conj.c.constant_id == cid, _conj.c.key.in_(part))
+                    for rid, key in conn.execute(stmt):
+                        ids[(cid, key)] = rid
+            if search_id is not None:
+                linked = {(cid, v["key"]) for cid, v in zip(const_ids, values, strict=True) if v["key"] in wanted}
+                self._link(conn, search_id, [ids[k] for k in linked if k in ids])
+            touched: dict[int, set[str]] = {}
+            for cid, v in zip(const_ids, values, strict=True):
+                touched.setdefault(cid, set()).add(v["family_key"])
+            for k, old in existing.items():
+                if old["family_key"]:
+                    touched.setdefault(k[0], set()).add(old["family_key"])
+            for cid, keys in touched.items():
+                self._refresh_families(conn, cid, keys - {""}, now)
+            if clear_hits and search_id is not None:
+                conn.execute(update(_chunks).where(_chunks.c.search_id == search_id,
+                                                   _chunks.c.hit_records.is_not(None)).values(hit_records=None))
+            return [ids[(cid, v["key"])] for cid, v in zip(const_ids, values, strict=True)]
+
+    @staticmethod
+    def _link(conn, search_id: int, conjecture_ids: list[int]) -> None:
+        """Link conjectures to the search that found them (once) and count the new links."""
+        if not conjecture_ids:
+            return
+        have: set[int] = set()
+        for part in _batches(sorted(set(conjecture_ids))):
+            have |= set(conn.scalars(select(_links.c.conjecture_id).where(
+                _links.c.search_id == search_id, _links.c.conjecture_id.in_(part))))
+        rows = [{"search_id": search_id, "conjecture_id": i, "chunk_index": 0}
+                for i in sorted(set(conjecture_ids)) if i not in have]
+        added = len(_insert_ignore(conn, _links, rows, ("search_id", "conjecture_id"), "conjecture_id"))
+        if added:
+            conn.execute(update(SearchRow.__table__).where(SearchRow.id == search_id).values(
+                conjectures=SearchRow.conjectures + added, updated_at=utcnow()))
+
+    @staticmethod
+    def _refresh_families(conn, constant_id: int, keys: set[str], now: datetime) -> None:
+        """Recompute the family rows of ``keys`` from their members, then rank the constant's families."""
+        if keys:
+            stats: dict[str, tuple[int, int, bool]] = {}
+            reps: dict[str, dict[str, Any]] = {}
+            proved = func.sum(case((_conj.c.status == "proved", 1), else_=0))
+            base = func.sum(case((and_(_conj.c.lhs == "c", _conj.c.signs == "+"), 1), else_=0))
+            for part in _batches(sorted(keys)):
+                stmt = (
+                    select(_conj.c.family_key, func.count(), proved, base)
+                    .where(_conj.c.constant_id == constant_id, _conj.c.family_key.in_(part))
+                    .group_by(_conj.c.family_key)
+                )
+                for key, n, n_proved, n_base in conn.execute(stmt):
+                    stats[key] = (int(n), int(n_proved or 0), bool(n_base))
+                stmt = select(_conj.c.id, _conj.c.family_key, _conj.c.gain, _conj.c.kind, _conj.c.period,
+                              _conj.c.recurrence, _conj.c.lhs_numerator, _conj.c.lhs_denominator).where(
+                    _conj.c.constant_id == constant_id, _conj.c.family_key.in_(part), _conj.c.representative)
+                for m in conn.execute(stmt).mappings():
+                    reps[m["family_key"]] = dict(m)
+            present = {}
+            for part in _batches(sorted(keys)):
+                stmt = select(_fam.c.id, _fam.c.key).where(_fam.c.constant_id == constant_id, _fam.c.key.in_(part))
+                present.update({key: fid for fid, key in conn.execute(stmt)})
+            fresh, changed, gone = [], [], []
+            for key in keys:
+                if key not in stats or key not in reps:
+                    if key in present:
+                        gone.append(present[key])
+                    continue
+                n, n_proved, is_base = stats[key]
+                r = reps[key]
+                row = {
+                    "representative_id": r["id"], "members": n, "proved_members": n_proved, "gain": r["gain"],
+                    "kind": r["kind"], "period": r["period"], "recurrence_order": len(r["recurrence"]) - 1,
+                    # a sort key: an LHS beyond 32 bits (never in a search's space) sorts last, not exactly
+                    "height": min(max(abs(x) for x in (*r["lhs_numerator"], *r["lhs_denominator"])), 2**31 - 1),
+                    "base": is_base, "updated_at": now,
+                }
+                if key in present:
+                    changed.append({"_id": present[key], **row})
+                else:
+                    fresh.append({"constant_id": constant_id, "key": key, "rank": 0, "created_at": now, **row})
+            _insert_ignore(conn, _fam, fresh, ("constant_id", "key"))
+            if changed:
+                stmt = update(_fam).where(_fam.c.id == bindparam("_id")).values(
+                    {n: bindparam(n) for n in changed[0] if n != "_id"})
+                conn.execute(stmt, changed)
+            for part in _batches(gone):
+                conn.execute(_fam.delete().where(_fam.c.id.in_(part)))
+        rows = conn.execute(
+            select(_fam.c.id, _fam.c.gain, _fam.c.period, _fam.c.recurrence_order, _fam.c.height, _fam.c.key,
+                   _fam.c.rank).where(_fam.c.constant_id == constant_id)
+        ).all()
+        ordered = sorted(rows, key=lambda r: (-r.gain, r.period, r.recurrence_order, r.height, r.key))
+        moves = [{"_id": r.id, "rank": i} for i, r in enumerate(ordered, 1) if r.rank != i]
+        if moves:
+            conn.execute(update(_fam).where(_fam.c.id == bindparam("_id")).values(rank=bindparam("rank")), moves)
+
+    def family_representatives(self, constant: str, keys: Iterable[str]) -> dict[str, Conjecture]:
+        """The stored representative of each family key of ``constant`` that the catalog knows."""
+        out: dict[str, Conjecture] = {}
+        with self._read() as s:
+            cid = self._find_constant(s, constant)
+            if cid is None:
+                return out
+            for part in _batches(sorted(set(keys))):
+                stmt = self._conjecture_select().where(
+                    _conj.c.constant_id == cid, _conj.c.family_key.in_(part), _conj.c.representative)
+                for m in s.execute(stmt).mappings():
+                    out[m["family_key"]] = _record(m, m["text"])
+        return out
+
+    def family_records(self, constant: str, key: str) -> list[Conjecture]:
+        """Every stored member of the family ``key`` of ``constant`` (representative first, then by id)."""
+        stmt = self._conjecture_select().where(
+            ConstantRow.text == constant, _conj.c.family_key == key
+        ).order_by(_conj.c.representative.desc(), _conj.c.id)
         return self._records(stmt)
 
-    # -- conjectures ---------------------------------------------------------------------------------------
+    def unassigned(self, limit: int | None = None) -> list[Conjecture]:
+        """Formulas stored before families existed (empty family key), oldest first."""
+        stmt = self._conjecture_select().where(_conj.c.family_key == "").order_by(_conj.c.id)
+        if limit is not None:
+            stmt = stmt.limit(int(limit))
+        return self._records(stmt)
+
+    def set_proofs(self, updates: Sequence[tuple[int, str, str, dict[str, Any] | None]]) -> None:
+        """Record proofs: (conjecture id, status, status_reason, certificate or None) per formula; the
+        families' proved counts follow."""
+        if not updates:
+            return
+        for _, status, _, _ in updates:
+            _check_status(status, STATUSES)
+        with self._write.begin() as s:
+            conn = s.connection()
+            now = utcnow()
+            conn.execute(
+                update(_conj).where(_conj.c.id == bindparam("_id")).values(
+                    status=bindparam("status"), status_reason=bindparam("status_reason"),
+                    certificate=bindparam("certificate"), updated_at=bindparam("updated_at")),
+                [{"_id": i, "status": st, "status_reason": why, "certificate": cert, "updated_at": now}
+                 for i, st, why, cert in updates],
+            )
+            touched: dict[int, set[str]] = {}
+            for part in _batches(sorted({u[0] for u in updates})):
+                for cid, key in conn.execute(select(_conj.c.constant_id, _conj.c.family_key).where(
+                        _conj.c.id.in_(part))):
+                    touched.setdefault(cid, set()).add(key)
+            for cid, keys in touched.items():
+                self._refresh_families(conn, cid, keys - {""}, now)
+
+    # -- reading formulas ----------------------------------------------------------------------------------
+
+    def _filtered(
+        self,
+        stmt: Select[Any],
+        constant: str | None = None,
+        kind: str | None = None,
+        min_digits: int | None = None,
+        status: str | None = None,
+        family: str | None = None,
+        representatives: bool = False,
+        search_id: int | None = None,
+    ) -> Select[Any]:
+        if constant is not None:
+            stmt = stmt.where(ConstantRow.text == constant)
+        if kind is not None:
+            stmt = stmt.where(_conj.c.kind == kind)
+        if min_digits is not None:
+            stmt = stmt.where(_conj.c.verified_digits >= int(min_digits))
+        if status is not None:
+            _check_status(status, STATUSES)
+            stmt = stmt.where(_conj.c.status == status)
+        if family is not None:
+            stmt = stmt.where(_conj.c.family_key == family)
+        if representatives:
+            stmt = stmt.where(_conj.c.representative)
+        if search_id is not None:
+            stmt = stmt.where(_conj.c.id.in_(select(_links.c.conjecture_id).where(_links.c.search_id == search_id)))
+        return stmt
 
     def conjectures(
         self,
@@ -509,34 +779,283 @@ class Catalog:
         kind: str | None = None,
         min_digits: int | None = None,
         status: str | None = None,
+        family: str | None = None,
+        representatives: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+        ranked: bool = False,
     ) -> list[Conjecture]:
-        """Stored conjectures, filtered, ordered by constant then id.
+        """Stored conjectures, filtered, ordered by constant then id (``ranked``: then by family rank, each
+        representative first).
 
-        ``min_digits`` keeps those with ``verified_digits >= min_digits``.
+        ``min_digits`` keeps those with ``verified_digits >= min_digits``; ``family`` those of one family key;
+        ``representatives`` only each family's representative.
         """
-        stmt = select(ConjectureRow, ConstantRow.text).join(
-            ConstantRow, ConstantRow.id == ConjectureRow.constant_id
+        stmt = self._filtered(self._conjecture_select(), constant, kind, min_digits, status, family,
+                              representatives)
+        order = [ConstantRow.text]
+        if ranked:
+            order += [func.coalesce(self._rank_of_family(), 1 << 30), _conj.c.representative.desc()]
+        stmt = stmt.order_by(*order, _conj.c.id).offset(max(int(offset), 0))
+        if limit is not None:
+            stmt = stmt.limit(max(int(limit), 0))
+        return self._records(stmt)
+
+    def search_conjectures(self, search_id: int, limit: int | None = None, ranked: bool = False) -> list[Conjecture]:
+        """The conjectures found by this search (including ones other searches found first), in id order (or,
+        ``ranked``, by family rank with each representative first); the first ``limit`` of them when given."""
+        stmt = self._filtered(self._conjecture_select(), search_id=search_id)
+        if ranked:
+            stmt = stmt.order_by(func.coalesce(self._rank_of_family(), 1 << 30), _conj.c.representative.desc(),
+                                 _conj.c.id)
+        else:
+            stmt = stmt.order_by(_conj.c.id)
+        if limit is not None:
+            stmt = stmt.limit(max(int(limit), 0))
+        return self._records(stmt)
+
+    @staticmethod
+    def _rank_of_family():
+        return (
+            select(_fam.c.rank).where(_fam.c.constant_id == _conj.c.constant_id, _fam.c.key == _conj.c.family_key)
+            .scalar_subquery()
         )
-        if constant is not None:
-            stmt = stmt.where(ConstantRow.text == constant)
-        if kind is not None:
-            stmt = stmt.where(ConjectureRow.kind == kind)
-        if min_digits is not None:
-            stmt = stmt.where(ConjectureRow.verified_digits >= int(min_digits))
-        if status is not None:
-            _check_status(status, STATUSES)
-            stmt = stmt.where(ConjectureRow.status == status)
-        return self._records(stmt.order_by(ConstantRow.text, ConjectureRow.id))
 
     def get(self, conjecture_id: int) -> Conjecture | None:
         """The conjecture with this id, or ``None``."""
-        stmt = (
-            select(ConjectureRow, ConstantRow.text)
-            .join(ConstantRow, ConstantRow.id == ConjectureRow.constant_id)
-            .where(ConjectureRow.id == conjecture_id)
+        found = self._records(self._conjecture_select().where(_conj.c.id == int(conjecture_id)))
+        if not found:
+            return None
+        c = found[0]
+        fam = self._family_id(c)
+        return c if fam is None else Conjecture(**{**c.__dict__, "family_id": fam})
+
+    def _family_id(self, c: Conjecture) -> int | None:
+        with self._read() as s:
+            return s.scalar(
+                select(_fam.c.id).join(ConstantRow.__table__, ConstantRow.id == _fam.c.constant_id)
+                .where(ConstantRow.text == c.constant, _fam.c.key == c.family)
+            )
+
+    def iter_records_json(
+        self,
+        constant: str | None = None,
+        search_id: int | None = None,
+        family: str | None = None,
+        representatives: bool = False,
+        kind: str | None = None,
+        min_digits: int | None = None,
+        status: str | None = None,
+        ranked: bool = True,
+        batch: int = 2000,
+    ) -> Iterator[str]:
+        """The JSON text of each matching record (``Conjecture.to_dict`` fields), streamed in batches.
+
+        Stored JSON columns (terms, recurrences, polynomials, certificates) are spliced in as they are stored,
+        scalars go through the C encoder: no record object is built and the catalog is never read whole.
+        ``ranked`` orders by constant, family rank, representative first, then id (else by id).
+        """
+        fam_rank = self._rank_of_family()
+        fam_id = (
+            select(_fam.c.id).where(_fam.c.constant_id == _conj.c.constant_id, _fam.c.key == _conj.c.family_key)
+            .scalar_subquery()
         )
-        found = self._records(stmt)
-        return found[0] if found else None
+        wanted = [c for c in _conj.c if c.name not in ("constant_id", "first_search_id", "created_at", "updated_at")]
+        # the JSON columns are read as their stored text and spliced into the output, not parsed and dumped again
+        cols = [_raw(c) if c.name in _JSON_COLUMNS else c for c in wanted]
+        stmt = select(*cols, ConstantRow.text.label("text"), fam_id.label("family_id")).join(
+            ConstantRow.__table__, ConstantRow.id == _conj.c.constant_id)
+        stmt = self._filtered(stmt, constant, kind, min_digits, status, family, representatives, search_id)
+        if ranked:
+            stmt = stmt.order_by(ConstantRow.text, func.coalesce(fam_rank, 1 << 30), _conj.c.representative.desc(),
+                                 _conj.c.id)
+        else:
+            stmt = stmt.order_by(_conj.c.id)
+        dumps = json.dumps
+        with self._read() as s:
+            conn = s.connection().execution_options(stream_results=True, yield_per=batch)
+            for m in conn.execute(stmt).mappings():
+                signs = m["signs"] or ""
+                parts = [
+                    f'"id":{m["id"]}',
+                    f'"constant":{dumps(m["text"])}',
+                    f'"lhs":{dumps(m["lhs"])}',
+                    f'"lhs_numerator":{_json_int_list(m["lhs_numerator"])}',
+                    f'"lhs_denominator":{_json_int_list(m["lhs_denominator"])}',
+                    f'"value":{dumps(m["value"])}',
+                    f'"signs":{dumps([1 if ch == "+" else -1 for ch in signs])}',
+                    f'"signs_text":{dumps(signs)}',
+                    f'"preperiod":{m["preperiod"]}',
+                    f'"terms":{_json_int_list(m["terms"])}',
+                    f'"recurrence":{_json_int_list(m["recurrence"])}',
+                    f'"closed_form":{dumps(m["closed_form"])}',
+                    f'"kind":{dumps(m["kind"])}',
+                    f'"verified_digits":{m["verified_digits"]}',
+                    f'"digits_per_term":{dumps(m["digits_per_term"])}',
+                    f'"scf_digits_per_term":{dumps(m["scf_digits_per_term"])}',
+                    f'"status":{dumps(m["status"])}',
+                    f'"status_reason":{dumps(m["status_reason"])}',
+                    f'"key":{dumps(m["key"])}',
+                    f'"group":{dumps(m["group_key"])}',
+                    f'"period":{m["period"]}',
+                    f'"polynomials":{m["polynomials"] or "[]"}',
+                    f'"linear_complexity":{m["linear_complexity"]}',
+                    f'"detection_terms":{m["detection_terms"]}',
+                    f'"detection_digits":{m["detection_digits"]}',
+                    f'"verify_terms":{m["verify_terms"]}',
+                    f'"cf_text":{dumps(m["cf_text"])}',
+                    f'"family":{dumps(m["family_key"])}',
+                    f'"family_id":{dumps(m["family_id"])}',
+                    f'"representative":{"true" if m["representative"] else "false"}',
+                    f'"relation":{_relation_json(m["relation"])}',
+                    f'"gain":{dumps(m["gain"])}',
+                    f'"certificate":{m["certificate"] or "null"}',
+                ]
+                extra = m["extra"]
+                if extra and extra not in ("{}", "null"):
+                    parts.append(extra.strip()[1:-1])
+                yield "{" + ",".join(parts) + "}"
+
+    # -- families ------------------------------------------------------------------------------------------
+
+    def _family_select(self) -> Select[Any]:
+        rep = ConjectureRow.__table__.alias("rep")
+        return (
+            select(
+                _fam.c.id, _fam.c.key, _fam.c.members, _fam.c.proved_members, _fam.c.gain, _fam.c.kind,
+                _fam.c.period, _fam.c.recurrence_order, _fam.c.height, _fam.c.base, _fam.c.rank,
+                _fam.c.representative_id, ConstantRow.text,
+                rep.c.status, rep.c.status_reason, rep.c.verified_digits, rep.c.digits_per_term,
+                rep.c.scf_digits_per_term, rep.c.lhs, rep.c.signs, rep.c.closed_form, rep.c.cf_text,
+            )
+            .join(ConstantRow.__table__, ConstantRow.id == _fam.c.constant_id)
+            .join(rep, rep.c.id == _fam.c.representative_id)
+        ), rep
+
+    @staticmethod
+    def _family(m: Any) -> Family:
+        return Family(
+            constant=m["text"], key=m["key"], members=m["members"], gain=m["gain"], kind=m["kind"],
+            period=m["period"], order=m["recurrence_order"], height=m["height"], base=bool(m["base"]),
+            status=m["status"], status_reason=m["status_reason"], verified_digits=m["verified_digits"],
+            digits_per_term=m["digits_per_term"], scf_digits_per_term=m["scf_digits_per_term"], lhs=m["lhs"],
+            signs=signs_from_text(m["signs"]) if m["signs"] else (), closed_form=m["closed_form"],
+            cf_text=m["cf_text"], proved_members=m["proved_members"], rank=m["rank"], id=m["id"],
+            representative_id=m["representative_id"],
+        )
+
+    def _family_filters(self, stmt, rep, constant, kind, status, min_gain, min_digits, search_id=None):
+        if constant is not None:
+            stmt = stmt.where(ConstantRow.text == constant)
+        if kind is not None:
+            stmt = stmt.where(_fam.c.kind == kind)
+        if status is not None:
+            _check_status(status, STATUSES)
+            stmt = stmt.where(rep.c.status == status)
+        if min_gain is not None:
+            stmt = stmt.where(_fam.c.gain >= float(min_gain))
+        if min_digits is not None:
+            stmt = stmt.where(rep.c.verified_digits >= int(min_digits))
+        if search_id is not None:
+            found = (
+                select(_conj.c.constant_id, _conj.c.family_key)
+                .join(_links, _links.c.conjecture_id == _conj.c.id)
+                .where(_links.c.search_id == search_id)
+                .distinct()
+                .subquery()
+            )
+            stmt = stmt.where(
+                select(found.c.family_key).where(
+                    found.c.constant_id == _fam.c.constant_id, found.c.family_key == _fam.c.key
+                ).exists()
+            )
+        return stmt
+
+    def families(
+        self,
+        constant: str | None = None,
+        *,
+        kind: str | None = None,
+        status: str | None = None,
+        min_gain: float | None = None,
+        min_digits: int | None = None,
+        search_id: int | None = None,
+        sort: str = "rank",
+        descending: bool | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Family]:
+        """Families, one row each, filtered and sorted in SQL (and paginated with ``limit``/``offset``).
+
+        ``sort``: ``rank`` (gain descending, then simplicity), ``gain``, ``members``, ``digits`` (the
+        representative's verified digits), ``simplicity`` (period, order, height); ``descending`` reverses
+        the natural order of the sort (rank ascending, gain/members/digits descending, simplicity ascending).
+        ``search_id`` keeps the families that search found members of.
+        """
+        if sort not in FAMILY_SORTS:
+            raise ValueError(f"Argument 'sort' must be one of {', '.join(FAMILY_SORTS)}, not {sort!r}")
+        stmt, rep = self._family_select()
+        stmt = self._family_filters(stmt, rep, constant, kind, status, min_gain, min_digits, search_id)
+        natural_desc = sort in ("gain", "members", "digits")
+        desc = natural_desc if descending is None else bool(descending)
+        cols = {
+            "rank": [_fam.c.rank],
+            "gain": [_fam.c.gain],
+            "members": [_fam.c.members],
+            "digits": [rep.c.verified_digits],
+            "simplicity": [_fam.c.period, _fam.c.recurrence_order, _fam.c.height],
+        }[sort]
+        order = [c.desc() if desc else c.asc() for c in cols]
+        stmt = stmt.order_by(ConstantRow.text, *order, _fam.c.rank, _fam.c.id).offset(max(int(offset), 0))
+        if limit is not None:
+            stmt = stmt.limit(max(int(limit), 0))
+        with self._read() as s:
+            return [self._family(m) for m in s.execute(stmt).mappings()]
+
+    def count_families(
+        self,
+        constant: str | None = None,
+        *,
+        kind: str | None = None,
+        status: str | None = None,
+        min_gain: float | None = None,
+        min_digits: int | None = None,
+        search_id: int | None = None,
+    ) -> int:
+        """How many families ``families`` would list with these filters (for pagination)."""
+        stmt, rep = self._family_select()
+        stmt = self._family_filters(stmt, rep, constant, kind, status, min_gain, min_digits, search_id)
+        with self._read() as s:
+            return int(s.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+
+    def family(self, family_id: int) -> Family | None:
+        """The family with this id, or ``None``."""
+        stmt, _ = self._family_select()
+        with self._read() as s:
+            m = s.execute(stmt.where(_fam.c.id == int(family_id))).mappings().first()
+            return None if m is None else self._family(m)
+
+    def family_by_key(self, constant: str, key: str) -> Family | None:
+        """The family ``key`` of ``constant``, or ``None``."""
+        stmt, _ = self._family_select()
+        with self._read() as s:
+            m = s.execute(stmt.where(ConstantRow.text == constant, _fam.c.key == key)).mappings().first()
+            return None if m is None else self._family(m)
+
+    def family_members(self, family_id: int, limit: int | None = None, offset: int = 0) -> list[Conjecture]:
+        """The members of a family: the representative first, then by id (paginated)."""
+        sub = select(_fam.c.constant_id, _fam.c.key).where(_fam.c.id == int(family_id)).subquery()
+        stmt = (
+            self._conjecture_select()
+            .join(sub, and_(sub.c.constant_id == _conj.c.constant_id, sub.c.key == _conj.c.family_key))
+            .order_by(_conj.c.representative.desc(), _conj.c.id)
+            .offset(max(int(offset), 0))
+        )
+        if limit is not None:
+            stmt = stmt.limit(max(int(limit), 0))
+        return [Conjecture(**{**c.__dict__, "family_id": int(family_id)}) for c in self._records(stmt)]
+
+    # -- verifications and constants ------------------------------------------------------------------------
 
     def add_verification(
         self,
@@ -579,8 +1098,13 @@ class Catalog:
                 row.verify_terms = int(terms_used)
             if status is not None:
                 row.status = status
+                if status != "proved":
+                    row.certificate = None
             if status_reason is not None:
                 row.status_reason = status_reason
+            s.flush()
+            if row.family_key:
+                self._refresh_families(s.connection(), row.constant_id, {row.family_key}, utcnow())
 
     def verifications(self, conjecture_id: int) -> list[dict[str, Any]]:
         """Verification runs of a conjecture, oldest first: ``id, conjecture_id, digits_requested,
@@ -616,6 +1140,39 @@ class Catalog:
         )
         with self._read() as s:
             return [{"id": i, "text": t, "conjectures": n} for i, t, n in s.execute(stmt).all()]
+
+    def constants_overview(self) -> list[dict[str, Any]]:
+        """Every constant with its counts: ``id, text, formulas, families, proved_formulas, proved_families,
+        searches``, by text (aggregates in SQL; nothing is loaded whole)."""
+        rep = ConjectureRow.__table__.alias("rep")
+        formulas = (
+            select(_conj.c.constant_id, func.count().label("n"),
+                   func.sum(case((_conj.c.status == "proved", 1), else_=0)).label("proved"))
+            .group_by(_conj.c.constant_id).subquery()
+        )
+        fams = (
+            select(_fam.c.constant_id, func.count().label("n"),
+                   func.sum(case((rep.c.status == "proved", 1), else_=0)).label("proved"))
+            .join(rep, rep.c.id == _fam.c.representative_id)
+            .group_by(_fam.c.constant_id).subquery()
+        )
+        searches = (
+            select(SearchRow.constant_id, func.count().label("n")).group_by(SearchRow.constant_id).subquery()
+        )
+        stmt = (
+            select(ConstantRow.id, ConstantRow.text, formulas.c.n, formulas.c.proved, fams.c.n, fams.c.proved,
+                   searches.c.n)
+            .outerjoin(formulas, formulas.c.constant_id == ConstantRow.id)
+            .outerjoin(fams, fams.c.constant_id == ConstantRow.id)
+            .outerjoin(searches, searches.c.constant_id == ConstantRow.id)
+            .order_by(ConstantRow.text)
+        )
+        with self._read() as s:
+            return [
+                {"id": i, "text": t, "formulas": int(nf or 0), "proved_formulas": int(pf or 0),
+                 "families": int(nfam or 0), "proved_families": int(pfam or 0), "searches": int(ns or 0)}
+                for i, t, nf, pf, nfam, pfam, ns in s.execute(stmt).all()
+            ]
 
     # ======================================================================================================
     # Read-only access for the web pages (issue #12: ``esma serve`` and ``esma export --format html``).
@@ -934,3 +1491,14 @@ class Catalog:
         """The constant id of a formula (the web pages link a formula to its constant), or ``None``."""
         with self._read() as s:
             return s.scalar(select(ConjectureRow.constant_id).where(ConjectureRow.id == int(conjecture_id)))
+
+
+_JSON_COLUMNS = frozenset(
+    {"lhs_numerator", "lhs_denominator", "terms", "recurrence", "polynomials", "relation", "certificate", "extra"}
+)
+
+
+def _raw(column):
+    """The column's stored text, without its TypeDecorator (the JSON is spliced into the output as is)."""
+    return type_coerce(column, Text()).label(column.name)
+

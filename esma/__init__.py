@@ -12,7 +12,7 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
 from esma.expand import expand
-from esma.records import ClosedForm, Conjecture, Recurrence, SignedCF
+from esma.records import ClosedForm, Conjecture, Family, Recurrence, SignedCF
 from esma.search import SearchParams, SearchResult, plan_search, run_chunk, search
 
 try:
@@ -24,6 +24,7 @@ __all__ = [
     "Catalog",
     "ClosedForm",
     "Conjecture",
+    "Family",
     "Recurrence",
     "SearchParams",
     "SearchResult",

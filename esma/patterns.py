@@ -25,7 +25,7 @@ from math import lcm
 from esma.polys import poly_text
 from esma.records import ClosedForm, Recurrence
 
-__all__ = ["closed_form"]
+__all__ = ["closed_form", "closed_form_text"]
 
 @lru_cache(maxsize=4096)
 def _factor(coeffs: tuple[int, ...]) -> tuple[tuple[tuple[int, ...], int], ...]:
@@ -127,6 +127,22 @@ def _recurrence_text(rec: Recurrence) -> str:
     return f"a(n) = {rhs} for n >= {rec.linear_complexity}"
 
 
+def closed_form_text(
+    period: int, start: int, head: tuple[int, ...] | list[int], polynomials: tuple[tuple[Fraction, ...], ...]
+) -> str:
+    """The text of interlaced polynomials a(N m + j) = P_j(m) for n >= ``start``, after the ``head`` terms.
+
+    >>> closed_form_text(3, 1, (2,), ((Fraction(1),), (Fraction(1),), (Fraction(2), Fraction(2))))
+    'a(3m) = 1, a(3m+1) = 1, a(3m+2) = 2m + 2 for n >= 1; a(0) = 2'
+    """
+    var = "n" if period == 1 else "m"
+    body = ", ".join(f"a({_index_text(period, j)}) = {_poly_plain(tuple(p), var)}" for j, p in enumerate(polynomials))
+    if not start:
+        return body
+    head_text = ", ".join(f"a({i}) = {head[i]}" for i in range(start))
+    return f"{body} for n >= {start}; {head_text}"
+
+
 def closed_form(rec: Recurrence, terms: list[int] | tuple[int, ...]) -> ClosedForm:
     """Closed form of the sequence that starts with ``terms`` and obeys ``rec``.
 
@@ -172,18 +188,9 @@ def closed_form(rec: Recurrence, terms: list[int] | tuple[int, ...]) -> ClosedFo
             if _eval(polys[j], m) != seq[first - 1]:
                 break
             first -= 1
-        var = "n" if period == 1 else "m"
-        body = ", ".join(
-            f"a({_index_text(period, j)}) = {_poly_plain(p, var)}" for j, p in enumerate(polys)
-        )
-        if first:
-            head = ", ".join(f"a({i}) = {seq[i]}" for i in range(first))
-            text = f"{body} for n >= {first}; {head}"
-        else:
-            text = body
         return ClosedForm(
             kind=kind,
-            text=text,
+            text=closed_form_text(period, first, seq[:first], polys),
             period=period,
             start=first,
             head=tuple(int(x) for x in seq[:first]),

@@ -18,7 +18,16 @@ from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from typing import Any
 
-__all__ = ["ClosedForm", "Conjecture", "Recurrence", "SignedCF", "signs_from_text", "signs_to_text"]
+__all__ = [
+    "ClosedForm",
+    "Conjecture",
+    "Family",
+    "Hit",
+    "Recurrence",
+    "SignedCF",
+    "signs_from_text",
+    "signs_to_text",
+]
 
 
 def signs_to_text(signs: tuple[int, ...]) -> str:
@@ -209,6 +218,12 @@ class Conjecture:
     All numbers are exact.  ``id`` is assigned by the catalog (``None`` straight from the engine).  ``key`` is
     a canonical identity unique per constant (same formula -> same key); ``group`` is shared by conjectures of
     equal value (same T(c) with several sign periods, or equal values of different transforms).
+
+    Families (DESIGN section 7): ``family`` is the canonical key of the formula's eventual tail;
+    ``representative`` marks the simplest member; ``relation`` is G = (g11, g12, g21, g22) with
+    T(c) = G(T_rep(c)), an identity in Z[c] ((1, 0, 0, 1) for the representative itself, or when the formula was
+    approved on its own); ``gain`` = digits_per_term / scf_digits_per_term.  ``certificate`` is the proof object
+    of DESIGN section 8 when ``status`` is ``proved`` (else ``None``).
     """
 
     constant: str
@@ -236,7 +251,13 @@ class Conjecture:
     detection_digits: int = 0
     verify_terms: int = 0
     cf_text: str = ""
+    family: str = ""
+    representative: bool = False
+    relation: tuple[int, int, int, int] = (1, 0, 0, 1)
+    gain: float = 0.0
+    certificate: dict[str, Any] | None = field(default=None, hash=False)
     id: int | None = None
+    family_id: int | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -249,6 +270,8 @@ class Conjecture:
         for k in ("lhs_numerator", "lhs_denominator", "signs", "terms", "recurrence"):
             d[k] = list(d[k])
         d["polynomials"] = [list(p) for p in self.polynomials]
+        g11, g12, g21, g22 = self.relation
+        d["relation"] = [[g11, g12], [g21, g22]]
         d["signs_text"] = self.signs_text
         d.pop("extra")
         d.update(self.extra)
@@ -265,4 +288,126 @@ class Conjecture:
                 kw[k] = tuple(int(v) for v in kw[k])
         if "polynomials" in kw:
             kw["polynomials"] = tuple(tuple(str(c) for c in p) for p in kw["polynomials"])
+        if "relation" in kw:
+            rel = kw["relation"]
+            flat = [v for row in rel for v in row] if rel and isinstance(rel[0], list | tuple) else list(rel)
+            kw["relation"] = tuple(int(v) for v in flat)
         return cls(**kw, extra=extra)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A candidate whose terms follow an exact recurrence, before approval (what a scan chunk returns).
+
+    ``transform`` and ``period`` index the search plan's transforms and sign periods; ``terms`` are certified
+    leading terms (enough for the record); ``start``, ``form_period`` and ``polynomials`` give the closed form
+    (a(N m + j) = P_j(m) for n >= start; no polynomials for the kinds ``exponential`` and ``other``, whose
+    ``start`` is the recurrence's pre-period).  Plain data: ``to_dict``/``from_dict`` are exact JSON.
+    """
+
+    transform: int
+    period: int
+    terms: tuple[int, ...]
+    recurrence: tuple[int, ...]
+    start: int
+    kind: str
+    form_period: int
+    polynomials: tuple[tuple[Fraction, ...], ...]
+    detection_terms: int
+    detection_digits: int
+    linear_complexity: int
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["terms"] = list(self.terms)
+        d["recurrence"] = list(self.recurrence)
+        d["polynomials"] = [[str(c) for c in p] for p in self.polynomials]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Hit:
+        kw = dict(d)
+        kw["terms"] = tuple(int(v) for v in kw["terms"])
+        kw["recurrence"] = tuple(int(v) for v in kw["recurrence"])
+        kw["polynomials"] = tuple(tuple(Fraction(c) for c in p) for p in kw["polynomials"])
+        return cls(**kw)
+
+
+@dataclass(frozen=True)
+class Family:
+    """One discovery: the formulas of a constant that share a tail (DESIGN section 7), summarised by its
+    representative (the simplest member).
+
+    ``gain`` is the representative's (a family invariant up to its head); ``period`` and ``order`` are those of
+    the representative's closed form and recurrence, ``height`` its LHS height; ``base`` marks the family of the
+    simple continued fraction of c itself (not news).  ``rank`` is the position among the constant's families
+    (gain descending, then simplicity: period, order, height); ``id`` and ``representative_id`` come from the
+    catalog.  ``representative`` holds the record itself when the engine or the catalog has it at hand.
+    """
+
+    constant: str
+    key: str
+    members: int
+    gain: float
+    kind: str
+    period: int
+    order: int
+    height: int
+    base: bool
+    status: str
+    status_reason: str
+    verified_digits: int
+    digits_per_term: float
+    scf_digits_per_term: float
+    lhs: str
+    signs: tuple[int, ...]
+    closed_form: str
+    cf_text: str
+    proved_members: int = 0
+    rank: int = 0
+    id: int | None = None
+    representative_id: int | None = None
+    representative: Conjecture | None = field(default=None, compare=False, hash=False, repr=False)
+
+    @property
+    def signs_text(self) -> str:
+        return signs_to_text(self.signs)
+
+    @classmethod
+    def of(cls, rep: Conjecture, members: int, base: bool, proved_members: int = 0, rank: int = 0) -> Family:
+        """The family summarised by its representative ``rep``."""
+        height = max(abs(x) for x in (*rep.lhs_numerator, *rep.lhs_denominator))
+        return cls(
+            constant=rep.constant,
+            key=rep.family,
+            members=members,
+            gain=rep.gain,
+            kind=rep.kind,
+            period=rep.period,
+            order=len(rep.recurrence) - 1,
+            height=height,
+            base=base,
+            status=rep.status,
+            status_reason=rep.status_reason,
+            verified_digits=rep.verified_digits,
+            digits_per_term=rep.digits_per_term,
+            scf_digits_per_term=rep.scf_digits_per_term,
+            lhs=rep.lhs,
+            signs=rep.signs,
+            closed_form=rep.closed_form,
+            cf_text=rep.cf_text,
+            proved_members=proved_members,
+            rank=rank,
+            representative_id=rep.id,
+            representative=rep,
+        )
+
+    def rank_key(self) -> tuple[float, int, int, int, str]:
+        """Gain descending, then simplicity (closed-form period, recurrence order, LHS height), then the key."""
+        return (-self.gain, self.period, self.order, self.height, self.key)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {f: getattr(self, f) for f in self.__dataclass_fields__ if f != "representative"}
+        d["signs"] = list(self.signs)
+        d["signs_text"] = self.signs_text
+        return d

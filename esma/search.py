@@ -1,4 +1,4 @@
-"""The ESMA search: transforms x sign periods -> certified expansions -> Berlekamp–Massey -> approval.
+"""The ESMA search: transforms x sign periods -> certified expansions -> Berlekamp–Massey -> families -> approval.
 
 For a constant c, every transform T of the LHS space (``esma.transforms``) and every sign period
 (``esma.scf.sign_periods``) is a *candidate*.  A candidate's leading ``depth`` terms are computed certified
@@ -8,12 +8,21 @@ from an enclosure of T(c); their linear complexity L (modulo a prime, batched in
 * the predicted terms (after the first 2L, which fix the recurrence) pin down at least ``min_digits`` digits of
   T(c): long runs of 2 in negative fractions pin almost none, so the gate is on digits consumed, not on terms.
 
-A hit is confirmed exactly over the rationals (``esma.bm.find_recurrence``), given a closed form
-(``esma.patterns``) and approved against an independent evaluation of T(c) to ``verify_digits`` digits
-(``esma.verify``).  Only approved conjectures are returned.
+A search runs in two phases.
 
-The space is split into deterministic chunks of transforms (each with every sign period), so a caller can
-checkpoint per chunk and resume, or spread chunks over workers.  This module does no I/O.
+1. **Scan** (``run_chunk``, in chunks that workers can run anywhere): T and T + k have the same expansion after
+   a_0 under every sign period, so each *translation class* of the space is scanned once, through its first
+   transform.  A hit is confirmed exactly over the rationals (``esma.bm.find_recurrence``) and given a closed
+   form (``esma.patterns``); the chunk returns these confirmed, not yet approved, ``Hit`` records.
+2. **Families** (``assemble``): the hits of every class member are placed on their canonical tails
+   (``esma.families``); per family the representative (the simplest member) is approved numerically against an
+   independent evaluation of T(c) (``esma.verify.approve``), and every other member follows from it through its
+   exact relation G, checked as an identity in Z[c] (its digits are those the representative's approval implies
+   through G).  A member whose identity fails, or whose derived digits fall short, is approved on its own.
+   Only approved formulas come out.
+
+The space is split into deterministic chunks of translation classes (each with every sign period), so a
+caller can checkpoint per chunk and resume, or spread chunks over workers.  This module does no I/O.
 
 >>> result = search("exp(2)", coeff_limit=1, max_period=1, verify_digits=200)   # doctest: +SKIP
 """
@@ -21,31 +30,44 @@ checkpoint per chunk and resume, or spread chunks over workers.  This module doe
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
 from esma import bm
-from esma.patterns import closed_form
-from esma.records import Conjecture, signs_to_text
+from esma.families import Placement, derived_digits, head_matrix, identity_holds, placement, simplicity
+from esma.patterns import closed_form, closed_form_text
+from esma.records import Conjecture, Family, Hit, Recurrence, signs_to_text
 from esma.render import cf_text
 from esma.scf import sign_periods
 from esma.transducer import constant_cf, scan, scan_py, scan_rows, warm
 from esma.transforms import Transform, transform_ball, transform_space
-from esma.verify import _log10_q_growth, approve
+from esma.verify import Approval, _log10_q_growth, _scf_rate, approve
 
 __all__ = [
+    "Assembly",
     "ChunkResult",
     "SearchParams",
     "SearchPlan",
     "SearchResult",
+    "assemble",
+    "family_keys",
     "plan_search",
+    "rank_families",
+    "regroup",
     "run_chunk",
     "scan_chunk",
     "search",
 ]
+
+#: Digits beyond ``verify_digits`` to which a representative may be approved so that its members, whose
+#: relative error grows through G, still reach ``verify_digits``; a member needing more is approved on its own.
+MAX_EXTRA_DIGITS = 30
+#: Representatives tried per family before its hits are all rejected (a false pattern fails for every member).
+MAX_REP_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -106,7 +128,7 @@ class SearchParams:
 
 @dataclass(frozen=True)
 class Chunk:
-    """Transforms ``[start, stop)`` of the plan's transform list, each with every sign period."""
+    """Translation classes ``[start, stop)`` of the plan (``plan.reps``), each with every sign period."""
 
     index: int
     start: int
@@ -115,39 +137,79 @@ class Chunk:
 
 @dataclass(frozen=True)
 class SearchPlan:
-    """A search laid out as deterministic chunks (same constant and parameters -> same chunks)."""
+    """A search laid out as deterministic chunks (same constant and parameters -> same chunks).
+
+    ``transforms`` is the whole LHS space (distinct values); ``reps[i]`` indexes the first transform of the
+    i-th translation class and ``shifts[i]`` lists its members as (transform index, k) with T_member = T_rep + k
+    (the representative itself with k = 0).  Chunks run over the classes.
+    """
 
     constant: Any  # esma.constants.Constant
     params: SearchParams
     transforms: tuple[Transform, ...]
     periods: tuple[tuple[int, ...], ...]
     chunks: tuple[Chunk, ...]
+    reps: tuple[int, ...] = ()
+    shifts: tuple[tuple[tuple[int, int], ...], ...] = ()
 
     @property
     def candidates(self) -> int:
+        """Every (transform, sign period) of the space: what the search covers."""
         return len(self.transforms) * len(self.periods)
+
+    @property
+    def scanned(self) -> int:
+        """The candidates actually expanded: one transform per translation class."""
+        return len(self.reps) * len(self.periods)
 
     def chunk_candidates(self, index: int) -> int:
         ch = self.chunks[index]
-        return (ch.stop - ch.start) * len(self.periods)
+        return sum(len(self.shifts[i]) for i in range(ch.start, ch.stop)) * len(self.periods)
+
+    def chunk_transforms(self, index: int) -> tuple[Transform, ...]:
+        """The class representatives scanned by chunk ``index``."""
+        ch = self.chunks[index]
+        return tuple(self.transforms[self.reps[i]] for i in range(ch.start, ch.stop))
 
 
 @dataclass(frozen=True)
 class ChunkResult:
-    """What one chunk produced: approved conjectures and scan statistics."""
+    """What one chunk produced: confirmed hits (not yet approved) and scan statistics.
+
+    ``candidates`` counts the space the chunk covers (every member of its translation classes); ``scanned``
+    the candidates expanded.
+    """
 
     index: int
-    conjectures: tuple[Conjecture, ...]
+    hits: tuple[Hit, ...]
     candidates: int
-    hits: int
+    scanned: int
     seconds: float
-    rejected: tuple[dict, ...] = ()
     scan_seconds: float = 0.0
+    rejected: tuple[dict, ...] = ()
+
+
+@dataclass(frozen=True)
+class Assembly:
+    """The approved formulas of a set of hits, grouped in families.
+
+    ``conjectures``: every record to store (new members, and stored ones whose representative changed);
+    ``families``: the summaries of the families whose representative is among them, ranked; ``rejected``: hits
+    that failed approval, with the reason; ``approvals``: numerical approvals run; ``seconds``: wall time;
+    ``found``: the keys of the formulas the hits stand for.
+    """
+
+    conjectures: list[Conjecture]
+    families: list[Family]
+    rejected: list[dict]
+    approvals: int
+    seconds: float
+    found: set[str] = field(default_factory=set)
 
 
 @dataclass
 class SearchResult:
-    """All conjectures of a search (deduplicated, grouped by value) with its summary."""
+    """All conjectures of a search (one record per formula, each with its family) and the ranked families."""
 
     constant: str
     params: SearchParams
@@ -157,6 +219,9 @@ class SearchResult:
     seconds: float
     rejected: list[dict] = field(default_factory=list)
     scan_seconds: float = 0.0
+    families: list[Family] = field(default_factory=list)
+    scanned: int = 0
+    approvals: int = 0
 
     @property
     def candidates_per_second(self) -> float:
@@ -164,7 +229,7 @@ class SearchResult:
 
     @property
     def scan_candidates_per_second(self) -> float:
-        """The scan rate: candidates per second of scanning, approvals excluded."""
+        """The scan rate: candidates covered per second of scanning, approvals excluded."""
         return self.candidates / self.scan_seconds if self.scan_seconds > 0 else 0.0
 
     def summary(self) -> dict[str, Any]:
@@ -172,12 +237,15 @@ class SearchResult:
             "constant": self.constant,
             "params": self.params.to_dict(),
             "candidates": self.candidates,
+            "scanned": self.scanned,
             "seconds": round(self.seconds, 3),
             "candidates_per_second": round(self.candidates_per_second, 1),
             "scan_seconds": round(self.scan_seconds, 3),
             "scan_candidates_per_second": round(self.scan_candidates_per_second, 1),
             "hits": self.hits,
             "conjectures": len(self.conjectures),
+            "families": len(self.families),
+            "approvals": self.approvals,
         }
 
     def groups(self) -> dict[str, list[Conjecture]]:
@@ -186,6 +254,43 @@ class SearchResult:
         for c in self.conjectures:
             out.setdefault(c.group, []).append(c)
         return out
+
+    def family(self, key: str) -> list[Conjecture]:
+        """The members of the family ``key`` (representative first)."""
+        return [c for c in self.conjectures if c.family == key]
+
+
+# ------------------------------------------------------------------------------------------------ planning
+
+
+def translation_classes(transforms: Sequence[Transform]) -> list[list[tuple[int, int]]]:
+    """The translation classes of a list of canonical transforms: T and T + k (k an integer) in one class.
+
+    Returns, per class in order of first appearance, its members as (index, k) with T_index = T_first + k.
+    T + k is (P + kQ)/Q: same denominator, numerator congruent modulo Q, so the class is keyed by Q and by P
+    reduced so that its coefficient at Q's top degree lies in [0, Q_top).
+
+    >>> from esma.transforms import transform_space
+    >>> ts = transform_space(1, 1)
+    >>> [[ts[i].text for i, _ in cls] for cls in translation_classes(ts) if len(cls) > 1][:2]
+    [['c', 'c - 1', 'c + 1'], ['1/c', '(c + 1)/c']]
+    """
+    classes: dict[tuple, list[tuple[int, int]]] = {}
+    firsts: dict[tuple, tuple[int, ...]] = {}
+    for idx, t in enumerate(transforms):
+        q = t.denominator
+        top = max(i for i, x in enumerate(q) if x)
+        k = t.numerator[top] // q[top]
+        reduced = tuple(a - k * b for a, b in zip(t.numerator, q, strict=True))
+        cls_key = (reduced, q)
+        members = classes.setdefault(cls_key, [])
+        if not members:
+            firsts[cls_key] = t.numerator
+            members.append((idx, 0))
+        else:
+            first = firsts[cls_key]
+            members.append((idx, (t.numerator[top] - first[top]) // q[top]))
+    return list(classes.values())
 
 
 def plan_search(expr: str, **params: Any) -> SearchPlan:
@@ -208,11 +313,14 @@ def plan_search(expr: str, **params: Any) -> SearchPlan:
         raise ValueError(f"Argument 'expr' cannot be expanded: {exc}") from None
     transforms = distinct_values(c, transform_space(p.degree, p.coeff_limit))
     periods = sign_periods(p.min_period, p.max_period)
+    classes = translation_classes(transforms)
+    reps = tuple(cls[0][0] for cls in classes)
+    shifts = tuple(tuple(cls) for cls in classes)
     chunks = tuple(
-        Chunk(i, start, min(start + p.chunk_size, len(transforms)))
-        for i, start in enumerate(range(0, len(transforms), p.chunk_size))
+        Chunk(i, start, min(start + p.chunk_size, len(reps)))
+        for i, start in enumerate(range(0, len(reps), p.chunk_size))
     )
-    return SearchPlan(c, p, transforms, periods, chunks)
+    return SearchPlan(c, p, transforms, periods, chunks, reps, shifts)
 
 
 def distinct_values(constant, transforms: tuple[Transform, ...]) -> tuple[Transform, ...]:
@@ -265,8 +373,12 @@ def _gate_digits(terms: tuple[int, ...], signs: tuple[int, ...], complexity: int
     return 2 * (growth[-1] - (growth[k] if k >= 0 else 0.0))
 
 
+# ------------------------------------------------------------------------------------------------ phase 1
+
+
 def scan_chunk(plan: SearchPlan, index: int, reference: bool = False) -> list[tuple[int, int, tuple[int, ...], int]]:
-    """The scan of chunk ``index``: (transform offset, period index, terms, complexity) of every hit mod p.
+    """The scan of chunk ``index``: (class offset in the chunk, period index, terms, complexity) of every hit
+    mod p.
 
     This is what the scan rate measures: laying out the chunk, the fused kernel over all its candidates, and
     the extraction of the hits (approval excluded).  ``reference=True`` runs the exact pure-Python twins.
@@ -274,9 +386,8 @@ def scan_chunk(plan: SearchPlan, index: int, reference: bool = False) -> list[tu
     if not 0 <= index < len(plan.chunks):
         raise ValueError(f"Argument 'index' must be in [0, {len(plan.chunks)}), not {index}")
     p = plan.params
-    ch = plan.chunks[index]
     periods = plan.periods
-    rows = scan_rows(plan.constant, plan.transforms[ch.start : ch.stop], p.scan_digits, p.depth)
+    rows = scan_rows(plan.constant, plan.chunk_transforms(index), p.scan_digits, p.depth)
     max_l = max(0, (p.depth - p.margin) // 2)
     if reference:
         results = scan_py(rows, periods, p.depth, p.margin, max_l)
@@ -289,8 +400,13 @@ def scan_chunk(plan: SearchPlan, index: int, reference: bool = False) -> list[tu
     ]
 
 
+def _stored_length(linear_complexity: int, order: int) -> int:
+    """Leading terms kept in a record: enough to restart the recurrence, and at least 30."""
+    return max(30, linear_complexity + order + 10)
+
+
 def run_chunk(plan: SearchPlan, index: int, reference: bool = False) -> ChunkResult:
-    """Scan chunk ``index`` of ``plan``: every (transform, sign period) candidate in it, approved results only.
+    """Scan chunk ``index`` of ``plan`` and confirm its hits exactly (recurrence and closed form).
 
     ``reference=True`` runs the exact pure-Python twins of the Numba kernels (slow; same results).
     """
@@ -301,81 +417,438 @@ def run_chunk(plan: SearchPlan, index: int, reference: bool = False) -> ChunkRes
     t0 = time.perf_counter()
     p = plan.params
     ch = plan.chunks[index]
-    transforms = plan.transforms[ch.start : ch.stop]
     periods = plan.periods
     hit_rows = scan_chunk(plan, index, reference)
     scan_seconds = time.perf_counter() - t0
-    hits = 0
-    found: list[Conjecture] = []
+    found: list[Hit] = []
     rejected: list[dict] = []
     for i, j, seq, L in hit_rows:
-        t, signs = transforms[i], periods[j]
+        signs = periods[j]
         pinned = _gate_digits(seq, signs, L)
         if pinned < p.min_digits:
             continue
         rec = bm.find_recurrence(list(seq), p.margin)
         if rec is None:
             continue
-        hits += 1
-        ball = transform_ball(plan.constant, t, 60)
-        conj, why = _approve_hit(plan, t, signs, seq, rec, ball, pinned)
-        if conj is None:
-            rejected.append({"lhs": t.text, "signs": signs_to_text(signs), "reason": why})
-        else:
-            found.append(conj)
+        t_index = plan.reps[ch.start + i]
+        try:
+            form = closed_form(rec, seq)
+        except ArithmeticError as exc:
+            rejected.append({"lhs": plan.transforms[t_index].text, "signs": signs_to_text(signs),
+                             "reason": f"closed form: {exc}"})
+            continue
+        keep = _stored_length(rec.linear_complexity, rec.order)
+        found.append(
+            Hit(
+                transform=t_index,
+                period=j,
+                terms=tuple(rec.extend(list(seq), keep)),
+                recurrence=rec.coefficients,
+                start=form.start if form.polynomials else rec.preperiod,
+                kind=form.kind,
+                form_period=form.period,
+                polynomials=form.polynomials,
+                detection_terms=len(seq),
+                detection_digits=int(pinned),
+                linear_complexity=rec.linear_complexity,
+            )
+        )
     return ChunkResult(
         index=index,
-        conjectures=tuple(found),
-        candidates=len(transforms) * len(periods),
-        hits=hits,
+        hits=tuple(found),
+        candidates=plan.chunk_candidates(index),
+        scanned=(ch.stop - ch.start) * len(periods),
         seconds=time.perf_counter() - t0,
-        rejected=tuple(rejected),
         scan_seconds=scan_seconds,
+        rejected=tuple(rejected),
     )
 
 
-def _approve_hit(plan: SearchPlan, t: Transform, signs, terms, rec, ball, pinned: float):
-    p = plan.params
-    try:
-        form = closed_form(rec, terms)
-    except ArithmeticError as exc:
-        return None, f"closed form: {exc}"
-    verdict = approve(plan.constant, t, signs, rec, terms, p.verify_digits)
-    if not verdict.ok:
-        return None, verdict.reason or f"approved only {verdict.verified_digits} digits"
-    keep = min(verdict.certified_terms, max(30, rec.linear_complexity + rec.order + 10))
-    stored = tuple(rec.extend(list(terms), keep))
+# ------------------------------------------------------------------------------------------------ phase 2
+
+
+@dataclass(frozen=True)
+class _Member:
+    """A formula on its way to the catalog: a class member of a hit, or a stored record."""
+
+    transform: Transform
+    signs: tuple[int, ...]
+    terms: tuple[int, ...]
+    start: int
+    recurrence: tuple[int, ...]
+    kind: str
+    form_period: int
+    polynomials: tuple[tuple[Fraction, ...], ...]
+    place: Placement
+    detection_terms: int
+    detection_digits: int
+    linear_complexity: int
+    record: Conjecture | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.transform.key()}|{signs_to_text(self.signs)}"
+
+    @property
+    def order(self) -> tuple:
+        return simplicity(self.transform.numerator, self.transform.denominator, self.start, self.transform.text,
+                          signs_to_text(self.signs))
+
+
+def _shifted_start(hit: Hit, place: Placement, a0: int) -> int:
+    """The first index of the tail regime once a_0 is replaced by ``a0`` (only index 0 changes)."""
+    if not hit.polynomials:
+        return hit.start if hit.start >= 1 or a0 == hit.terms[0] else 1
+    if hit.start >= 2:
+        return hit.start
+    return 0 if a0 == place.tail.term(-place.offset) else 1  # type: ignore[union-attr]
+
+
+def _members_of_hit(plan: SearchPlan, hit: Hit, class_index: int) -> list[_Member]:
+    """The hit of a class representative, for every member T + k of its translation class (a_0 + k)."""
+    signs = plan.periods[hit.period]
+    rep_t = plan.transforms[hit.transform]
+    base = placement(signs, hit.start, hit.form_period, hit.polynomials, f"{rep_t.key()}|{signs_to_text(signs)}")
+    out = []
+    for t_index, k in plan.shifts[class_index]:
+        t = plan.transforms[t_index]
+        terms = (hit.terms[0] + k, *hit.terms[1:])
+        start = _shifted_start(hit, base, terms[0]) if k else hit.start
+        place = base if base.tail is not None else replace(base, key=f"x|{t.key()}|{signs_to_text(signs)}")
+        place = replace(place, start=start)
+        out.append(_Member(t, signs, terms, start, hit.recurrence, hit.kind, hit.form_period, hit.polynomials,
+                           place, hit.detection_terms, hit.detection_digits, start + len(hit.recurrence) - 1))
+    return out
+
+
+def _member_of_record(conj: Conjecture) -> _Member:
+    """A stored record as a member (to re-derive it from a new representative)."""
+    t = Transform(tuple(conj.lhs_numerator), tuple(conj.lhs_denominator))
+    polys = tuple(tuple(Fraction(c) for c in p) for p in conj.polynomials)
+    place = placement(conj.signs, conj.preperiod, conj.period, polys, conj.key)
+    return _Member(t, tuple(conj.signs), tuple(conj.terms), conj.preperiod, tuple(conj.recurrence), conj.kind,
+                   conj.period, polys, place, conj.detection_terms, conj.detection_digits,
+                   conj.linear_complexity, record=conj)
+
+
+def _relation(member: _Member, rep: _Member) -> tuple[tuple[int, int, int, int], int, int]:
+    """G, and the head lengths (k_member, k_rep) that align the two tails."""
+    pm, pr = member.place, rep.place
+    i0 = max(pm.start - pm.offset, pr.start - pr.offset)
+    km, kr = i0 + pm.offset, i0 + pr.offset
+    a, b, c, d = head_matrix(rep.terms, pr, rep.signs, kr)
+    e, f, g, h = head_matrix(member.terms, pm, member.signs, km)
+    rel = (e * d - f * c, -e * b + f * a, g * d - h * c, -g * b + h * a)
+    if rel[2] < 0 or (rel[2] == 0 and rel[3] < 0):
+        rel = (-rel[0], -rel[1], -rel[2], -rel[3])
+    return rel, km, kr
+
+
+def _record(
+    plan: SearchPlan,
+    m: _Member,
+    figures: tuple[int, int, float, float],
+    family: str,
+    representative: bool,
+    relation: tuple[int, int, int, int],
+) -> Conjecture:
+    """The catalog record of member ``m`` with its approval figures (verified digits, terms used, digits per
+    term, digits per term of the simple continued fraction)."""
+    verified, used, dpt, scf = figures
+    dpt, scf = round(dpt, 4), round(scf, 4)
+    gain = round(dpt / scf, 4) if scf > 0 else 0.0
+    if m.record is not None:  # a stored formula keeps its identity, status and proof; its family figures change
+        return replace(m.record, verified_digits=verified, verify_terms=used, digits_per_term=dpt,
+                       scf_digits_per_term=scf, gain=gain, family=family, representative=representative,
+                       relation=relation)
+    ball = transform_ball(plan.constant, m.transform, 60)
     status, reason = "conjecture", ""
-    if form.kind == "periodic":
+    if m.kind == "periodic":
         reason = "eventually periodic: T(c) is then a quadratic irrational (Lagrange); not a new constant formula"
-    conj = Conjecture(
+    head = m.terms[: m.start]
+    text = closed_form_text(m.form_period, m.start, head, m.polynomials) if m.polynomials else (
+        closed_form(Recurrence(m.recurrence, m.start), m.terms).text)
+    return Conjecture(
         constant=plan.constant.text,
-        lhs=t.text,
-        lhs_numerator=t.numerator,
-        lhs_denominator=t.denominator,
+        lhs=m.transform.text,
+        lhs_numerator=m.transform.numerator,
+        lhs_denominator=m.transform.denominator,
         value=_value_text(ball),
-        signs=tuple(signs),
-        preperiod=form.start if form.polynomials else rec.preperiod,
-        terms=stored,
-        recurrence=rec.coefficients,
-        closed_form=form.text,
-        kind=form.kind,
-        verified_digits=verdict.verified_digits,
-        digits_per_term=round(verdict.digits_per_term, 4),
-        scf_digits_per_term=round(verdict.scf_digits_per_term, 4),
+        signs=m.signs,
+        preperiod=m.start,
+        terms=m.terms,
+        recurrence=m.recurrence,
+        closed_form=text,
+        kind=m.kind,
+        verified_digits=verified,
+        digits_per_term=dpt,
+        scf_digits_per_term=scf,
         status=status,
         status_reason=reason,
-        key=f"{t.key()}|{signs_to_text(signs)}",
+        key=m.key,
         group=_group_key(ball),
-        period=form.period,
-        polynomials=tuple(tuple(str(c) for c in poly) for poly in form.polynomials),
-        linear_complexity=rec.linear_complexity,
-        detection_terms=len(terms),
-        detection_digits=int(pinned),
-        verify_terms=verdict.terms_used,
-        cf_text=cf_text(stored, signs, 8),
+        period=m.form_period,
+        polynomials=tuple(tuple(str(c) for c in poly) for poly in m.polynomials),
+        linear_complexity=m.linear_complexity,
+        detection_terms=m.detection_terms,
+        detection_digits=m.detection_digits,
+        verify_terms=used,
+        cf_text=cf_text(m.terms, m.signs, 8),
+        family=family,
+        representative=representative,
+        relation=relation,
+        gain=gain,
     )
-    return conj, ""
+
+
+ApproveMany = Callable[[list[tuple[Any, Transform, tuple[int, ...], Recurrence, tuple[int, ...], int]]],
+                       list[Approval]]
+
+
+def approve_serial(requests) -> list[Approval]:
+    """Run approval requests (constant, transform, signs, recurrence, head, digits) one after the other."""
+    return [approve(c, t, s, rec, head, digits) for c, t, s, rec, head, digits in requests]
+
+
+@dataclass
+class _FamilyWork:
+    key: str
+    candidates: list[_Member]  # simplest first
+    stored_rep: Conjecture | None = None
+    rep: _Member | None = None
+    relations: dict[str, tuple[tuple[int, int, int, int], int, int, bool]] = field(default_factory=dict)
+    extra: int = 0
+    approval: tuple[int, int, float, float] | None = None  # the representative's figures
+    reapproved: bool = False
+    required: int = 0
+    failed: list[tuple[_Member, str]] = field(default_factory=list)
+
+
+def assemble(
+    plan: SearchPlan,
+    hits: Iterable[Hit],
+    *,
+    stored_reps: Mapping[str, Conjecture] | None = None,
+    load_members: Callable[[str], list[Conjecture]] | None = None,
+    approve_many: ApproveMany | None = None,
+) -> Assembly:
+    """Approve a set of hits family by family (phase 2 of a search).
+
+    ``hits``: the ``Hit`` records of the scan (a hit of a class representative stands for every member of its
+    translation class).  ``stored_reps``: the catalog's current representative of each family key it knows;
+    a stored representative that stays the simplest member is not approved again (unless more digits are
+    needed), and when a new hit is simpler, ``load_members(key)`` gives the stored members to re-derive from the
+    new one.  ``approve_many`` runs numerical approvals (default: one after the other, here).
+
+    The records returned are those to store: every formula of ``hits`` (``Assembly.found`` holds their keys),
+    and stored ones whose representative or figures changed.
+    """
+    t0 = time.perf_counter()
+    stored_reps = stored_reps or {}
+    approve_many = approve_many or approve_serial
+    required = plan.params.verify_digits
+    class_of = {rep: i for i, rep in enumerate(plan.reps)}
+    families: dict[str, _FamilyWork] = {}
+    found: set[str] = set()
+    for hit in hits:
+        for m in _members_of_hit(plan, hit, class_of[hit.transform]):
+            if m.key in found:
+                continue
+            found.add(m.key)
+            work = families.get(m.place.key)
+            if work is None:
+                work = families[m.place.key] = _FamilyWork(m.place.key, [], stored_reps.get(m.place.key))
+            work.candidates.append(m)
+    for work in families.values():
+        work.candidates.sort(key=lambda m: m.order)
+        if work.stored_rep is None:
+            continue
+        stored = _member_of_record(work.stored_rep)
+        fresh = [m for m in work.candidates if m.key != stored.key]
+        if not fresh or stored.order <= fresh[0].order:
+            work.rep = stored  # still the simplest: derive the new members from it
+            work.candidates = [stored, *fresh]
+        else:
+            # a new hit is simpler: the stored members move under it and are derived again
+            known = {m.key for m in fresh}
+            loaded = load_members(work.key) if load_members else [work.stored_rep]
+            work.candidates = fresh + [_member_of_record(r) for r in loaded if r.key not in known]
+            work.candidates.sort(key=lambda m: m.order)
+    approvals = 0
+    pending = list(families.values())
+    for _attempt in range(MAX_REP_ATTEMPTS):
+        todo = []
+        for work in pending:
+            if work.rep is None:
+                work.rep = work.candidates[0]
+            _relate(plan, work, required)
+            rec = work.rep.record
+            if rec is not None and rec.verified_digits >= required + work.extra:
+                work.approval = (rec.verified_digits, rec.verify_terms, rec.digits_per_term, rec.scf_digits_per_term)
+                work.required = required
+            else:
+                todo.append(work)
+        if not todo:
+            break
+        requests = [(plan.constant, w.rep.transform, w.rep.signs, Recurrence(w.rep.recurrence, w.rep.start),
+                     w.rep.terms, required + w.extra) for w in todo]
+        verdicts = approve_many(requests)
+        approvals += len(requests)
+        pending = []
+        for work, verdict in zip(todo, verdicts, strict=True):
+            if verdict.ok:
+                work.approval = (verdict.verified_digits, verdict.terms_used, verdict.digits_per_term,
+                                 verdict.scf_digits_per_term)
+                work.required = min(required, verdict.required_digits)
+                work.reapproved = True
+                continue
+            work.failed.append((work.rep, verdict.reason or f"approved only {verdict.verified_digits} digits"))
+            work.candidates = [m for m in work.candidates if m.key != work.rep.key]
+            work.rep = None
+            if work.candidates:
+                pending.append(work)
+        if not pending:
+            break
+    out: list[Conjecture] = []
+    own: list[tuple[_FamilyWork, _Member]] = []
+    rejected: list[dict] = []
+    for work in families.values():
+        for m, reason in work.failed:
+            rejected.append({"lhs": m.transform.text, "signs": signs_to_text(m.signs), "reason": reason})
+        if work.approval is None:
+            for m in work.candidates:
+                rejected.append({"lhs": m.transform.text, "signs": signs_to_text(m.signs),
+                                 "reason": "the family's representatives failed approval"})
+            continue
+        rep = work.rep
+        verified, used, _, _ = work.approval
+        y = transform_ball(plan.constant, rep.transform, 60)
+        for m in work.candidates:
+            if m is rep:
+                if m.record is None or work.reapproved or m.key in found or not m.record.representative:
+                    out.append(_record(plan, m, work.approval, work.key, True, (1, 0, 0, 1)))
+                continue
+            rel, km, kr, holds = work.relations[m.key]
+            digits = derived_digits(y, rel, verified) if holds else 0
+            if holds and digits >= work.required:
+                terms_used = max(1, used + km - kr)
+                scf = _scf_rate(plan.constant, m.transform, work.required + 20, work.required)
+                out.append(_record(plan, m, (digits, terms_used, digits / terms_used, scf), work.key, False, rel))
+            else:
+                own.append((work, m))
+    if own:
+        requests = [(plan.constant, m.transform, m.signs, Recurrence(m.recurrence, m.start), m.terms, required)
+                    for _, m in own]
+        verdicts = approve_many(requests)
+        approvals += len(requests)
+        for (work, m), verdict in zip(own, verdicts, strict=True):
+            if not verdict.ok:
+                rejected.append({"lhs": m.transform.text, "signs": signs_to_text(m.signs),
+                                 "reason": verdict.reason or f"approved only {verdict.verified_digits} digits"})
+                continue
+            rel, _, _, holds = work.relations[m.key]
+            # approved on its own: in the family when G is exact, else a family of its own (not one discovery)
+            fam, relation = (work.key, rel) if holds else (f"{work.key}~{m.key}", (1, 0, 0, 1))
+            figures = (verdict.verified_digits, verdict.terms_used, verdict.digits_per_term,
+                       verdict.scf_digits_per_term)
+            out.append(_record(plan, m, figures, fam, not holds, relation))
+    fams = rank_families(summarise(out))
+    return Assembly(out, fams, rejected, approvals, time.perf_counter() - t0, found)
+
+
+def regroup(records: Sequence[Conjecture]) -> list[Conjecture]:
+    """Family fields for approved records that were each approved on their own (a catalog written before
+    families existed): every record keeps its digits; the simplest of each tail class becomes the
+    representative, the others get their exact relation G to it (a member whose identity in Z[c] fails forms a
+    family of its own).  Records of several constants may be mixed.
+
+    >>> found = search("e", coeff_limit=1, max_period=1, verify_digits=100).conjectures
+    >>> plain = [replace(c, family="", representative=False, relation=(1, 0, 0, 1)) for c in found]
+    >>> sorted((c.key, c.family, c.relation) for c in regroup(plain)) == sorted(
+    ...     (c.key, c.family, c.relation) for c in found)
+    True
+    """
+    groups: dict[tuple[str, str], list[_Member]] = {}
+    for c in records:
+        m = _member_of_record(c)
+        groups.setdefault((c.constant, m.place.key), []).append(m)
+    out = []
+    for (_, key), members in groups.items():
+        members.sort(key=lambda m: m.order)
+        rep = members[0]
+        rep_pq = (rep.transform.numerator, rep.transform.denominator)
+        for m in members:
+            rel, holds = (1, 0, 0, 1), m is rep
+            if m is not rep and rep.place.tail is not None:
+                rel = _relation(m, rep)[0]
+                holds = identity_holds((m.transform.numerator, m.transform.denominator), rep_pq, rel)
+            c = m.record
+            assert c is not None
+            gain = round(c.digits_per_term / c.scf_digits_per_term, 4) if c.scf_digits_per_term > 0 else 0.0
+            if holds:
+                out.append(replace(c, family=key, representative=m is rep, relation=rel, gain=gain))
+            else:
+                out.append(replace(c, family=f"{key}~{c.key}", representative=True, relation=(1, 0, 0, 1),
+                                   gain=gain))
+    return out
+
+
+def family_keys(plan: SearchPlan, hits: Iterable[Hit]) -> set[str]:
+    """The family keys the hits fall in (what to look up in a catalog before ``assemble``)."""
+    class_of = {rep: i for i, rep in enumerate(plan.reps)}
+    return {m.place.key for hit in hits for m in _members_of_hit(plan, hit, class_of[hit.transform])}
+
+
+def _relate(plan: SearchPlan, work: _FamilyWork, required: int) -> None:
+    """Relations of every member to the family's representative, and the extra digits the representative needs
+    so that the members whose identity holds keep ``required`` digits."""
+    rep = work.rep
+    assert rep is not None
+    work.relations = {}
+    if rep.place.tail is None:  # no canonical tail: every member is a family of its own
+        for m in work.candidates:
+            work.relations[m.key] = ((1, 0, 0, 1), 0, 0, m is rep)
+        return
+    y = transform_ball(plan.constant, rep.transform, 60)
+    rep_pq = (rep.transform.numerator, rep.transform.denominator)
+    worst = 0
+    for m in work.candidates:
+        if m is rep:
+            continue
+        rel, km, kr = _relation(m, rep)
+        holds = identity_holds((m.transform.numerator, m.transform.denominator), rep_pq, rel)
+        work.relations[m.key] = (rel, km, kr, holds)
+        if holds:
+            loss = required - derived_digits(y, rel, required)
+            if loss <= MAX_EXTRA_DIGITS:
+                worst = max(worst, loss)
+    work.extra = worst
+
+
+def summarise(conjectures: Iterable[Conjecture]) -> list[Family]:
+    """The family summaries of a set of records (members counted among them)."""
+    by_key: dict[str, list[Conjecture]] = {}
+    for c in conjectures:
+        by_key.setdefault(c.family, []).append(c)
+    out = []
+    for members in by_key.values():
+        rep = next((c for c in members if c.representative), None)
+        if rep is None:
+            continue
+        base = any(c.lhs == "c" and c.signs == (1,) for c in members)
+        proved = sum(1 for c in members if c.status == "proved")
+        out.append(Family.of(rep, len(members), base, proved))
+    return out
+
+
+def rank_families(families: Iterable[Family]) -> list[Family]:
+    """Families ranked: gain descending, then simplicity (closed-form period, recurrence order, LHS height),
+    then the key; ``rank`` set from 1."""
+    ordered = sorted(families, key=Family.rank_key)
+    return [replace(f, rank=i) for i, f in enumerate(ordered, 1)]
+
+
+# ------------------------------------------------------------------------------------------------ the whole search
 
 
 def search(
@@ -384,7 +857,7 @@ def search(
     reference: bool = False,
     **params: Any,
 ) -> SearchResult:
-    """Search ``expr`` for signed continued fraction formulas and return the approved conjectures.
+    """Search ``expr`` for signed continued fraction formulas and return the approved conjectures and families.
 
     Parameters are those of ``SearchParams`` (degree, coeff_limit, min_period, max_period, depth, digits,
     verify_digits, margin, min_digits, chunk_size).  ``progress(chunk_result, done, total)`` is called after each
@@ -403,21 +876,26 @@ def search(
 
 
 def merge_results(plan: SearchPlan, results: list[ChunkResult], seconds: float) -> SearchResult:
-    """Combine chunk results in chunk order; conjectures keep the plan's deterministic order."""
-    conjectures: list[Conjecture] = []
-    seen: set[str] = set()
-    for r in sorted(results, key=lambda r: r.index):
-        for c in r.conjectures:
-            if c.key not in seen:
-                seen.add(c.key)
-                conjectures.append(c)
+    """Assemble the families of the chunks' hits; conjectures ordered by family rank, representative first."""
+    t0 = time.perf_counter()
+    ordered = sorted(results, key=lambda r: r.index)
+    asm = assemble(plan, [h for r in ordered for h in r.hits])
+    rank = {f.key: f.rank for f in asm.families}
+    conjectures = sorted(
+        asm.conjectures,
+        key=lambda c: (rank.get(c.family, len(rank) + 1), not c.representative,
+                       simplicity(c.lhs_numerator, c.lhs_denominator, c.preperiod, c.lhs, c.signs_text)),
+    )
     return SearchResult(
         constant=plan.constant.text,
         params=plan.params,
         conjectures=conjectures,
         candidates=sum(r.candidates for r in results),
-        hits=sum(r.hits for r in results),
-        seconds=seconds,
-        rejected=[x for r in results for x in r.rejected],
+        hits=sum(len(r.hits) for r in results),
+        seconds=seconds + time.perf_counter() - t0,
+        rejected=[x for r in ordered for x in r.rejected] + asm.rejected,
         scan_seconds=sum(r.scan_seconds for r in results),
+        families=asm.families,
+        scanned=sum(r.scanned for r in results),
+        approvals=asm.approvals,
     )

@@ -24,7 +24,7 @@ import itertools
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from esma.polys import poly_text
 
@@ -176,7 +176,7 @@ class Transform:
     def degree(self) -> int:
         return max(len(_trim(self.numerator)), len(_trim(self.denominator))) - 1
 
-    @property
+    @cached_property
     def text(self) -> str:
         """Text in c, parseable by ``esma.constants`` once c is substituted (``c/(c - 1)``, ``2*c + 1``)."""
         p = poly_text(self.numerator)

@@ -21,7 +21,8 @@ def work(
     barrier: Any,
     esma_version: str = "test",
 ) -> None:
-    """Open the catalog (all workers at once, on a possibly fresh file), then commit every chunk."""
+    """Open the catalog (all workers at once, on a possibly fresh file), then store every chunk's formulas and
+    commit the chunk, as a search's two phases do, interleaved with the other process."""
     barrier.wait(timeout=60)
     with Catalog(db) as cat:
         sid = cat.start_search(constant, params, len(chunks), esma_version)
@@ -29,7 +30,8 @@ def work(
         for index, records in enumerate(chunks):
             time.sleep(0.002)  # "compute" the chunk: lets the other process take the lock in between
             conjectures = [Conjecture.from_dict(r) for r in records]
-            ids = cat.commit_chunk(sid, index, conjectures, candidates=1000, hits=len(records), seconds=0.01)
+            ids = cat.store_formulas(sid, conjectures)
+            cat.commit_chunk(sid, index, candidates=1000, seconds=0.01)
             if len(ids) != len(records):
                 raise AssertionError(f"chunk {index}: {len(ids)} ids for {len(records)} conjectures")
         cat.finish_search(sid)

@@ -1,9 +1,10 @@
 """Catalog behaviour on every backend (``catalog_url``: an SQLite file and a PostgreSQL database): round trips,
-upserts, checkpoints, filters, verifications."""
+upserts, checkpoints and pending hits, families, filters, streamed JSON, verifications."""
 
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
@@ -13,7 +14,7 @@ from sqlalchemy import text
 from esma.db import Catalog, display_url, make_engine, resolve_url
 from esma.db.models import IntList, int_from_text, int_to_text
 from esma.db.repository import params_key
-from esma.records import Conjecture
+from esma.records import Conjecture, Hit
 
 HUGE = 10**40
 
@@ -46,6 +47,10 @@ def make_conjecture(n: int = 0, **over: object) -> Conjecture:
         "detection_digits": 30,
         "verify_terms": 120,
         "cf_text": f"{n} + 1/(2 - 1/(3 + ...))",
+        "family": f"2|+m;-{n + 1}",
+        "representative": True,
+        "relation": (1, 0, 0, 1),
+        "gain": 2.3636,
         "extra": {"note": "test", "big": HUGE},
     }
     fields.update(over)
@@ -54,8 +59,9 @@ def make_conjecture(n: int = 0, **over: object) -> Conjecture:
 
 def same_record(a: Conjecture, b: Conjecture) -> bool:
     da, db = a.to_dict(), b.to_dict()
-    da.pop("id")
-    db.pop("id")
+    for d in (da, db):
+        d.pop("id")
+        d.pop("family_id")
     return da == db
 
 
@@ -74,14 +80,15 @@ def test_round_trip_with_huge_integers(cat: Catalog, catalog_url: str) -> None:
         lhs_denominator=(HUGE + 1, -5),
     )
     sid = cat.start_search("pi", {"depth": 1}, 1, "0.1.0")
-    [cid] = cat.commit_chunk(sid, 0, [c], candidates=10, hits=1, seconds=0.25)
+    [cid] = cat.store_formulas(sid, [c])
     got = cat.get(cid)
     assert got is not None and got.id == cid
     assert got.terms == (1, HUGE, -HUGE, 0, giant)
     assert got.recurrence[2] == HUGE * HUGE
     assert same_record(got, c)
     assert got.signs == (1, -1, 1) and got.polynomials == c.polynomials
-    assert cat.conjectures()[0] == got
+    assert cat.conjectures()[0] == Conjecture(**{**got.__dict__, "family_id": None})
+    assert got.family_id == cat.families("pi")[0].id
 
     # stored as plain JSON text of integers, readable by anything that reads JSON (on every backend: a text
     # column, not a 64-bit or NUMERIC one)
@@ -116,13 +123,13 @@ def test_intlist_rejects_non_integers() -> None:
 def test_upsert_dedups_by_constant_and_key(cat: Catalog) -> None:
     sid = cat.start_search("pi", {"depth": 1}, 3, "0.1.0")
     c = make_conjecture(1)
-    [a] = cat.commit_chunk(sid, 0, [c], 5, 1, 0.1)
+    [a] = cat.store_formulas(sid, [c])
     # the same formula again, found with fewer then more verified digits
-    [b, b2] = cat.commit_chunk(sid, 1, [make_conjecture(1, verified_digits=10), c], 5, 2, 0.1)
+    [b, b2] = cat.store_formulas(sid, [make_conjecture(1, verified_digits=10), c])
     assert a == b == b2
     assert cat.get(a).verified_digits == 60  # a shallower record does not lower it
     deeper = make_conjecture(1, verified_digits=200, verify_terms=400, digits_per_term=0.9, kind="other")
-    [d] = cat.commit_chunk(sid, 2, [deeper], 5, 1, 0.1)
+    [d] = cat.store_formulas(sid, [deeper])
     assert d == a
     got = cat.get(a)
     assert (got.verified_digits, got.verify_terms, got.digits_per_term) == (200, 400, 0.9)
@@ -130,35 +137,38 @@ def test_upsert_dedups_by_constant_and_key(cat: Catalog) -> None:
     assert len(cat.conjectures()) == 1
     assert cat.search_summary(sid)["conjectures"] == 1
     # the same key under another constant is another conjecture
-    [e] = cat.commit_chunk(sid, 3, [make_conjecture(1, constant="e")], 1, 1, 0.1)
+    [e] = cat.store_formulas(sid, [make_conjecture(1, constant="e")])
     assert e != a
     assert [x["text"] for x in cat.constants()] == ["e", "pi"]
 
 
-def test_commit_chunk_is_idempotent(cat: Catalog) -> None:
+def test_commit_chunks_is_idempotent_and_keeps_hits(cat: Catalog) -> None:
     sid = cat.start_search("pi", {"depth": 2}, 4, "0.1.0")
-    batch = [make_conjecture(i) for i in range(3)]
-    first = cat.commit_chunk(sid, 0, batch, candidates=100, hits=3, seconds=2.0)
-    again = cat.commit_chunk(sid, 0, batch, candidates=100, hits=3, seconds=2.0)
-    assert again == first and len(set(first)) == 3
+    hit = Hit(transform=3, period=1, terms=(1, 2, 3, HUGE), recurrence=(1, -2, 1), start=1, kind="polynomial",
+              form_period=1, polynomials=((Fraction(1, 3), Fraction(2)),), detection_terms=40,
+              detection_digits=25, linear_complexity=3)
+    assert cat.commit_chunk(sid, 0, [hit], candidates=100, seconds=2.0, scanned=60)
+    assert not cat.commit_chunk(sid, 0, [hit], candidates=100, seconds=2.0)  # already there: nothing written
+    # empty chunks in one batch (one of them already committed)
+    assert cat.commit_chunks(sid, [{"index": i, "candidates": 10, "seconds": 0.5} for i in (0, 1, 2)]) == 2
     summary = cat.search_summary(sid)
-    assert (summary["chunks_done"], summary["candidates"], summary["hits"], summary["conjectures"]) == (
-        1,
-        100,
-        3,
-        3,
-    )
-    assert summary["seconds"] == 2.0 and summary["candidates_per_second"] == 50.0
-    assert len(cat.conjectures()) == 3
-    assert [c.id for c in cat.search_conjectures(sid)] == first
+    assert (summary["chunks_done"], summary["candidates"], summary["hits"], summary["scanned"]) == (3, 120, 1, 60)
+    assert summary["seconds"] == 3.0 and summary["candidates_per_second"] == 40.0
+    assert cat.done_chunks(sid) == {0, 1, 2}
+    assert cat.pending_hits(sid) == [hit]  # exactly, Fractions and huge integers included
+    [cid] = cat.store_formulas(sid, [make_conjecture(0)], clear_hits=True)
+    assert cat.pending_hits(sid) == [] and cat.done_chunks(sid) == {0, 1, 2}
+    assert [c.id for c in cat.search_conjectures(sid)] == [cid]
+    with pytest.raises(TypeError):
+        cat.commit_chunk(sid, 3, [make_conjecture(1)])  # type: ignore[list-item]
 
 
 def test_resume_returns_same_search(cat: Catalog) -> None:
     params = {"depth": 3, "signs": ["+-", "-+"], "transforms": {"moebius": True, "bound": 2}}
     sid = cat.start_search("pi", params, 5, "0.1.0")
     assert cat.done_chunks(sid) == set()
-    cat.commit_chunk(sid, 0, [make_conjecture(0)], 10, 1, 0.5)
-    cat.commit_chunk(sid, 3, [], 10, 0, 0.5)
+    cat.commit_chunk(sid, 0, candidates=10, seconds=0.5)
+    cat.commit_chunk(sid, 3, candidates=10, seconds=0.5)
     cat.finish_search(sid, "interrupted")
     assert cat.search_summary(sid)["status"] == "interrupted"
 
@@ -183,8 +193,8 @@ def test_resume_returns_same_search(cat: Catalog) -> None:
 def test_search_conjectures_tracks_the_finding_search(cat: Catalog) -> None:
     s1 = cat.start_search("pi", {"depth": 1}, 1, "0.1.0")
     s2 = cat.start_search("pi", {"depth": 2}, 1, "0.1.0")
-    [a, b] = cat.commit_chunk(s1, 0, [make_conjecture(0), make_conjecture(1)], 2, 2, 0.1)
-    [b2, c] = cat.commit_chunk(s2, 0, [make_conjecture(1), make_conjecture(2)], 2, 2, 0.1)
+    [a, b] = cat.store_formulas(s1, [make_conjecture(0), make_conjecture(1)])
+    [b2, c] = cat.store_formulas(s2, [make_conjecture(1), make_conjecture(2)])
     assert b2 == b
     assert [x.id for x in cat.search_conjectures(s1)] == [a, b]
     assert [x.id for x in cat.search_conjectures(s2)] == [b, c]
@@ -199,7 +209,7 @@ def test_filters_and_order(cat: Catalog) -> None:
         make_conjecture(2, constant="pi", kind="polynomial", verified_digits=50),
         make_conjecture(3, constant="e", kind="exponential", verified_digits=500),
     ]
-    ids = cat.commit_chunk(sid, 0, records, 4, 4, 0.1)
+    ids = cat.store_formulas(sid, records)
     by_id = dict(zip(ids, records, strict=True))
     everything = cat.conjectures()
     assert [c.constant for c in everything] == ["e", "pi", "zeta(3)", "zeta(3)"]
@@ -215,7 +225,7 @@ def test_filters_and_order(cat: Catalog) -> None:
 
 def test_verification_and_refutation(cat: Catalog) -> None:
     sid = cat.start_search("pi", {}, 1, "0.1.0")
-    [cid] = cat.commit_chunk(sid, 0, [make_conjecture(0, verified_digits=60)], 1, 1, 0.1)
+    [cid] = cat.store_formulas(sid, [make_conjecture(0, verified_digits=60)])
 
     cat.add_verification(cid, 200, 180, True, 500, 1.5, "0.1.0")
     got = cat.get(cid)
@@ -251,13 +261,19 @@ def test_verification_and_refutation(cat: Catalog) -> None:
 def test_invalid_input_is_rejected(cat: Catalog) -> None:
     sid = cat.start_search("pi", {}, 2, "0.1.0")
     with pytest.raises(ValueError, match="key"):
-        cat.commit_chunk(sid, 0, [make_conjecture(0, key="")], 1, 1, 0.1)
+        cat.store_formulas(sid, [make_conjecture(0, key="")])
     with pytest.raises(ValueError):
-        cat.commit_chunk(sid, 0, [make_conjecture(0, status="maybe")], 1, 1, 0.1)
+        cat.store_formulas(sid, [make_conjecture(0, status="maybe")])
     with pytest.raises(ValueError):
-        cat.commit_chunk(sid, 0, [make_conjecture(0, signs=(1, 0))], 1, 1, 0.1)
+        cat.store_formulas(sid, [make_conjecture(0, signs=(1, 0))])
+    with pytest.raises(ValueError, match="relation"):
+        cat.store_formulas(sid, [make_conjecture(0, relation=(1, 0, 0))])
     with pytest.raises(KeyError):
-        cat.commit_chunk(sid + 100, 0, [], 1, 1, 0.1)
+        cat.commit_chunk(sid + 100, 0, candidates=1)
+    with pytest.raises(KeyError):
+        cat.store_formulas(sid + 100, [make_conjecture(0)])
+    with pytest.raises(ValueError):
+        cat.families(sort="popularity")
     with pytest.raises(ValueError):
         cat.finish_search(sid, "running")
     with pytest.raises(ValueError):
@@ -270,7 +286,8 @@ def test_invalid_input_is_rejected(cat: Catalog) -> None:
 def test_reopen_keeps_everything(catalog_url: str) -> None:
     with Catalog(catalog_url) as cat:
         sid = cat.start_search("pi", {"depth": 1}, 2, "0.1.0")
-        ids = cat.commit_chunk(sid, 0, [make_conjecture(0), make_conjecture(1)], 10, 2, 1.0)
+        ids = cat.store_formulas(sid, [make_conjecture(0), make_conjecture(1)])
+        cat.commit_chunk(sid, 0, candidates=10, seconds=1.0)
         assert cat.url == display_url(resolve_url(catalog_url))
         assert "***" in cat.url or resolve_url(catalog_url).password is None  # never the password
     with Catalog(catalog_url) as cat:
@@ -278,3 +295,4 @@ def test_reopen_keeps_everything(catalog_url: str) -> None:
         assert cat.done_chunks(sid) == {0}
         assert [c.id for c in cat.conjectures()] == ids
         assert same_record(cat.get(ids[1]), make_conjecture(1))
+        assert cat.count_families("pi") == 2

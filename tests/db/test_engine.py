@@ -125,5 +125,5 @@ def test_write_transactions_take_the_lock_up_front(tmp_path: Path) -> None:
 def test_memory_database_works() -> None:
     with Catalog(":memory:") as cat:
         sid = cat.start_search("pi", {}, 1, "0.1.0")
-        assert cat.commit_chunk(sid, 0, [], 1, 0, 0.1) == []
+        assert cat.commit_chunk(sid, 0, candidates=1, seconds=0.1)
         assert cat.done_chunks(sid) == {0}

@@ -17,7 +17,9 @@ from esma.db import Catalog, current_revision, downgrade, head_revision, make_en
 from esma.db.migrate import MIGRATIONS_DIR
 from esma.db.models import Base
 
-TABLES = {"constants", "searches", "search_chunks", "conjectures", "search_conjectures", "verifications"}
+TABLES = {
+    "constants", "searches", "search_chunks", "conjectures", "search_conjectures", "verifications", "families"
+}
 
 
 @pytest.fixture
@@ -56,7 +58,7 @@ def schema_fingerprint(engine: Engine) -> list:
 def test_upgrade_downgrade_round_trip(engine: Engine) -> None:
     assert current_revision(engine) is None
     upgrade(engine)
-    assert head_revision() == "0002"
+    assert head_revision() == "0003"
     assert current_revision(engine) == head_revision()
     assert tables(engine) == TABLES | {"alembic_version"}
     assert schema_diff(engine) == []

@@ -1,0 +1,404 @@
+"""Families: one discovery, many formulas (DESIGN section 7).
+
+Möbius images of one constant share the tails of their continued fractions.  Two formulas of the same constant
+are in one *family* when their sign/term sequences agree from some index on, up to an index shift: there are
+k, k' with (b_{k+n}, a_{k+n}) = (b'_{k'+n}, a'_{k'+n}) for all n >= 0.  This is decided exactly from the closed
+forms, never from a window of terms.
+
+**Tail.**  A formula with sign period p and interlaced polynomials a(N m + j) = P_j(m) (n = N m + j >= start)
+has, with the joint period P = lcm(N, p), for n = P m + r >= start
+
+    b_n = s_{r mod p},      a_n = Q_r(m) = P_{r mod N}((P/N) m + (r - r mod N)/N).
+
+The polynomials extend the tail to every integer index, so a tail up to shift is a bi-infinite sequence up to
+shift.  Its canonical form: for each rotation r0 of the residues, translate m so that, in the first residue
+class of positive degree d (leading coefficient c_d), the coefficient of m^(d-1) lies in [0, d |c_d|); of the
+P candidates keep the smallest (as the tuple of signs and integer coefficients over the common denominator).
+The ``key`` is its text (``"3|+2m;+1;+1"`` for e's simple continued fraction: period 3, then sign and polynomial
+per residue), the same in every run, executor and database whatever the order of discovery.  A formula's
+*offset* places it on the canonical tail: its index n >= start is tail index n - offset.
+
+**Exact relation.**  With H the product of the matrices [[a_n, b_n], [1, 0]] of a formula's head (the terms
+before the shared tail, so that T(c) = H(x_tail) as a Möbius map), two members satisfy T_1(c) = G(T_2(c)) with
+G = H_1 adj(H_2), det G = ±1.  The identity
+
+    P_1 (g21 P_2 + g22 Q_2) = Q_1 (g11 P_2 + g12 Q_2)      in Z[c]
+
+is checked exactly; when it holds, the member follows from the representative with no numerical work, and the
+digits the representative's approval implies through G are ``derived_digits``.  When it fails (possible only for
+an algebraic c), the two are not one family.
+
+**Representative.**  The simplest member: smallest LHS height, then degree, then shortest pre-period, then the
+canonical LHS text (then the signs).  **Gain**: digits per term over those of the simple continued fraction of
+the same number.
+
+Formulas whose terms are not interlaced polynomials (kinds ``exponential`` and ``other``) have no canonical
+tail here: each is a family of its own (key ``"x|"`` + its own key) and is approved on its own.
+
+>>> from fractions import Fraction as F
+>>> tail, offset = tail_of((1,), 1, 3, ((F(1),), (F(1),), (F(2), F(2))))   # e = [2; 1, 2, 1, 1, 4, ...]
+>>> tail.key, offset
+('3|+2m;+1;+1', -1)
+>>> [tail.term(n - offset) for n in range(1, 10)]
+[1, 2, 1, 1, 4, 1, 1, 6, 1]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import cached_property, lru_cache
+
+from esma.polys import poly_text
+
+__all__ = [
+    "Placement",
+    "Tail",
+    "derived_digits",
+    "head_matrix",
+    "identity_holds",
+    "lhs_height",
+    "placement",
+    "relation",
+    "simplicity",
+    "tail_of",
+]
+
+Poly = tuple[Fraction, ...]
+Matrix = tuple[int, int, int, int]  # (g11, g12, g21, g22)
+
+
+def _trim(p: Sequence[Fraction]) -> Poly:
+    p = list(p)
+    while len(p) > 1 and p[-1] == 0:
+        p.pop()
+    return tuple(Fraction(x) for x in p) if p else (Fraction(0),)
+
+
+def _itrim(p: Sequence[int]) -> tuple[int, ...]:
+    n = len(p)
+    while n > 1 and p[n - 1] == 0:
+        n -= 1
+    return tuple(p[:n]) if n else (0,)
+
+
+def _icompose(p: Sequence[int], alpha: int, beta: int) -> tuple[int, ...]:
+    """p(alpha m + beta) for an integer polynomial, by Horner's rule on coefficient lists."""
+    out = [0]
+    for c in reversed(p):
+        # out <- out * (alpha m + beta) + c
+        nxt = [0] * (len(out) + 1)
+        for k, v in enumerate(out):
+            if v:
+                nxt[k] += v * beta
+                nxt[k + 1] += v * alpha
+        nxt[0] += c
+        out = nxt
+    return _itrim(out)
+
+
+@dataclass(frozen=True)
+class Tail:
+    """A canonical eventual (sign, term) sequence: index i = period m + r has sign ``signs[r]`` and term
+    ``polys[r](m)`` (ascending coefficients in m), for every integer i."""
+
+    period: int
+    signs: tuple[int, ...]
+    polys: tuple[Poly, ...]
+
+    @cached_property
+    def key(self) -> str:
+        """Canonical text: the period, then ``sign polynomial`` per residue, separated by ``;``."""
+        return _key_text(self.period, self.signs, self.polys)
+
+    @cached_property
+    def _integer_polys(self) -> tuple[int, tuple[tuple[int, ...], ...]]:
+        den = math.lcm(*(c.denominator for p in self.polys for c in p))
+        return den, tuple(tuple(int(c * den) for c in p) for p in self.polys)
+
+    def term(self, i: int) -> int:
+        """a at tail index i (any integer)."""
+        m, r = divmod(i, self.period)
+        den, polys = self._integer_polys
+        v = 0
+        for c in reversed(polys[r]):
+            v = v * m + c
+        q, rem = divmod(v, den)
+        if rem:
+            raise ArithmeticError(f"tail term at index {i} is not an integer")
+        return q
+
+    def sign(self, i: int) -> int:
+        return self.signs[i % self.period]
+
+    @classmethod
+    def from_key(cls, key: str) -> Tail:
+        """Inverse of ``key`` (for tests and for catalogs that store only the key).
+
+        >>> [Tail.from_key("3|+1;+1;+2m").term(i) for i in range(3, 9)]
+        [1, 1, 2, 1, 1, 4]
+        """
+        head, _, body = key.partition("|")
+        period = int(head)
+        signs, polys = [], []
+        for part in body.split(";"):
+            signs.append(1 if part[0] == "+" else -1)
+            polys.append(_parse_plain(part[1:]))
+        if len(signs) != period:
+            raise ValueError(f"Argument 'key' must describe {period} residues, not {len(signs)}")
+        return cls(period, tuple(signs), tuple(polys))
+
+
+def _key_text(period: int, signs: tuple[int, ...], polys: tuple[Poly, ...]) -> str:
+    return f"{period}|" + ";".join(("+" if s > 0 else "-") + poly_text(p, "m", "plain") for s, p in zip(
+        signs, polys, strict=True))
+
+
+def _parse_plain(text: str) -> Poly:
+    """Inverse of ``poly_text(..., "m", "plain")`` (``(m^2 + m)/2``, ``-2m + 3``)."""
+    text = text.strip()
+    den = 1
+    if text.startswith("(") and ")/" in text:
+        body, _, d = text.rpartition(")/")
+        text, den = body[1:], int(d)
+    coeffs: dict[int, int] = {}
+    for tok in text.replace("- ", "-").replace("+ ", "+").split():
+        sign = -1 if tok.startswith("-") else 1
+        tok = tok.lstrip("+-")
+        if "m" in tok:
+            mag, _, power = tok.partition("m")
+            e = int(power[1:]) if power.startswith("^") else 1
+            c = int(mag) if mag else 1
+        else:
+            e, c = 0, int(tok)
+        coeffs[e] = coeffs.get(e, 0) + sign * c
+    size = max(coeffs, default=0) + 1
+    return _trim([Fraction(coeffs.get(e, 0), den) for e in range(size)])
+
+
+def _normal_translation(polys: Sequence[tuple[int, ...]]) -> int:
+    """The t that puts the first residue of positive degree d in normal form (m^(d-1) coefficient in [0, d|c_d|))."""
+    for p in polys:
+        d = len(p) - 1
+        if d >= 1:
+            u, c = d * p[d], p[d - 1]
+            return -(c // u) if u > 0 else c // -u
+    return 0
+
+
+@lru_cache(maxsize=16384)
+def _canonical(period: int, signs: tuple[int, ...], polys: tuple[tuple[int, ...], ...], den: int) -> tuple[Tail, int]:
+    """Canonical rotation and translation of integer polynomials (over the common denominator ``den``)."""
+    best: tuple | None = None
+    for r0 in range(period):
+        rotated = [polys[(r + r0) % period] for r in range(period)]
+        rotated = [_icompose(q, 1, (r + r0) // period) if (r + r0) >= period else q for r, q in enumerate(rotated)]
+        t = _normal_translation(rotated)
+        moved = tuple(_icompose(q, 1, t) if t and len(q) > 1 else q for q in rotated)
+        sg = tuple(signs[(r + r0) % period] for r in range(period))
+        cand = (tuple(zip(sg, moved, strict=True)), r0 + period * t)
+        if best is None or cand[0] < best[0]:
+            best = cand
+    assert best is not None
+    pairs, offset = best
+    tail = Tail(period, tuple(s for s, _ in pairs), tuple(_trim([Fraction(c, den) for c in q]) for _, q in pairs))
+    return tail, offset
+
+
+def tail_of(
+    signs: Sequence[int], start: int, period: int, polynomials: Sequence[Sequence[Fraction]]
+) -> tuple[Tail, int]:
+    """The canonical tail of a formula and its offset (formula index n >= start is tail index n - offset).
+
+    ``signs``: the sign period; ``polynomials[j]``: P_j with a(period m + j) = P_j(m) for n >= ``start``.
+    Exact integer arithmetic over the polynomials' common denominator.
+    """
+    if period < 1 or len(polynomials) != period:
+        raise ValueError(f"Argument 'polynomials' must hold {period} polynomials, not {len(polynomials)}")
+    del start  # the tail does not depend on where the formula enters it
+    return _tail_of(tuple(1 if x > 0 else -1 for x in signs), period,
+                    tuple(tuple(Fraction(c) for c in p) for p in polynomials))
+
+
+@lru_cache(maxsize=16384)
+def _tail_of(signs: tuple[int, ...], period: int, polynomials: tuple[Poly, ...]) -> tuple[Tail, int]:
+    p = len(signs)
+    joint = math.lcm(period, p)
+    q = joint // period
+    den = math.lcm(*(c.denominator for poly in polynomials for c in poly))
+    ints = [_itrim([int(c * den) for c in poly]) for poly in polynomials]
+    polys = tuple(_icompose(ints[r % period], q, (r - r % period) // period) for r in range(joint))
+    sg = tuple(signs[r % p] for r in range(joint))
+    return _canonical(joint, sg, polys, den)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a formula sits in its family: the family ``key``, and for a canonical ``tail`` (``None`` for the
+    kinds without interlaced polynomials) the ``offset`` and the first index ``start`` of the tail regime."""
+
+    key: str
+    tail: Tail | None
+    offset: int
+    start: int
+
+
+def placement(
+    signs: Sequence[int],
+    start: int,
+    period: int,
+    polynomials: Sequence[Sequence[Fraction]],
+    own_key: str,
+) -> Placement:
+    """The placement of a formula from its closed form; ``own_key`` names a formula that has no canonical tail."""
+    if not polynomials:
+        return Placement("x|" + own_key, None, 0, start)
+    tail, offset = tail_of(signs, start, period, polynomials)
+    return Placement(tail.key, tail, offset, start)
+
+
+def _mat_mul(x: Matrix, y: Matrix) -> Matrix:
+    a, b, c, d = x
+    e, f, g, h = y
+    return (a * e + b * g, a * f + b * h, c * e + d * g, c * f + d * h)
+
+
+def head_matrix(head: Sequence[int], place: Placement, signs: Sequence[int], k: int) -> Matrix:
+    """The product of [[a_n, b_n], [1, 0]] for n < k: T(c) = H(x_k) as a Möbius map (x_k the tail from k).
+
+    Terms before ``place.start`` come from ``head``, the others from the tail.
+
+    >>> from fractions import Fraction as F
+    >>> pl = placement((1,), 1, 3, ((F(1),), (F(1),), (F(2), F(2))), "")
+    >>> head_matrix((2,), pl, (1,), 3)     # [2; 1, 2] = 8/3, from the matrices [[8, 3], [3, 1]]
+    (8, 3, 3, 1)
+    """
+    p = len(signs)
+    m: Matrix = (1, 0, 0, 1)
+    for n in range(k):
+        a = head[n] if n < place.start else place.tail.term(n - place.offset)  # type: ignore[union-attr]
+        m = _mat_mul(m, (a, signs[n % p], 1, 0))
+    return m
+
+
+def relation(
+    member: tuple[Sequence[int], Placement, Sequence[int]],
+    rep: tuple[Sequence[int], Placement, Sequence[int]],
+) -> Matrix:
+    """G = H_member adj(H_rep) over the shared tail (same family key required), sign-normalised so that
+    (g21, g22) > (0, 0) lexicographically; T_member(c) = G(T_rep(c)) when the identity in Z[c] holds.
+
+    Each argument is (head terms, placement, signs).  The identity relation is (1, 0, 0, 1).
+    """
+    (h1, p1, s1), (h2, p2, s2) = member, rep
+    if p1.key != p2.key or p1.tail is None:
+        raise ValueError("Arguments 'member' and 'rep' must share a canonical tail")
+    i0 = max(p1.start - p1.offset, p2.start - p2.offset)
+    a, b, c, d = head_matrix(h2, p2, s2, i0 + p2.offset)
+    g = _mat_mul(head_matrix(h1, p1, s1, i0 + p1.offset), (d, -b, -c, a))
+    if g[2] < 0 or (g[2] == 0 and g[3] < 0):
+        g = (-g[0], -g[1], -g[2], -g[3])
+    return g
+
+
+def _pmul(a: Sequence[int], b: Sequence[int]) -> list[int]:
+    out = [0] * (len(a) + len(b) - 1)
+    for i, x in enumerate(a):
+        if x:
+            for j, y in enumerate(b):
+                out[i + j] += x * y
+    return out
+
+
+def _plin(x: int, p: Sequence[int], y: int, q: Sequence[int]) -> list[int]:
+    n = max(len(p), len(q))
+    return [x * (p[i] if i < len(p) else 0) + y * (q[i] if i < len(q) else 0) for i in range(n)]
+
+
+def _same(a: Sequence[int], b: Sequence[int]) -> bool:
+    n = max(len(a), len(b))
+    return all((a[i] if i < len(a) else 0) == (b[i] if i < len(b) else 0) for i in range(n))
+
+
+def identity_holds(
+    member: tuple[Sequence[int], Sequence[int]], rep: tuple[Sequence[int], Sequence[int]], g: Matrix
+) -> bool:
+    """P_1 (g21 P_2 + g22 Q_2) == Q_1 (g11 P_2 + g12 Q_2) in Z[c], i.e. T_1 = G o T_2 as rational functions.
+
+    ``member`` and ``rep`` are (numerator, denominator) coefficient tuples, ascending powers of c.
+
+    >>> identity_holds(((1, 1), (1,)), ((0, 1), (1,)), (1, 1, 0, 1))    # c + 1 = G(c) with G(x) = x + 1
+    True
+    >>> identity_holds(((1, 1), (1,)), ((0, 1), (1,)), (1, 2, 0, 1))
+    False
+    """
+    (p1, q1), (p2, q2) = member, rep
+    g11, g12, g21, g22 = g
+    return _same(_pmul(p1, _plin(g21, p2, g22, q2)), _pmul(q1, _plin(g11, p2, g12, q2)))
+
+
+def derived_digits(rep_value, g: Matrix, digits: int) -> int:
+    """Significant digits to which G(x) agrees with G(y) = T_member(c), given that x agrees with y = T_rep(c) to
+    ``digits`` significant digits (|x - y| <= 10^-digits |y|).  ``rep_value`` is an arb ball of y.
+
+    With det G = ±1, |G(x) - G(y)| / |G(y)| = |x - y| / (|g21 x + g22| |g11 y + g12|) <= 10^-digits A with
+    A = |y| / ((|g21 y + g22| - |g21| 10^-digits |y|) |g11 y + g12|); the result is floor(digits - log10 A),
+    certified with ball arithmetic, capped at ``digits``, and 0 when A cannot be bounded (a pole or a zero).
+
+    >>> from flint import arb
+    >>> derived_digits(arb(2.5), (1, 0, 0, 1), 1000), derived_digits(arb(2.5), (1, 7, 0, 1), 1000)
+    (1000, 1000)
+    >>> derived_digits(arb(2.5), (1, -2, 0, 1), 1000)      # y - 2: relative error grows by y/(y - 2) = 5
+    999
+    """
+    from flint import arb, ctx
+
+    g11, g12, g21, g22 = g
+    if g21 == 0 and abs(g22) == 1 and abs(g11) == 1 and g12 == 0:
+        return digits  # G(x) = ±x: relative errors are unchanged
+    with ctx.workprec(128):
+        y = rep_value
+        eps = arb(10) ** (-min(digits, 10**6))
+        den = abs(g21 * y + g22) - abs(g21) * eps * abs(y)
+        num_lo = abs(g11 * y + g12)
+        if not (den > 0 and num_lo > 0):
+            return 0
+        bound = abs(y) / (den * num_lo)
+        upper = bound.upper()
+        if not upper.is_finite() or not upper > 0:
+            return 0
+        loss = (upper.log() / arb(10).log()).upper()
+        # float() rounds to nearest: step back a hair so that rounding can never round a bound up
+        v = math.floor(float((arb(digits) - loss).lower()) - 1e-9)
+    return max(0, min(digits, v))
+
+
+def lhs_height(numerator: Sequence[int], denominator: Sequence[int]) -> int:
+    """max |coefficient| of P and Q."""
+    return max(abs(x) for x in (*numerator, *denominator))
+
+
+def _degree(numerator: Sequence[int], denominator: Sequence[int]) -> int:
+    def deg(p: Sequence[int]) -> int:
+        d = len(p) - 1
+        while d > 0 and p[d] == 0:
+            d -= 1
+        return d
+
+    return max(deg(numerator), deg(denominator))
+
+
+def simplicity(
+    numerator: Sequence[int], denominator: Sequence[int], preperiod: int, lhs: str, signs_text: str
+) -> tuple[int, int, int, str, str]:
+    """The order that picks a family's representative (smallest first): LHS height, degree, pre-period, the
+    canonical LHS text, the signs.
+
+    >>> e = simplicity((0, 1), (1,), 1, "c", "+")           # e = [2; 1, 2, 1, 1, 4, ...]
+    >>> e_minus_1 = simplicity((-1, 1), (1,), 0, "c - 1", "+")  # e - 1 = [1; 1, 2, 1, 1, 4, ...]: no pre-period
+    >>> e_minus_1 < e < simplicity((0, 2), (1,), 0, "2*c", "+")
+    True
+    """
+    return (lhs_height(numerator, denominator), _degree(numerator, denominator), preperiod, lhs, signs_text)
