@@ -449,14 +449,17 @@ def verify(conjecture_id, verify_digits, db, as_json) -> None:
 
 
 @cli.command(
-    help="Export the catalog as JSON (with provenance), CSV or a LaTeX document.  LaTeX writes one formula per "
-    "family, ranked (--all: every formula); JSON and CSV carry every formula with its family fields."
+    help="Export the catalog as JSON (with provenance), CSV, a LaTeX document or one self-contained HTML page.  "
+    "LaTeX and HTML write one formula per family, ranked (--all: every formula); JSON and CSV carry every formula "
+    "with its family fields."
     + EXAMPLE
     + "esma export --format latex --output formulas.tex\n  esma export --format csv > catalog.csv"
+    + "\n  esma export --format html --output catalog.html"
 )
-@click.option("--format", "fmt", type=click.Choice(["json", "csv", "latex"]), default="json", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "latex", "html"]), default="json",
+              show_default=True)
 @click.option("--constant", "constant_expr", default=None, help="Only this constant.")
-@click.option("--all", "show_all", is_flag=True, help="LaTeX: every formula, not one per family.")
+@click.option("--all", "show_all", is_flag=True, help="LaTeX and HTML: every formula, not one per family.")
 @click.option("--output", "output_path", type=click.Path(dir_okay=False, writable=True), default=None,
               help="File to write [default: stdout].")
 @DB_OPTION
@@ -466,6 +469,17 @@ def export(fmt, constant_expr, show_all, output_path, db) -> None:
         folder = os.path.dirname(os.path.abspath(output_path))
         if not os.path.isdir(folder):
             raise BadInput(f"cannot write {output_path}: no directory {folder}")
+    if fmt == "html":  # the web pages as one self-contained file, read-only (esma.cli.web)
+        from esma.cli.web.commands import export_html
+
+        try:
+            stats = export_html(db, output_path, all_formulas=show_all, constant=text)
+        except (ValueError, FileNotFoundError) as exc:
+            raise BadInput(str(exc)) from None
+        if output_path:
+            output.err(f"wrote {stats.families} families and {stats.formulas} formulas ({stats.bytes:,} bytes) "
+                       f"to {output_path}")
+        return
     with _catalog(db) as catalog:
         if output_path:
             with open(output_path, "w", encoding="utf-8") as fh:
@@ -484,6 +498,25 @@ def constants(as_json) -> None:
         output.print_json({"names": NAMES, "functions": FUNCTIONS, "operators": ["+", "-", "*", "/", "**"]})
         return
     output.constants_table(NAMES, FUNCTIONS)
+
+
+@cli.command(
+    help="Browse the catalog in a web browser: constants, ranked families, formulas typeset with their "
+    "convergence plots (read-only; every page is also JSON with ?format=json)."
+    + EXAMPLE
+    + "esma serve\n  esma serve --db catalog.sqlite --port 8080"
+)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (anything but loopback is reachable from other machines).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
+@DB_OPTION
+def serve(host, port, db) -> None:
+    from esma.cli.web.commands import serve as serve_catalog
+
+    try:
+        serve_catalog(db, host, port, warn=output.err)
+    except (ValueError, FileNotFoundError) as exc:
+        raise BadInput(str(exc)) from None
 
 
 # ------------------------------------------------------------------------------------------------ entry
