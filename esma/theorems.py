@@ -58,6 +58,7 @@ __all__ = [
     "bessel_i",
     "bessel_j",
     "e_power",
+    "has_decimal",
     "match",
     "parse_poly",
     "poly_text",
@@ -745,6 +746,26 @@ def _atom_matches(atom: _Atom) -> list[tuple[Theorem, tuple, tuple, str]]:
             t = (bessel_i if atom.kind == "besseli" else bessel_j)(int(A), int(D))
             out.append((t, a[0], a[1], "the theorem's base"))
     return out
+
+
+def has_decimal(constant_text: str) -> bool:
+    """True when the expression contains a decimal literal (a measured value: never matched).
+
+    >>> has_decimal("2.718*1"), has_decimal("exp(1/3)")
+    (True, False)
+    """
+    stack = [parse(constant_text)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Dec):
+            return True
+        if isinstance(node, Neg):
+            stack.append(node.arg)
+        elif isinstance(node, BinOp):
+            stack += [node.left, node.right]
+        elif isinstance(node, Call):
+            stack += list(node.args)
+    return False
 
 
 @lru_cache(maxsize=4096)
