@@ -67,7 +67,7 @@ from functools import lru_cache
 from esma import theorems
 from esma.theorems import FORMAT, QuasiPolynomial, parse_poly
 
-__all__ = ["MAX_BLOCK", "MAX_HEAD", "check"]
+__all__ = ["MAX_BLOCK", "MAX_HEAD", "check", "clear_caches"]
 
 MAX_HEAD = 100_000  # N0 + M0: the head identity multiplies this many 2x2 matrices
 MAX_BLOCK = 2_000  # L_in, L_out: a block multiplies this many matrices of polynomials
@@ -86,7 +86,12 @@ def _trim(p) -> tuple:
     p = list(p)
     while len(p) > 1 and p[-1] == 0:
         p.pop()
-    return tuple(p) if p else (Fraction(0),)
+    return tuple(p) if p else (0,)
+
+
+def _norm(p) -> tuple:
+    """Integral coefficients as ints (exact, equal and hashing alike, and far faster than Fractions)."""
+    return _trim(tuple(int(x) if isinstance(x, Fraction) and x.denominator == 1 else x for x in p))
 
 
 def _add(a, b) -> tuple:
@@ -112,8 +117,8 @@ def _is_zero(a) -> bool:
     return all(x == 0 for x in a)
 
 
-def _eval(p, k) -> Fraction:
-    acc = Fraction(0)
+def _eval(p, k):
+    acc = 0
     for c in reversed(p):
         acc = acc * k + c
     return acc
@@ -122,11 +127,11 @@ def _eval(p, k) -> Fraction:
 @lru_cache(maxsize=65536)
 def _shift(p: tuple, m0: int, step: int) -> tuple:
     """p(m0 + step k) as a polynomial in k."""
-    out: tuple = (Fraction(0),)
-    lin = (Fraction(m0), Fraction(step))
+    out: tuple = (0,)
+    lin = (m0, step)
     for c in reversed(p):
-        out = _add(_mul(out, lin), (Fraction(c),))
-    return out
+        out = _add(_mul(out, lin), (c,))
+    return _norm(out)
 
 
 def _mat_mul(x, y):
@@ -147,15 +152,19 @@ def _int_mat_mul(x, y):
 # ------------------------------------------------------------------------------- sequences of terms
 
 
+@lru_cache(maxsize=65536)
 def _residue_poly(seq: QuasiPolynomial, n0: int, step: int) -> tuple:
     """a(n0 + step k) as a polynomial in k (n0 >= start, step a multiple of the period)."""
     m, j = divmod(n0, seq.period)
-    return _shift(seq.polys[j], m, step // seq.period)
+    ints, den = seq._ints[j]
+    return _shift(ints if den == 1 else _norm(seq.polys[j]), m, step // seq.period)
 
 
 @lru_cache(maxsize=16384)
 def _same_sequence(x: QuasiPolynomial, y: QuasiPolynomial) -> bool:
     """True when x and y describe the same signed sequence (signs and terms, for every n)."""
+    if x == y:
+        return True
     p = math.lcm(len(x.signs), len(y.signs))
     if any(x.sign(i) != y.sign(i) for i in range(p)):
         return False
@@ -179,11 +188,9 @@ def _root_points(p: tuple) -> set[int]:
     if d < 1:
         return set()
     if d == 1:
-        r = -p[0] / p[1]
-        lo = hi = r
-        return {i for i in range(math.floor(lo), math.floor(hi) + 2) if i >= 0}
-    lead = abs(p[-1])
-    bound = 1 + max(abs(c) for c in p[:-1]) / lead  # Cauchy: every root has |r| < bound
+        r = math.floor(Fraction(-p[0]) / p[1])
+        return {i for i in (r, r + 1) if i >= 0}
+    bound = 1 + Fraction(max(abs(c) for c in p[:-1])) / abs(p[-1])  # Cauchy: every root has |r| < bound
     if bound <= _ROOT_SCAN:
         return set(range(0, math.floor(bound) + 2))
     from sympy.polys.domains import QQ
@@ -238,31 +245,40 @@ def _tail_domain(U: tuple) -> int | None:
     return _for_all((c, delta, _add(a, _neg(c)), _add(beta, _neg(delta))), _maps_into)
 
 
-@lru_cache(maxsize=4096)
 def _admissible(seq: QuasiPolynomial, what: str) -> str | None:
     """None when a_n is an integer >= 1 (b_n = +1) or >= 2 (b_n = -1) for every n >= 1, else the reason."""
     for n in range(1, seq.start):
         low = 1 if seq.sign(n) > 0 else 2
         if seq.head[n] < low:
             return f"{what} is not admissible: a({n}) = {seq.head[n]} < {low} with b({n}) = {seq.sign(n):+d}"
-    period = math.lcm(seq.period, len(seq.signs))
-    first = max(seq.start, 1)
-    for n0 in range(first, first + period):
-        p = _residue_poly(seq, n0, period)
+    why = _admissible_tail(seq.signs, seq.period, seq._ints, max(seq.start, 1))
+    return None if why is None else f"{what} {why}"
+
+
+@lru_cache(maxsize=16384)
+def _admissible_tail(signs: tuple, period: int, ints: tuple, first: int) -> str | None:
+    """The residue classes from n = ``first`` on (members of a family share them: memoised on the form)."""
+    polys = [p if d == 1 else tuple(Fraction(c, d) for c in p) for p, d in ints]
+    L = math.lcm(period, len(signs))
+    for n0 in range(first, first + L):
+        m, j = divmod(n0, period)
+        p = _shift(polys[j], m, L // period)  # a(n0 + L t) in powers of t
         # integer-valued on all t >= 0 iff integral at t = 0..deg (the Newton basis C(t, i) has integer values)
-        if any(_eval(p, t).denominator != 1 for t in range(len(p))):
-            return f"{what} has non-integer terms in the class n = {n0} mod {period}"
-        low = 1 if seq.sign(n0) > 0 else 2
-        bad = _for_all((_add(p, (Fraction(-low),)),), lambda v: v[0] >= 0)
+        if any(Fraction(_eval(p, t)).denominator != 1 for t in range(len(p))):
+            return f"has non-integer terms in the class n = {n0} mod {L}"
+        b = signs[n0 % len(signs)]
+        low = 1 if b > 0 else 2
+        bad = _for_all((_add(p, (-low,)),), lambda v: v[0] >= 0)
         if bad is not None:
-            n = n0 + period * bad
-            return f"{what} is not admissible: a({n}) = {seq.term(n)} < {low} with b({n}) = {seq.sign(n):+d}"
+            n = n0 + L * bad
+            return f"is not admissible: a({n}) = {_eval(p, bad)} < {low} with b({n}) = {b:+d}"
     return None
 
 
 # ------------------------------------------------------------------------------------------ the blocks
 
 
+@lru_cache(maxsize=16384)
 def _block_terms(seq: QuasiPolynomial, start: int, length: int) -> tuple:
     """((a(start + i + length k) as a polynomial in k, b_{start+i}) for i < length)."""
     return tuple((_residue_poly(seq, start + i, length), seq.sign(start + i)) for i in range(length))
@@ -270,10 +286,10 @@ def _block_terms(seq: QuasiPolynomial, start: int, length: int) -> tuple:
 
 @lru_cache(maxsize=4096)
 def _block_product(terms: tuple) -> tuple:
-    one, zero = (Fraction(1),), (Fraction(0),)
+    one, zero = (1,), (0,)
     acc = ((one, zero), (zero, one))
     for q, s in terms:
-        acc = _mat_mul(acc, ((q, (Fraction(s),)), (one, zero)))
+        acc = _mat_mul(acc, ((q, (s,)), (one, zero)))
     return acc
 
 
@@ -329,7 +345,7 @@ def _sequence(d, what: str) -> QuasiPolynomial:
 
 @lru_cache(maxsize=4096)
 def _parse_U(rows: tuple) -> tuple:
-    return tuple(tuple(_trim(parse_poly(e, "k")) for e in row) for row in rows)
+    return tuple(tuple(_norm(parse_poly(e, "k")) for e in row) for row in rows)
 
 
 def _matrix_U(u) -> tuple:
@@ -352,19 +368,36 @@ def _record_poly(x, what: str) -> tuple[int, ...]:
 # ------------------------------------------------------------------------------------------- the check
 
 
-def _poly_z(coeffs) -> tuple:
-    return _trim(tuple(Fraction(c) for c in coeffs))
-
-
-def _relation_holds(F, sub: theorems.Substitution, P: tuple, Q: tuple) -> bool:
-    """(f11 Sn + f12 Sd) Q == (f21 Sn + f22 Sd) P in Z[c], with a nonzero denominator."""
-    sn, sd = _poly_z(sub.numerator), _poly_z(sub.denominator)
-    num = _add(_mul((Fraction(F[0][0]),), sn), _mul((Fraction(F[0][1]),), sd))
-    den = _add(_mul((Fraction(F[1][0]),), sn), _mul((Fraction(F[1][1]),), sd))
-    P, Q = _poly_z(P), _poly_z(Q)
+@lru_cache(maxsize=65536)
+def _relation_holds(F: tuple, sub: theorems.Substitution, P: tuple, Q: tuple) -> bool:
+    """(f11 Sn + f12 Sd) Q == (f21 Sn + f22 Sd) P in Z[c], with nonzero denominators."""
+    sn, sd = sub.numerator, sub.denominator
+    num = _add(_mul((F[0][0],), sn), _mul((F[0][1],), sd))
+    den = _add(_mul((F[1][0],), sn), _mul((F[1][1],), sd))
     if _is_zero(den) or _is_zero(Q):
         return False
-    return _add(_mul(num, Q), _neg(_mul(den, P))) == (Fraction(0),)
+    return _is_zero(_add(_mul(num, _trim(Q)), _neg(_mul(den, _trim(P)))))
+
+
+@lru_cache(maxsize=4096)
+def _substitution(numerator: tuple, denominator: tuple) -> theorems.Substitution:
+    return theorems.Substitution(numerator, denominator)
+
+
+@lru_cache(maxsize=4096)
+def _base_match(constant_text: str, key, base: QuasiPolynomial, sub: theorems.Substitution) -> theorems.Match:
+    """The registry's match for (constant, theorem key, base sequence, substitution); ``_Reject`` if none."""
+    matches = theorems.match(constant_text)
+    same_key = [m for m in matches if m.theorem.key == key]
+    if not same_key:
+        raise _Reject(f"the certificate's base {key!r} is not a registry theorem for {constant_text}")
+    same_base = [m for m in same_key if _same_sequence(m.theorem.sequence, base)]
+    if not same_base:
+        raise _Reject(f"the certificate's base is not the registry's continued fraction of {key}")
+    vouched = [m for m in same_base if m.substitution == sub]
+    if not vouched:
+        raise _Reject(f"the substitution {sub.text} is not one the registry vouches for ({constant_text} -> {key})")
+    return vouched[0]
 
 
 def _check(cert, constant_text: str, P, Q, record: QuasiPolynomial) -> str:
@@ -372,8 +405,7 @@ def _check(cert, constant_text: str, P, Q, record: QuasiPolynomial) -> str:
         raise _Reject(f"malformed certificate: expected an object, not {type(cert).__name__}")
     if cert.get("format") != FORMAT:
         raise _Reject(f"unknown certificate format {cert.get('format')!r} (expected {FORMAT!r})")
-    matches = theorems.match(constant_text)
-    if not matches:
+    if not theorems.match(constant_text):
         why = " (a decimal literal is never proved)" if theorems.has_decimal(constant_text) else ""
         raise _Reject(f"no registry entry for {constant_text}{why}")
 
@@ -391,27 +423,18 @@ def _check(cert, constant_text: str, P, Q, record: QuasiPolynomial) -> str:
     F = (_int_list(T[0], "map.T"), _int_list(T[1], "map.T"))
     sub_d = _get(map_d, "substitution", "map")
     try:
-        sub = theorems.Substitution(_int_list(_get(sub_d, "numerator", "map.substitution"), "numerator"),
-                                    _int_list(_get(sub_d, "denominator", "map.substitution"), "denominator"))
+        sub = _substitution(_int_list(_get(sub_d, "numerator", "map.substitution"), "numerator"),
+                            _int_list(_get(sub_d, "denominator", "map.substitution"), "denominator"))
     except ValueError as exc:
         raise _Reject(f"malformed certificate: map.substitution: {exc}") from None
-    same_key = [m for m in matches if m.theorem.key == key]
-    if not same_key:
-        raise _Reject(f"the certificate's base {key!r} is not a registry theorem for {constant_text}")
-    same_base = [m for m in same_key if _same_sequence(m.theorem.sequence, base)]
-    if not same_base:
-        raise _Reject(f"the certificate's base is not the registry's continued fraction of {key}")
-    vouched = [m for m in same_base if m.substitution == sub]
-    if not vouched:
-        raise _Reject(f"the substitution {sub.text} is not one the registry vouches for ({constant_text} -> {key})")
-    theorem = vouched[0].theorem
+    if not isinstance(key, str):
+        raise _Reject("malformed certificate: base.theorem must be a string")
+    theorem = _base_match(constant_text, key, base, sub).theorem
     if not _relation_holds(F, sub, P, Q):
         raise _Reject(f"the map T is not the record's P/Q: F({sub.text[4:]}) != P(c)/Q(c) in Z[c]")
     if "lhs" in cert:  # informative copy: it must agree with the record when present
         lhs = cert["lhs"]
-        if not isinstance(lhs, dict) or _poly_z(lhs.get("numerator") or (0,)) != _poly_z(P) or _poly_z(
-            lhs.get("denominator") or (0,)
-        ) != _poly_z(Q):
+        if not isinstance(lhs, dict) or [*lhs.get("numerator", ())] != [*P] or [*lhs.get("denominator", ())] != [*Q]:
             raise _Reject("the certificate's lhs is not the record's")
 
     # (b) the claim is the record's sequence (possibly described differently)
@@ -467,6 +490,11 @@ def _check(cert, constant_text: str, P, Q, record: QuasiPolynomial) -> str:
     return f"proved from {theorem.name} with {sub.text}"
 
 
+@lru_cache(maxsize=16384)
+def _record(signs, head, period, polys) -> QuasiPolynomial:
+    return QuasiPolynomial(signs, head, period, polys)
+
+
 def check(certificate, constant_text: str, lhs_numerator, lhs_denominator, signs, head, period, polynomials):
     """Check a certificate for the record (constant, T = P/Q, claimed expansion): ``(ok, reason)``.
 
@@ -482,9 +510,23 @@ def check(certificate, constant_text: str, lhs_numerator, lhs_denominator, signs
     Q = _record_poly(lhs_denominator, "lhs_denominator")
     if not any(Q):
         raise ValueError("Argument 'lhs_denominator' must be a nonzero polynomial, not 0")
-    record = QuasiPolynomial(tuple(signs) if isinstance(signs, (list, tuple)) else signs, tuple(head), period,
-                             tuple(tuple(p) if isinstance(p, (list, tuple)) else p for p in polynomials))
+    if not isinstance(signs, (list, tuple)) or not isinstance(head, (list, tuple)):
+        raise TypeError("Arguments 'signs' and 'head' must be sequences of ints")
+    if not isinstance(polynomials, (list, tuple)):
+        raise TypeError(f"Argument 'polynomials' must be a sequence of polynomials, not {type(polynomials).__name__}")
+    polys = tuple(tuple(p) if isinstance(p, (list, tuple)) else p for p in polynomials)
+    try:
+        record = _record(tuple(signs), tuple(head), period, polys)
+    except TypeError:  # unhashable parts: build it uncached, for the error message
+        record = QuasiPolynomial(tuple(signs), tuple(head), period, polys)
     try:
         return True, _check(certificate, constant_text, P, Q, record)
     except _Reject as exc:
         return False, str(exc)
+
+
+def clear_caches() -> None:
+    """Forget the memoised sub-checks (they are pure: this only costs time; for timings and long runs)."""
+    for fn in (_shift, _residue_poly, _same_sequence, _tail_domain, _admissible_tail, _block_terms, _block_product,
+               _block_identity, _parse_U, _relation_holds, _substitution, _base_match, _record):
+        fn.cache_clear()

@@ -435,13 +435,6 @@ def prove(constant_text, lhs_numerator, lhs_denominator, signs, head, period, po
 # --------------------------------------------------------------------------------------------- members
 
 
-def _prefix(terms: _Terms, seq: QuasiPolynomial, count: int):
-    acc = ((1, 0), (0, 1))
-    for n in range(count):
-        acc = _mul(acc, ((terms[n], seq.sign(n)), (1, 0)))
-    return acc
-
-
 def _shift_k(p: tuple, m0: int, step: int) -> tuple:
     """p(m0 + step k) as ascending coefficients in k."""
     out = [Fraction(0)]
@@ -454,14 +447,6 @@ def _shift_k(p: tuple, m0: int, step: int) -> tuple:
         out = nxt
     while len(out) > 1 and out[-1] == 0:
         out.pop()
-    return tuple(out)
-
-
-def _block_terms(seq: QuasiPolynomial, start: int, length: int) -> tuple:
-    out = []
-    for i in range(length):
-        m, j = divmod(start + i, seq.period)
-        out.append((_shift_k(seq.polys[j], m, length // seq.period), seq.sign(start + i)))
     return tuple(out)
 
 
@@ -491,8 +476,7 @@ def _transport(cert: dict, member: Member) -> dict | None:
     c = cert["cert"]
     N0, Lin, M0, Lout, sigma = c["N0"], c["Lin"], c["M0"], c["Lout"], c["sigma"]
     U = tuple(tuple(theorems.parse_poly(e, "k") for e in row) for row in c["U"])
-    F_R = tuple(tuple(row) for row in cert["map"]["T"])
-    F_F = _mul(G, F_R)
+    F_F = _mul(G, tuple(tuple(row) for row in cert["map"]["T"]))
     sub = Substitution(tuple(cert["map"]["substitution"]["numerator"]),
                        tuple(cert["map"]["substitution"]["denominator"]))
     # the member's map must be its own P/Q: (f11 Sn + f12 Sd) Q == (f21 Sn + f22 Sd) P
@@ -504,23 +488,35 @@ def _transport(cert: dict, member: Member) -> dict | None:
     if r > 1:
         U = tuple(tuple(_shift_k(e, 0, r) for e in row) for row in U)
         Lin, Lout, sigma = Lin * r, Lout * r, sigma**r
-    terms_R, terms_F = _Terms(claim_R), _Terms(claim_F)
     # the index shift between the tails: the representative's terms from p on, found in the member's
-    p = M0 + 2 * Lout
-    window = [(terms_R[p + i], claim_R.sign(p + i)) for i in range(2 * Lout + 8)]
-    limit = p + claim_F.start + claim_R.start + 4 * Lout + 8
+    # (beyond both heads; further on if the tails only meet later)
+    width = 2 * Lout + 8
+    L = math.lcm(len(claim_R.signs), len(claim_F.signs))
     shift = None
-    for j in range(limit):
-        if all((terms_F[j + i], claim_F.sign(j + i)) == w for i, w in enumerate(window)):
-            shift = p - j
+    for attempt in range(3):
+        p = M0 + claim_F.start + claim_R.start + (2 + 4 * attempt) * Lout
+        limit = p + claim_F.start + claim_R.start + 4 * Lout + 8
+        t_R = [claim_R.term(n) for n in range(p, p + width)]
+        t_F = [claim_F.term(n) for n in range(limit + width)]
+        for j in range(limit):
+            if t_F[j : j + width] == t_R and all(claim_F.sign(j + i) == claim_R.sign(p + i) for i in range(L)):
+                shift = p - j
+                break
+        if shift is not None:
             break
     if shift is None:
         return None
-    for _ in range(4):  # move the head one block further while the member's is too short or not aligned
+    # the tails from M0' = M0 - shift and M0 agree for all n when each residue's polynomial in k (degree
+    # <= d) agrees at d + 1 points: compare (d + 1) blocks of terms
+    d = max(len(q) for q in claim_F.polys + claim_R.polys) - 1
+    for _ in range(8):  # move the head a block further while the member's is too short
         M0F = M0 - shift
-        if M0F >= claim_F.start and M0F >= 0 and _block_terms(claim_F, M0F, Lout) == _block_terms(claim_R, M0, Lout):
-            left = _mul(G, _prefix(terms_R, claim_R, M0))
-            right = _prefix(terms_F, claim_F, M0F)
+        if M0F >= claim_F.start and M0F >= 0:
+            span = (d + 1) * Lout
+            if [claim_F.term(M0F + i) for i in range(span)] != [claim_R.term(M0 + i) for i in range(span)]:
+                return None
+            left = _mul(G, _prefix_seq(claim_R, M0))
+            right = _prefix_seq(claim_F, M0F)
             for lam in (1, -1):
                 if left == tuple(tuple(lam * x for x in row) for row in right):
                     Uf = tuple(tuple(tuple(lam * x for x in e) for e in row) for row in U)
@@ -536,6 +532,13 @@ def _transport(cert: dict, member: Member) -> dict | None:
         N0, M0 = N0 + Lin, M0 + Lout
         U = tuple(tuple(_shift_k(e, 1, 1) for e in row) for row in U)
     return None
+
+
+def _prefix_seq(seq: QuasiPolynomial, count: int):
+    acc = ((1, 0), (0, 1))
+    for n in range(count):
+        acc = _mul(acc, ((seq.term(n), seq.sign(n)), (1, 0)))
+    return acc
 
 
 def _relation_ok(F, sub: Substitution, P, Q) -> bool:

@@ -41,6 +41,7 @@ Polynomials travel as text (``poly_text``/``parse_poly``) in the certificate for
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -110,6 +111,7 @@ _TERM = re.compile(
 )
 
 
+@lru_cache(maxsize=65536)
 def parse_poly(text: str, var: str = "m") -> tuple[Fraction, ...]:
     """Ascending coefficients of a polynomial written as ``poly_text`` writes it (``ValueError`` otherwise).
 
@@ -158,7 +160,7 @@ def _as_fraction(x, what: str) -> Fraction:
         return Fraction(x)
     if isinstance(x, str):
         try:
-            return Fraction(x)
+            return Fraction(int(x)) if x.isdigit() else Fraction(x)
         except ValueError:
             raise ValueError(f"Argument '{what}' must hold rationals, not {x!r}") from None
     raise TypeError(f"Argument '{what}' must hold ints, Fractions or their text, not {type(x).__name__}")
@@ -212,6 +214,23 @@ class QuasiPolynomial:
         object.__setattr__(self, "signs", signs)
         object.__setattr__(self, "head", head)
         object.__setattr__(self, "polys", tuple(polys))
+        # integer numerators over a common denominator per polynomial: terms in int arithmetic (hot in checks)
+        ints = []
+        for p in polys:
+            den = math.lcm(*(c.denominator for c in p))
+            ints.append((tuple(int(c * den) for c in p), den))
+        object.__setattr__(self, "_ints", tuple(ints))
+        object.__setattr__(self, "_hash", hash((signs, head, period, self._ints)))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other) -> bool:
+        # the integer numerators and denominators determine the (trimmed) polynomials: compare those, fast
+        if not isinstance(other, QuasiPolynomial):
+            return NotImplemented
+        return (self._hash == other._hash and self.signs == other.signs and self.head == other.head
+                and self.period == other.period and self._ints == other._ints)
 
     @property
     def start(self) -> int:
@@ -234,10 +253,17 @@ class QuasiPolynomial:
 
     def term(self, n: int) -> int:
         """a_n; ``ArithmeticError`` if the description gives a non-integer there."""
-        v = self.value(n)
-        if v.denominator != 1:
-            raise ArithmeticError(f"the description gives the non-integer {v} at n = {n}")
-        return int(v)
+        if n < len(self.head):
+            return self.head[n]
+        m, j = divmod(n, self.period)
+        coeffs, den = self._ints[j]
+        acc = 0
+        for c in reversed(coeffs):
+            acc = acc * m + c
+        q, r = divmod(acc, den)
+        if r:
+            raise ArithmeticError(f"the description gives the non-integer {Fraction(acc, den)} at n = {n}")
+        return q
 
     def terms(self, count: int) -> tuple[int, ...]:
         """a_0, ..., a_{count-1}."""
@@ -257,10 +283,20 @@ class QuasiPolynomial:
         """Inverse of ``to_json``; ``ValueError``/``TypeError`` on anything malformed."""
         if not isinstance(d, dict) or not {"signs", "head", "period", "polys"} <= set(d):
             raise ValueError("a sequence must be an object with 'signs', 'head', 'period' and 'polys'")
-        polys = d["polys"]
+        polys, signs, head = d["polys"], d["signs"], d["head"]
         if not isinstance(polys, list) or not all(isinstance(p, str) for p in polys):
             raise TypeError("'polys' must be a list of polynomial texts in m")
-        return cls(d["signs"], d["head"], d["period"], tuple(parse_poly(p, "m") for p in polys))
+        if not isinstance(signs, list) or not isinstance(head, list):
+            raise TypeError("'signs' and 'head' must be lists of ints")
+        if any(isinstance(x, bool) or not isinstance(x, int) for x in signs + head):
+            raise TypeError("'signs' and 'head' must be lists of ints")
+        return _sequence_from_json(tuple(signs), tuple(head), d["period"], tuple(polys))
+
+
+@lru_cache(maxsize=16384)
+def _sequence_from_json(signs, head, period, polys) -> QuasiPolynomial:
+    # immutable values: one instance per text (members of a family repeat their claims' polynomials)
+    return QuasiPolynomial(signs, head, period, tuple(parse_poly(p, "m") for p in polys))
 
 
 # -------------------------------------------------------------------------------------------- registry
@@ -531,7 +567,7 @@ class Substitution:
     def degree(self) -> int:
         return max(_deg(self.numerator), _deg(self.denominator))
 
-    @property
+    @functools.cached_property
     def text(self) -> str:
         n, d = _poly_var_text(self.numerator, "c"), _poly_var_text(self.denominator, "c")
         if self.denominator == (1,):
