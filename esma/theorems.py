@@ -351,7 +351,6 @@ def _ratio_text(x: Fraction) -> str:
     return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
 
 
-@lru_cache(maxsize=1024)
 def e_power(numerator: int, k: int) -> Theorem:
     """e^(1/k) (Euler) for ``numerator`` 1, or e^(2/k) for odd k (Hurwitz) for ``numerator`` 2.
 
@@ -360,8 +359,11 @@ def e_power(numerator: int, k: int) -> Theorem:
     >>> e_power(1, 3).sequence.terms(8)
     (1, 2, 1, 1, 8, 1, 1, 14)
     """
-    k = _positive(k, "k")
-    numerator = _as_int(numerator, "numerator")
+    return _e_power(_as_int(numerator, "numerator"), _positive(k, "k"))
+
+
+@lru_cache(maxsize=1024)
+def _e_power(numerator: int, k: int) -> Theorem:
     if numerator == 1:
         if k == 1:  # e = [2; 1, 2, 1, 1, 4, ...]: a(3m+1) = a(3m+3) = 1, a(3m+2) = 2m + 2
             return Theorem("e", "Euler", _EULER, _qp((1,), (2,), ((1,), (1,), (2, 2))))
@@ -377,28 +379,34 @@ def e_power(numerator: int, k: int) -> Theorem:
     return Theorem(f"exp(2/{k})", "Hurwitz", _HURWITZ, _qp((1,), (1,), polys))
 
 
-@lru_cache(maxsize=1024)
 def tan_entry(k: int) -> Theorem:
     """tan(1/k) (Lambert): tan 1 = [1; 1, 1, 3, 1, 5, ...], tan(1/k) = [0; k-1, 1, 3k-2, 1, 5k-2, ...].
 
     >>> tan_entry(1).sequence.terms(8), tan_entry(3).sequence.terms(6)
     ((1, 1, 1, 3, 1, 5, 1, 7), (0, 2, 1, 7, 1, 13))
     """
-    k = _positive(k, "k")
+    return _tan_entry(_positive(k, "k"))
+
+
+@lru_cache(maxsize=1024)
+def _tan_entry(k: int) -> Theorem:
     if k == 1:  # a(2m) = 1 (m >= 1), a(2m+1) = 2m + 1
         return Theorem("tan(1)", "Lambert", _LAMBERT, _qp((1,), (1,), ((1,), (1, 2))))
     # a(2m) = 1, a(2m+1) = (2m+1)k - 2 for n >= 2
     return Theorem(f"tan(1/{k})", "Lambert", _LAMBERT, _qp((1,), (0, k - 1), ((1,), (k - 2, 2 * k))))
 
 
-@lru_cache(maxsize=1024)
 def tanh_entry(k: int) -> Theorem:
     """tanh(1/k) = [0; k, 3k, 5k, ...] (Lambert): a(n) = (2n - 1)k for n >= 1.
 
     >>> tanh_entry(2).sequence.terms(5)
     (0, 2, 6, 10, 14)
     """
-    k = _positive(k, "k")
+    return _tanh_entry(_positive(k, "k"))
+
+
+@lru_cache(maxsize=1024)
+def _tanh_entry(k: int) -> Theorem:
     key = "tanh(1)" if k == 1 else f"tanh(1/{k})"
     return Theorem(key, "Lambert", _LAMBERT, _qp((1,), (0,), ((-k, 2 * k),)))
 
@@ -409,7 +417,6 @@ def _bessel_key(func: str, A: int, D: int) -> str:
                          f"{func}({_ratio_text(nu)}, {_ratio_text(Fraction(2, D))})"))
 
 
-@lru_cache(maxsize=1024)
 def bessel_i(A: int, D: int) -> Theorem:
     """[A; A+D, A+2D, ...] = I_{A/D-1}(2/D)/I_{A/D}(2/D) (Lehmer).
 
@@ -417,11 +424,9 @@ def bessel_i(A: int, D: int) -> Theorem:
     >>> t.key, t.sequence.terms(5)
     ('besseli(0, 2)/besseli(1, 2)', (1, 2, 3, 4, 5))
     """
-    A, D = _positive(A, "A"), _positive(D, "D")
-    return Theorem(_bessel_key("besseli", A, D), "Lehmer", _LEHMER, _qp((1,), (), ((A, D),)))
+    return _bessel("besseli", _positive(A, "A"), _positive(D, "D"))
 
 
-@lru_cache(maxsize=1024)
 def bessel_j(A: int, D: int) -> Theorem:
     """A - 1/(A+D - 1/(A+2D - ...)) = J_{A/D-1}(2/D)/J_{A/D}(2/D), all signs minus.
 
@@ -429,8 +434,14 @@ def bessel_j(A: int, D: int) -> Theorem:
     >>> t.key, t.sequence.terms(4), t.sequence.signs
     ('besselj(-1/2, 1)/besselj(1/2, 1)', (1, 3, 5, 7), (-1,))
     """
-    A, D = _positive(A, "A"), _positive(D, "D")
-    return Theorem(_bessel_key("besselj", A, D), "Lommel", _LOMMEL, _qp((-1,), (), ((A, D),)))
+    return _bessel("besselj", _positive(A, "A"), _positive(D, "D"))
+
+
+@lru_cache(maxsize=1024)
+def _bessel(func: str, A: int, D: int) -> Theorem:
+    if func == "besseli":
+        return Theorem(_bessel_key(func, A, D), "Lehmer", _LEHMER, _qp((1,), (), ((A, D),)))
+    return Theorem(_bessel_key(func, A, D), "Lommel", _LOMMEL, _qp((-1,), (), ((A, D),)))
 
 
 def registry() -> tuple[tuple[str, str, str], ...]:
