@@ -471,11 +471,11 @@ def _check(cert, constant_text: str, P, Q, record: QuasiPolynomial) -> str:
         (right[1][0] * U0[0][0] + right[1][1] * U0[1][0], right[1][0] * U0[0][1] + right[1][1] * U0[1][1]),
     )
     if left != right:
-        raise _Reject("the head identity F K_0...K_(N0-1) = A_0...A_(M0-1) U(0) fails")
+        raise _Reject("the head identity fails: F K_0...K_(N0-1) != A_0...A_(M0-1) U(0)")
 
     # (d) block identity, a polynomial identity in k
     if not _block_identity(_block_terms(base, N0, Lin), _block_terms(claim, M0, Lout), U, sigma):
-        raise _Reject("the block identity U(k) Kblock(k) = sigma Ablock(k) U(k+1) fails")
+        raise _Reject("the block identity fails: U(k) Kblock(k) != sigma Ablock(k) U(k+1) as polynomials in k")
 
     # (e) tail domain
     bad_k = _tail_domain(U)
