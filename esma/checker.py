@@ -69,7 +69,7 @@ from esma.theorems import FORMAT, QuasiPolynomial, parse_poly
 
 __all__ = ["MAX_BLOCK", "MAX_HEAD", "check", "clear_caches"]
 
-MAX_HEAD = 100_000  # N0 + M0: the head identity multiplies this many 2x2 matrices
+MAX_HEAD = 10_000  # N0 + M0 and head lengths: the head identity multiplies this many 2x2 matrices
 MAX_BLOCK = 2_000  # L_in, L_out: a block multiplies this many matrices of polynomials
 _ROOT_SCAN = 256  # below this root bound, integers are scanned; above it, roots are isolated (sympy)
 
@@ -169,9 +169,11 @@ def _same_sequence(x: QuasiPolynomial, y: QuasiPolynomial) -> bool:
     if any(x.sign(i) != y.sign(i) for i in range(p)):
         return False
     s = max(x.start, y.start)
+    period = math.lcm(x.period, y.period)
+    if period > 20 * MAX_BLOCK:
+        raise _Reject(f"malformed certificate: the periods {x.period} and {y.period} are too far apart to compare")
     if any(x.value(n) != y.value(n) for n in range(s)):
         return False
-    period = math.lcm(x.period, y.period)
     # each residue class n = s + r + period*t is one polynomial in t for both; equal on all t iff identical
     return all(_residue_poly(x, s + r, period) == _residue_poly(y, s + r, period) for r in range(period))
 

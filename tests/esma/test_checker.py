@@ -263,6 +263,8 @@ def test_rejects_malformed_certificates():
         (("cert", "N0"), True),
         (("cert", "N0"), 0),
         (("cert", "Lin"), 10**9),
+        (("cert", "N0"), 10**7),
+        (("claim", "period"), 1999),
         (("map", "T"), [[1, 0], [0]]),
         (("map", "T"), [[1.0, 0], [0, 1]]),
         (("map", "degree"), 2),
