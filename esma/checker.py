@@ -25,27 +25,33 @@ so a_0, ..., a_{M-1} are the first M terms of the ESMA expansion of T(c), for ev
 **The certificate** (JSON: plain ints, strings, lists)::
 
     {"format": "esma-tail-cert/1",
-     "constant": "e",                                   the constant c (canonical text)
-     "lhs": {"numerator": [..], "denominator": [..]},   the record's T = P/Q, ascending powers of c
-     "base": {"theorem": "e",                           the registry entry: its base's canonical text
+     "constant": "e",                                   informative copies of the record's constant c and
+     "lhs": {"numerator": [..], "denominator": [..]},   T = P/Q (ascending powers of c); checked when present
+     "base": {"theorem": "e",                           the registry entry, by its base's canonical text
               "reference": "...",                       (informative)
-              "signs": [1], "head": [2], "period": 3,   the base's quasi-polynomial: beta_n, q_0..q_{s-1},
-              "polys": ["1", "1", "2*m + 2"]},          and q(N m + j) = P_j(m) for n >= s, text in m
-     "map": {"degree": 1,                               degree of F (only 1 is supported)
-             "T": [[f11, f12], [f21, f22]],             F(x) = (f11 x + f12)/(f21 x + f22)
+              "signs": [1], "head": [2], "period": 3,   the base's quasi-polynomial: beta_n = signs[n mod p],
+              "polys": ["1", "1", "2*m + 2"]},          q_0..q_{s-1}, and q(N m + j) = P_j(m) for n >= s
+     "map": {"degree": 1,                               degree of F; the format allows 2 (F acting on
+                                                        (x^2, x, 1)), this checker proves degree 1 only
+             "T": [[f11, f12], [f21, f22]],             F(x) = (f11 x + f12)/(f21 x + f22): the map from the
+                                                        base x to T(c) (F = T itself when x = c)
              "substitution": {"numerator": [..], "denominator": [..], "text": "x = c^2"}},
-                                                        x = S(c), ascending powers of c
+                                                        x = S(c) = Sn(c)/Sd(c), ascending powers of c
      "claim": {"signs", "head", "period", "polys"},     the claimed expansion of T(c), same form as the base
-     "cert": {"N0", "Lin", "M0", "Lout",                block offsets and lengths (ints)
+     "cert": {"N0", "Lin", "M0", "Lout",                block offsets and lengths (ints): N0 base terms and
+                                                        M0 claim terms before the first block
               "sigma": 1 or -1,                         the scalar of the block identity 2
               "U": [["..", ".."], ["..", ".."]]}}       U(k) as polynomial texts in k (rational coefficients)
 
-``sigma`` exists because the transducer state is only defined up to sign: the exact states at successive
-block boundaries may alternate in sign, S_k = sigma^k U(k).  The relation F(S(c)) = P(c)/Q(c) is checked as
-an identity in Z[c] (f11 Sn + f12 Sd) Q = (f21 Sn + f22 Sd) P, with S = Sn/Sd one of the substitutions the
-registry vouches for; the bases are transcendental, so it is an identity of values.  The claim may use
+``sigma``: the exact transducer states at successive block boundaries are S_k = sigma^k U(k); a Möbius map
+is defined up to a scalar, and det Kblock = det Ablock = +-1 leaves only sigma = +-1 (in practice it is 1:
+10,563 certificates measured).  The relation F(S(c)) = P(c)/Q(c) is checked as an identity in Z[c],
+(f11 Sn + f12 Sd) Q = (f21 Sn + f22 Sd) P, with S = Sn/Sd one of the substitutions the registry vouches for
+(``esma.theorems.match``); the bases are transcendental, so it is an identity of values.  The claim may use
 another but equivalent description than the record's (start, period, sign period): they are compared as
-exact descriptions of sequences, polynomial by polynomial on a common period.
+exact descriptions of sequences, polynomial by polynomial on a common period.  A family member's
+certificate (``esma.prover.transport``) has the same form: the representative's blocks, U and sigma with
+the member's map, claim and head.  Success reads ``proved from <theorem key> (<theorem>) with <x = S(c)>``.
 
 >>> cert = {"format": "esma-tail-cert/1",
 ...         "base": {"theorem": "e", "signs": [1], "head": [2], "period": 3, "polys": ["1", "1", "2*m + 2"]},

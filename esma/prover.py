@@ -299,6 +299,8 @@ def _search(F, base: QuasiPolynomial, claim_seq: QuasiPolynomial, budget: int) -
                 return cyc
     except _Disagree as exc:
         return str(exc)
+    except ArithmeticError as exc:  # a claim whose polynomials give a non-integer term
+        return f"the claim disagrees with T(c): {exc}"
     return f"transducer state did not cycle within the budget ({budget} base terms)"
 
 

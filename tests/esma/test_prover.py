@@ -101,6 +101,9 @@ def test_reasons():
     assert why.startswith("degree-2 action with no finite certificate")
     assert prove_formula(Formula("e", (0, 2), (0, 1), claim)).reason == "T is constant"
     assert "degree 3" in prove_formula(Formula("e", (0, 0, 0, 1), (1,), claim)).reason
+    half = QuasiPolynomial((1,), (2,), 3, ((1,), (1,), (2, "1/2")))  # e's terms with a(3m+2) = m/2 + 2
+    why = prove_formula(Formula("e", (0, 1), (1,), half)).reason
+    assert why.startswith("the claim disagrees with T(c)") and "non-integer" in why
 
 
 def test_a_false_claim_is_refuted_where_it_fails():
