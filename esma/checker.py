@@ -1,0 +1,540 @@
+"""An independent checker of proof certificates ``esma-tail-cert/1`` (DESIGN section 8).
+
+It trusts nothing in a certificate: it reads the base's theorem from the registry (``esma.theorems``), the
+claim from the record, and checks every identity and inequality exactly.  It imports only the standard
+library, ``esma.theorems`` (and sympy for a rare root isolation); it never imports the prover.
+
+**The tail lemma.**  Let the base x have the ESMA expansion x = q_0 + beta_0/(q_1 + beta_1/(q_2 + ...))
+(a registry theorem), K_n = [[q_n, beta_n], [1, 0]], so that x = K_0 ... K_{n-1}(y_n) with y_n in (1, inf)
+for every n >= 1.  Let F be the integer 2x2 matrix of a Möbius map with T(c) = F(x), and A_n = [[a_n, b_n],
+[1, 0]] the claimed terms of T(c).  If, for block lengths L_in (a multiple of the base's period) and L_out (a
+multiple of the claim's period and sign period), a sign sigma = +-1 and a matrix U(k) of polynomials in k,
+
+1. head:  F K_0 ... K_{N0-1} = A_0 ... A_{M0-1} U(0), with N0 >= 1;
+2. block: U(k) Kblock(k) = sigma Ablock(k) U(k+1) identically in k, where Kblock(k) is the product of the
+   K_n for N0 + k L_in <= n < N0 + (k+1) L_in and Ablock(k) that of the A_n for M0 + k L_out <= n <
+   M0 + (k+1) L_out (their entries are polynomials in k: the terms are polynomials in m there);
+3. tail domain: for every integer k >= 0, U(k) maps (1, inf) into (1, inf);
+4. admissible claim: a_n >= 1 where b_n = +1 and a_n >= 2 where b_n = -1, for every n >= 1, and the
+   base's q_n >= 1 (>= 2 where beta_n = -1) for n >= 1,
+
+then by induction F(x) = A_0 ... A_{M-1}(t) with M = M0 + k L_out and t = U(k)(y_{N0 + k L_in}) in (1, inf)
+(sigma^k scales a matrix, not its Möbius map), and 4 makes every intermediate complete quotient exceed 1:
+so a_0, ..., a_{M-1} are the first M terms of the ESMA expansion of T(c), for every k.
+
+**The certificate** (JSON: plain ints, strings, lists)::
+
+    {"format": "esma-tail-cert/1",
+     "constant": "e",                                   informative copies of the record's constant c and
+     "lhs": {"numerator": [..], "denominator": [..]},   T = P/Q (ascending powers of c); checked when present
+     "base": {"theorem": "e",                           the registry entry, by its base's canonical text
+              "reference": "...",                       (informative)
+              "signs": [1], "head": [2], "period": 3,   the base's quasi-polynomial: beta_n = signs[n mod p],
+              "polys": ["1", "1", "2*m + 2"]},          q_0..q_{s-1}, and q(N m + j) = P_j(m) for n >= s
+     "map": {"degree": 1,                               degree of F; the format allows 2 (F acting on
+                                                        (x^2, x, 1)), this checker proves degree 1 only
+             "T": [[f11, f12], [f21, f22]],             F(x) = (f11 x + f12)/(f21 x + f22): the map from the
+                                                        base x to T(c) (F = T itself when x = c)
+             "substitution": {"numerator": [..], "denominator": [..], "text": "x = c^2"}},
+                                                        x = S(c) = Sn(c)/Sd(c), ascending powers of c
+     "claim": {"signs", "head", "period", "polys"},     the claimed expansion of T(c), same form as the base
+     "cert": {"N0", "Lin", "M0", "Lout",                block offsets and lengths (ints): N0 base terms and
+                                                        M0 claim terms before the first block
+              "sigma": 1 or -1,                         the scalar of the block identity 2
+              "U": [["..", ".."], ["..", ".."]]}}       U(k) as polynomial texts in k (rational coefficients)
+
+``sigma``: the exact transducer states at successive block boundaries are S_k = sigma^k U(k); a Möbius map
+is defined up to a scalar, and det Kblock = det Ablock = +-1 leaves only sigma = +-1 (in practice it is 1:
+10,563 certificates measured).  The relation F(S(c)) = P(c)/Q(c) is checked as an identity in Z[c],
+(f11 Sn + f12 Sd) Q = (f21 Sn + f22 Sd) P, with S = Sn/Sd one of the substitutions the registry vouches for
+(``esma.theorems.match``); the bases are transcendental, so it is an identity of values.  The claim may use
+another but equivalent description than the record's (start, period, sign period): they are compared as
+exact descriptions of sequences, polynomial by polynomial on a common period.  A family member's
+certificate (``esma.prover.transport``) has the same form: the representative's blocks, U and sigma with
+the member's map, claim and head.  Success reads ``proved from <theorem key> (<theorem>) with <x = S(c)>``.
+
+>>> cert = {"format": "esma-tail-cert/1",
+...         "base": {"theorem": "e", "signs": [1], "head": [2], "period": 3, "polys": ["1", "1", "2*m + 2"]},
+...         "map": {"degree": 1, "T": [[1, 0], [0, 1]], "substitution": {"numerator": [0, 1], "denominator": [1]}},
+...         "claim": {"signs": [1], "head": [2], "period": 3, "polys": ["1", "1", "2*m + 2"]},
+...         "cert": {"N0": 1, "Lin": 3, "M0": 1, "Lout": 3, "sigma": 1, "U": [["1", "0"], ["0", "1"]]}}
+>>> check(cert, "e", (0, 1), (1,), (1,), (2,), 3, ((1,), (1,), (2, 2)))
+(True, 'proved from e (Euler) with x = c')
+>>> check(cert, "pi", (0, 1), (1,), (1,), (3,), 1, ((1,),))[0]
+False
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from functools import lru_cache
+
+from esma import theorems
+from esma.theorems import FORMAT, QuasiPolynomial, parse_poly
+
+__all__ = ["MAX_BLOCK", "MAX_HEAD", "check", "clear_caches"]
+
+MAX_HEAD = 10_000  # N0 + M0 and head lengths: the head identity multiplies this many 2x2 matrices
+MAX_BLOCK = 2_000  # L_in, L_out: a block multiplies this many matrices of polynomials
+_ROOT_SCAN = 256  # below this root bound, integers are scanned; above it, roots are isolated (sympy)
+
+
+class _Reject(Exception):
+    """The certificate does not prove the record (the message says why)."""
+
+
+# --------------------------------------------------------------------------------- polynomials over Q
+# A polynomial is a tuple of Fractions in ascending powers, trimmed (zero is (0,)).
+
+
+def _trim(p) -> tuple:
+    p = list(p)
+    while len(p) > 1 and p[-1] == 0:
+        p.pop()
+    return tuple(p) if p else (0,)
+
+
+def _norm(p) -> tuple:
+    """Integral coefficients as ints (exact, equal and hashing alike, and far faster than Fractions)."""
+    return _trim(tuple(int(x) if isinstance(x, Fraction) and x.denominator == 1 else x for x in p))
+
+
+def _add(a, b) -> tuple:
+    if len(a) < len(b):
+        a, b = b, a
+    return _trim(tuple(x + (b[i] if i < len(b) else 0) for i, x in enumerate(a)))
+
+
+def _neg(a) -> tuple:
+    return tuple(-x for x in a)
+
+
+def _mul(a, b) -> tuple:
+    out = [0] * (len(a) + len(b) - 1)
+    for i, x in enumerate(a):
+        if x:
+            for j, y in enumerate(b):
+                out[i + j] += x * y
+    return _trim(tuple(out))
+
+
+def _is_zero(a) -> bool:
+    return all(x == 0 for x in a)
+
+
+def _eval(p, k):
+    acc = 0
+    for c in reversed(p):
+        acc = acc * k + c
+    return acc
+
+
+@lru_cache(maxsize=65536)
+def _shift(p: tuple, m0: int, step: int) -> tuple:
+    """p(m0 + step k) as a polynomial in k."""
+    out: tuple = (0,)
+    lin = (m0, step)
+    for c in reversed(p):
+        out = _add(_mul(out, lin), (c,))
+    return _norm(out)
+
+
+def _mat_mul(x, y):
+    """Product of 2x2 matrices whose entries are polynomials."""
+    return (
+        (_add(_mul(x[0][0], y[0][0]), _mul(x[0][1], y[1][0])), _add(_mul(x[0][0], y[0][1]), _mul(x[0][1], y[1][1]))),
+        (_add(_mul(x[1][0], y[0][0]), _mul(x[1][1], y[1][0])), _add(_mul(x[1][0], y[0][1]), _mul(x[1][1], y[1][1]))),
+    )
+
+
+def _int_mat_mul(x, y):
+    return (
+        (x[0][0] * y[0][0] + x[0][1] * y[1][0], x[0][0] * y[0][1] + x[0][1] * y[1][1]),
+        (x[1][0] * y[0][0] + x[1][1] * y[1][0], x[1][0] * y[0][1] + x[1][1] * y[1][1]),
+    )
+
+
+# ------------------------------------------------------------------------------- sequences of terms
+
+
+@lru_cache(maxsize=65536)
+def _residue_poly(seq: QuasiPolynomial, n0: int, step: int) -> tuple:
+    """a(n0 + step k) as a polynomial in k (n0 >= start, step a multiple of the period)."""
+    m, j = divmod(n0, seq.period)
+    ints, den = seq._ints[j]
+    return _shift(ints if den == 1 else _norm(seq.polys[j]), m, step // seq.period)
+
+
+@lru_cache(maxsize=16384)
+def _same_sequence(x: QuasiPolynomial, y: QuasiPolynomial) -> bool:
+    """True when x and y describe the same signed sequence (signs and terms, for every n)."""
+    if x == y:
+        return True
+    p = math.lcm(len(x.signs), len(y.signs))
+    if any(x.sign(i) != y.sign(i) for i in range(p)):
+        return False
+    s = max(x.start, y.start)
+    period = math.lcm(x.period, y.period)
+    if period > 20 * MAX_BLOCK:
+        raise _Reject(f"malformed certificate: the periods {x.period} and {y.period} are too far apart to compare")
+    if any(x.value(n) != y.value(n) for n in range(s)):
+        return False
+    # each residue class n = s + r + period*t is one polynomial in t for both; equal on all t iff identical
+    return all(_residue_poly(x, s + r, period) == _residue_poly(y, s + r, period) for r in range(period))
+
+
+# ------------------------------------------------------------------------- inequalities for all k >= 0
+
+
+def _root_points(p: tuple) -> set[int]:
+    """Integers k >= 0 that, with 0, meet every maximal root-free run of integers of p (see ``_for_all``).
+
+    For each real root r: floor(r), ..., floor(r) + 1 (from an isolating interval narrower than 1).
+    """
+    d = len(p) - 1
+    if d < 1:
+        return set()
+    if d == 1:
+        r = math.floor(Fraction(-p[0]) / p[1])
+        return {i for i in (r, r + 1) if i >= 0}
+    bound = 1 + Fraction(max(abs(c) for c in p[:-1])) / abs(p[-1])  # Cauchy: every root has |r| < bound
+    if bound <= _ROOT_SCAN:
+        return set(range(0, math.floor(bound) + 2))
+    from sympy.polys.domains import QQ
+    from sympy.polys.rootisolation import dup_isolate_real_roots
+
+    coeffs = [QQ(int(c.numerator), int(c.denominator)) for c in reversed(p)]
+    out: set[int] = set()
+    for (lo, hi), _ in dup_isolate_real_roots(coeffs, QQ, eps=QQ(1, 2)):
+        flo = math.floor(Fraction(int(lo.numerator), int(lo.denominator)))
+        fhi = math.floor(Fraction(int(hi.numerator), int(hi.denominator)))
+        out.update(i for i in range(flo, fhi + 2) if i >= 0)
+    return out
+
+
+def _for_all(polys: tuple, predicate) -> int | None:
+    """The first integer k >= 0 where ``predicate(values of polys at k)`` fails, or None if it holds for all.
+
+    Exact: between consecutive real roots of the polynomials their signs are constant, and every run of
+    integers k >= 0 free of roots contains 0 or some floor(r) + 1, which are all tested (as are the integers
+    next to each root).  ``predicate`` may only depend on the signs of the values.
+    """
+    points = {0}
+    for p in polys:
+        if not _is_zero(p):
+            points |= _root_points(p)
+    for k in sorted(points):
+        if not predicate([_eval(p, k) for p in polys]):
+            return k
+    return None
+
+
+def _maps_into(values) -> bool:
+    """(gamma, delta, alpha - gamma, beta - delta) of t -> U(1 + s): both linear forms in s have one sign."""
+    g, d, n1, n0 = values
+    if (g, d) == (0, 0) or (n1, n0) == (0, 0):
+        return False
+    return min(g, d, n1, n0) >= 0 or max(g, d, n1, n0) <= 0
+
+
+@lru_cache(maxsize=4096)
+def _tail_domain(U: tuple) -> int | None:
+    """First k >= 0 where U(k) does not map (1, inf) into (1, inf), or None.
+
+    With t = 1 + s, U(t) - 1 = ((alpha - gamma) s + (beta - delta))/(gamma s + delta), alpha = u11,
+    beta = u11 + u12, gamma = u21, delta = u21 + u22.  It lies in (0, inf) for every s > 0 exactly when the
+    denominator has no zero for s > 0 and both linear forms have the same sign there: when for one eps = +-1
+    all four coefficients times eps are >= 0 and neither form is identically zero.  (A pole at t = 1 or an
+    image endpoint at 1 or inf is allowed: the interval is open.)
+    """
+    (a, b), (c, d) = U
+    beta, delta = _add(a, b), _add(c, d)
+    return _for_all((c, delta, _add(a, _neg(c)), _add(beta, _neg(delta))), _maps_into)
+
+
+def _admissible(seq: QuasiPolynomial, what: str) -> str | None:
+    """None when a_n is an integer >= 1 (b_n = +1) or >= 2 (b_n = -1) for every n >= 1, else the reason."""
+    for n in range(1, seq.start):
+        low = 1 if seq.sign(n) > 0 else 2
+        if seq.head[n] < low:
+            return f"{what} is not admissible: a({n}) = {seq.head[n]} < {low} with b({n}) = {seq.sign(n):+d}"
+    why = _admissible_tail(seq.signs, seq.period, seq._ints, max(seq.start, 1))
+    return None if why is None else f"{what} {why}"
+
+
+@lru_cache(maxsize=16384)
+def _admissible_tail(signs: tuple, period: int, ints: tuple, first: int) -> str | None:
+    """The residue classes from n = ``first`` on (members of a family share them: memoised on the form)."""
+    polys = [p if d == 1 else tuple(Fraction(c, d) for c in p) for p, d in ints]
+    L = math.lcm(period, len(signs))
+    for n0 in range(first, first + L):
+        m, j = divmod(n0, period)
+        p = _shift(polys[j], m, L // period)  # a(n0 + L t) in powers of t
+        # integer-valued on all t >= 0 iff integral at t = 0..deg (the Newton basis C(t, i) has integer values)
+        if any(Fraction(_eval(p, t)).denominator != 1 for t in range(len(p))):
+            return f"has non-integer terms in the class n = {n0} mod {L}"
+        b = signs[n0 % len(signs)]
+        low = 1 if b > 0 else 2
+        bad = _for_all((_add(p, (-low,)),), lambda v: v[0] >= 0)
+        if bad is not None:
+            n = n0 + L * bad
+            return f"is not admissible: a({n}) = {_eval(p, bad)} < {low} with b({n}) = {b:+d}"
+    return None
+
+
+# ------------------------------------------------------------------------------------------ the blocks
+
+
+@lru_cache(maxsize=16384)
+def _block_terms(seq: QuasiPolynomial, start: int, length: int) -> tuple:
+    """((a(start + i + length k) as a polynomial in k, b_{start+i}) for i < length)."""
+    return tuple((_residue_poly(seq, start + i, length), seq.sign(start + i)) for i in range(length))
+
+
+@lru_cache(maxsize=4096)
+def _block_product(terms: tuple) -> tuple:
+    one, zero = (1,), (0,)
+    acc = ((one, zero), (zero, one))
+    for q, s in terms:
+        acc = _mat_mul(acc, ((q, (s,)), (one, zero)))
+    return acc
+
+
+@lru_cache(maxsize=4096)
+def _block_identity(k_terms: tuple, a_terms: tuple, U: tuple, sigma: int) -> bool:
+    """U(k) Kblock(k) == sigma Ablock(k) U(k+1) as polynomials in k."""
+    U1 = tuple(tuple(_shift(e, 1, 1) for e in row) for row in U)
+    left = _mat_mul(U, _block_product(k_terms))
+    right = _mat_mul(_block_product(a_terms), U1)
+    return all(
+        _is_zero(_add(left[i][j], _neg(right[i][j]) if sigma > 0 else right[i][j])) for i in (0, 1) for j in (0, 1)
+    )
+
+
+def _prefix(seq: QuasiPolynomial, count: int):
+    acc = ((1, 0), (0, 1))
+    for n in range(count):
+        acc = _int_mat_mul(acc, ((seq.term(n), seq.sign(n)), (1, 0)))
+    return acc
+
+
+# --------------------------------------------------------------------------------------- parsing input
+
+
+def _int_list(x, what: str) -> tuple[int, ...]:
+    if not isinstance(x, (list, tuple)) or not x or any(isinstance(v, bool) or not isinstance(v, int) for v in x):
+        raise _Reject(f"malformed certificate: '{what}' must be a non-empty list of ints")
+    return tuple(x)
+
+
+def _get(d, key: str, what: str):
+    if not isinstance(d, dict) or key not in d:
+        raise _Reject(f"malformed certificate: {what} has no '{key}'")
+    return d[key]
+
+
+def _int_field(d, key: str, what: str) -> int:
+    v = _get(d, key, what)
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise _Reject(f"malformed certificate: {what}.{key} must be an int")
+    return v
+
+
+def _sequence(d, what: str) -> QuasiPolynomial:
+    try:
+        seq = QuasiPolynomial.from_json(d)
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise _Reject(f"malformed certificate: {what}: {exc}") from None
+    if max(seq.period, len(seq.signs)) > MAX_BLOCK or seq.start > MAX_HEAD:
+        raise _Reject(f"malformed certificate: {what}: periods must be at most {MAX_BLOCK}, heads {MAX_HEAD}")
+    return seq
+
+
+@lru_cache(maxsize=4096)
+def _parse_U(rows: tuple) -> tuple:
+    return tuple(tuple(_norm(parse_poly(e, "k")) for e in row) for row in rows)
+
+
+def _matrix_U(u) -> tuple:
+    if not (isinstance(u, list) and len(u) == 2 and all(isinstance(r, list) and len(r) == 2 for r in u)):
+        raise _Reject("malformed certificate: cert.U must be a 2x2 list of polynomial texts in k")
+    if not all(isinstance(e, str) for r in u for e in r):
+        raise _Reject("malformed certificate: cert.U must hold polynomial texts in k")
+    try:
+        return _parse_U((tuple(u[0]), tuple(u[1])))
+    except (TypeError, ValueError) as exc:
+        raise _Reject(f"malformed certificate: cert.U: {exc}") from None
+
+
+def _record_poly(x, what: str) -> tuple[int, ...]:
+    if not isinstance(x, (list, tuple)) or not x or any(isinstance(v, bool) or not isinstance(v, int) for v in x):
+        raise TypeError(f"Argument '{what}' must be a non-empty sequence of ints, not {x!r}")
+    return tuple(x)
+
+
+# ------------------------------------------------------------------------------------------- the check
+
+
+@lru_cache(maxsize=65536)
+def _relation_holds(F: tuple, sub: theorems.Substitution, P: tuple, Q: tuple) -> bool:
+    """(f11 Sn + f12 Sd) Q == (f21 Sn + f22 Sd) P in Z[c], with nonzero denominators."""
+    sn, sd = sub.numerator, sub.denominator
+    num = _add(_mul((F[0][0],), sn), _mul((F[0][1],), sd))
+    den = _add(_mul((F[1][0],), sn), _mul((F[1][1],), sd))
+    if _is_zero(den) or _is_zero(Q):
+        return False
+    return _is_zero(_add(_mul(num, _trim(Q)), _neg(_mul(den, _trim(P)))))
+
+
+@lru_cache(maxsize=4096)
+def _substitution(numerator: tuple, denominator: tuple) -> theorems.Substitution:
+    return theorems.Substitution(numerator, denominator)
+
+
+@lru_cache(maxsize=4096)
+def _base_match(constant_text: str, key, base: QuasiPolynomial, sub: theorems.Substitution) -> theorems.Match:
+    """The registry's match for (constant, theorem key, base sequence, substitution); ``_Reject`` if none."""
+    matches = theorems.match(constant_text)
+    same_key = [m for m in matches if m.theorem.key == key]
+    if not same_key:
+        raise _Reject(f"the certificate's base {key!r} is not a registry theorem for {constant_text}")
+    same_base = [m for m in same_key if _same_sequence(m.theorem.sequence, base)]
+    if not same_base:
+        raise _Reject(f"the certificate's base is not the registry's continued fraction of {key}")
+    vouched = [m for m in same_base if m.substitution == sub]
+    if not vouched:
+        raise _Reject(f"the substitution {sub.text} is not one the registry vouches for ({constant_text} -> {key})")
+    return vouched[0]
+
+
+def _check(cert, constant_text: str, P, Q, record: QuasiPolynomial) -> str:
+    if not isinstance(cert, dict):
+        raise _Reject(f"malformed certificate: expected an object, not {type(cert).__name__}")
+    if cert.get("format") != FORMAT:
+        raise _Reject(f"unknown certificate format {cert.get('format')!r} (expected {FORMAT!r})")
+    if not theorems.match(constant_text):
+        why = " (a decimal literal is never proved)" if theorems.has_decimal(constant_text) else ""
+        raise _Reject(f"no registry entry for {constant_text}{why}")
+
+    # (a) the base is the registry's theorem for this constant, by a substitution the registry vouches for
+    base_d = _get(cert, "base", "the certificate")
+    key = _get(base_d, "theorem", "base")
+    base = _sequence(base_d, "base")
+    map_d = _get(cert, "map", "the certificate")
+    degree = _int_field(map_d, "degree", "map")
+    if degree != 1:
+        raise _Reject(f"map of degree {degree}: only Möbius maps (degree 1) of a registry base are checked")
+    T = _get(map_d, "T", "map")
+    if not (isinstance(T, list) and len(T) == 2 and all(isinstance(r, list) and len(r) == 2 for r in T)):
+        raise _Reject("malformed certificate: map.T must be a 2x2 list of ints")
+    F = (_int_list(T[0], "map.T"), _int_list(T[1], "map.T"))
+    sub_d = _get(map_d, "substitution", "map")
+    try:
+        sub = _substitution(_int_list(_get(sub_d, "numerator", "map.substitution"), "numerator"),
+                            _int_list(_get(sub_d, "denominator", "map.substitution"), "denominator"))
+    except ValueError as exc:
+        raise _Reject(f"malformed certificate: map.substitution: {exc}") from None
+    if not isinstance(key, str):
+        raise _Reject("malformed certificate: base.theorem must be a string")
+    theorem = _base_match(constant_text, key, base, sub).theorem
+    if not _relation_holds(F, sub, P, Q):
+        raise _Reject(f"the map T is not the record's P/Q: F({sub.text[4:]}) != P(c)/Q(c) in Z[c]")
+    if "lhs" in cert:  # informative copy: it must agree with the record when present
+        lhs = cert["lhs"]
+        if not isinstance(lhs, dict) or [*lhs.get("numerator", ())] != [*P] or [*lhs.get("denominator", ())] != [*Q]:
+            raise _Reject("the certificate's lhs is not the record's")
+
+    # (b) the claim is the record's sequence (possibly described differently)
+    claim = _sequence(_get(cert, "claim", "the certificate"), "claim")
+    if not _same_sequence(claim, record):
+        raise _Reject("the certificate's claim is not the record's sequence")
+
+    c = _get(cert, "cert", "the certificate")
+    N0, Lin, M0, Lout = (_int_field(c, f, "cert") for f in ("N0", "Lin", "M0", "Lout"))
+    sigma = _int_field(c, "sigma", "cert")
+    U = _matrix_U(_get(c, "U", "cert"))
+    base_l = math.lcm(base.period, len(base.signs))
+    claim_l = math.lcm(claim.period, len(claim.signs))
+    problems = [
+        (N0 < 1, "N0 must be >= 1 (the base's complete quotients exceed 1 from y_1 on)"),
+        (N0 < base.start, "N0 must be at least the base's start"),
+        (M0 < claim.start, "M0 must be at least the claim's start"),
+        (M0 < 0, "M0 must be >= 0"),
+        (N0 + M0 > MAX_HEAD, f"N0 + M0 must be at most {MAX_HEAD}"),
+        (not 1 <= Lin <= MAX_BLOCK or Lin % base_l, f"Lin must be a positive multiple of {base_l}"),
+        (not 1 <= Lout <= MAX_BLOCK or Lout % claim_l, f"Lout must be a positive multiple of {claim_l}"),
+        (sigma not in (1, -1), "sigma must be 1 or -1"),
+    ]
+    for bad, why in problems:
+        if bad:
+            raise _Reject(f"malformed certificate: {why}")
+
+    # (c) head identity, exact integers
+    left = _int_mat_mul(F, _prefix(base, N0))
+    right = _prefix(claim, M0)
+    U0 = tuple(tuple(_eval(e, 0) for e in row) for row in U)
+    right = (
+        (right[0][0] * U0[0][0] + right[0][1] * U0[1][0], right[0][0] * U0[0][1] + right[0][1] * U0[1][1]),
+        (right[1][0] * U0[0][0] + right[1][1] * U0[1][0], right[1][0] * U0[0][1] + right[1][1] * U0[1][1]),
+    )
+    if left != right:
+        raise _Reject("the head identity fails: F K_0...K_(N0-1) != A_0...A_(M0-1) U(0)")
+
+    # (d) block identity, a polynomial identity in k
+    if not _block_identity(_block_terms(base, N0, Lin), _block_terms(claim, M0, Lout), U, sigma):
+        raise _Reject("the block identity fails: U(k) Kblock(k) != sigma Ablock(k) U(k+1) as polynomials in k")
+
+    # (e) tail domain
+    bad_k = _tail_domain(U)
+    if bad_k is not None:
+        raise _Reject(f"tail domain: U({bad_k}) does not map (1, inf) into (1, inf)")
+
+    # (f) admissible claim and base
+    for seq, what in ((record, "the claim"), (base, "the base")):
+        why = _admissible(seq, what)
+        if why is not None:
+            raise _Reject(why)
+    return f"proved from {theorem.name} with {sub.text}"
+
+
+@lru_cache(maxsize=16384)
+def _record(signs, head, period, polys) -> QuasiPolynomial:
+    return QuasiPolynomial(signs, head, period, polys)
+
+
+def check(certificate, constant_text: str, lhs_numerator, lhs_denominator, signs, head, period, polynomials):
+    """Check a certificate for the record (constant, T = P/Q, claimed expansion): ``(ok, reason)``.
+
+    ``lhs_numerator``/``lhs_denominator`` are integer coefficients in ascending powers of c; ``signs`` the
+    sign period (+1/-1); ``head`` the terms before the closed form; ``period`` N and ``polynomials`` the P_j
+    (ascending coefficients in m, ints, Fractions or their text, as in ``esma.records.Conjecture``).  A
+    certificate that does not prove the record gives ``(False, reason)``; malformed record arguments raise
+    ``TypeError``/``ValueError``.  See the module docstring for what is checked.
+    """
+    if not isinstance(constant_text, str):
+        raise TypeError(f"Argument 'constant_text' must be a str, not {type(constant_text).__name__}")
+    P = _record_poly(lhs_numerator, "lhs_numerator")
+    Q = _record_poly(lhs_denominator, "lhs_denominator")
+    if not any(Q):
+        raise ValueError("Argument 'lhs_denominator' must be a nonzero polynomial, not 0")
+    if not isinstance(signs, (list, tuple)) or not isinstance(head, (list, tuple)):
+        raise TypeError("Arguments 'signs' and 'head' must be sequences of ints")
+    if not isinstance(polynomials, (list, tuple)):
+        raise TypeError(f"Argument 'polynomials' must be a sequence of polynomials, not {type(polynomials).__name__}")
+    polys = tuple(tuple(p) if isinstance(p, (list, tuple)) else p for p in polynomials)
+    try:
+        record = _record(tuple(signs), tuple(head), period, polys)
+    except TypeError:  # unhashable parts: build it uncached, for the error message
+        record = QuasiPolynomial(tuple(signs), tuple(head), period, polys)
+    try:
+        return True, _check(certificate, constant_text, P, Q, record)
+    except _Reject as exc:
+        return False, str(exc)
+
+
+def clear_caches() -> None:
+    """Forget the memoised sub-checks (they are pure: this only costs time; for timings and long runs)."""
+    for fn in (_shift, _residue_poly, _same_sequence, _tail_domain, _admissible_tail, _block_terms, _block_product,
+               _block_identity, _parse_U, _relation_holds, _substitution, _base_match, _record):
+        fn.cache_clear()
