@@ -401,14 +401,20 @@ def show(conjecture_id, plot_path, members_shown, db, as_json) -> None:
 
 
 @cli.command(
-    help="Approve a stored conjecture again, at more digits; a conjecture that fails is marked refuted "
-    "(exit code 1)." + EXAMPLE + "esma verify 12 --verify-digits 5000"
+    help="Approve a stored formula again, at more digits; a formula that fails is marked refuted (exit code 1).  "
+    "With --proof, check its stored proof certificate instead, from the record and the theorem registry alone; a "
+    "certificate the checker rejects leaves the formula a conjecture (exit code 1)."
+    + EXAMPLE + "esma verify 12 --verify-digits 5000\n  esma verify 12 --proof"
 )
 @click.argument("conjecture_id", metavar="ID", type=int)
 @click.option("--verify-digits", type=int, default=2000, show_default=True, help="Digits to compare.")
+@click.option("--proof", "check_proof", is_flag=True, help="Check the stored proof certificate (DESIGN 8).")
 @DB_OPTION
 @JSON_OPTION
-def verify(conjecture_id, verify_digits, db, as_json) -> None:
+def verify(conjecture_id, verify_digits, check_proof, db, as_json) -> None:
+    if check_proof:
+        _verify_proof(conjecture_id, db, as_json)
+        return
     import esma
     from esma.verify import verify_record
 
@@ -445,6 +451,31 @@ def verify(conjecture_id, verify_digits, db, as_json) -> None:
     else:
         click.echo(f"#{conjecture_id} REFUTED: {verdict.reason or 'digits disagree'}")
     if not verdict.ok:
+        sys.exit(1)
+
+
+def _verify_proof(conjecture_id: int, db, as_json: bool) -> None:
+    """``esma verify ID --proof``: the checker on the stored certificate (a member's is completed with its
+    representative's claim and certificate, themselves checked again); nothing stored is trusted but the
+    registry."""
+    from esma.cli.proofs import check_record
+
+    with _catalog(db) as catalog:
+        conj = _get(catalog, conjecture_id)
+        t0 = time.perf_counter()
+        ok, reason = check_record(catalog, conj)
+        seconds = time.perf_counter() - t0
+        if not ok and conj.status == "proved":  # an invalid proof proves nothing: back to a conjecture
+            catalog.set_proofs([(conjecture_id, "conjecture", f"certificate rejected: {reason}", None)])
+    status = conj.status if ok or conj.status != "proved" else "conjecture"
+    if as_json:
+        output.print_json({"id": conjecture_id, "ok": ok, "reason": reason, "status": status,
+                           "seconds": round(seconds, 4)})
+    elif ok:
+        click.echo(f"#{conjecture_id} proof checked: {reason}")
+    else:
+        click.echo(f"#{conjecture_id} PROOF REJECTED: {reason}")
+    if not ok:
         sys.exit(1)
 
 

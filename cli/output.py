@@ -109,11 +109,15 @@ class Progress:
 
 def summary_line(summary: dict, url: str) -> str:
     scan = summary.get("scan_candidates_per_second") or 0
+    proved = ""
+    if summary.get("proved"):
+        proved = (f"; proved: {summary['proved']} formulas, {summary.get('proved_families', 0)} families "
+                  "(certificates checked)")
     return (
         f"searched {summary['candidates']:,} candidates in {summary['seconds']:.1f} s "
         f"(scan {scan:,.0f}/s): {summary['hits']} hits, {summary['conjectures']} formulas in "
         f"{summary.get('families', 0)} families ({summary.get('approvals', 0)} approved numerically, the "
-        f"others derived exactly) in {url} (search #{summary['id']})"
+        f"others derived exactly){proved} in {url} (search #{summary['id']})"
     )
 
 
@@ -353,8 +357,7 @@ def _latex(catalog, constant: str | None, provenance: dict, every: bool, out: Te
             out.write(rf"\section*{{$c = {constant_latex(c.constant)}$}}" + "\n")
         fam = families.get((c.constant, c.family))
         if c.status == "proved":
-            theorem = _tex_escape(c.status_reason or "proved")
-            label = rf"\paragraph{{Theorem}} ({theorem})"
+            label = rf"\paragraph{{Theorem}} ({_tex_escape(theorem_phrase(c.status_reason))})"
         else:
             label = r"\paragraph{Conjecture}"
         rank = f"family {fam.rank}, {fam.members} formulas" if fam is not None else "no family"
@@ -373,6 +376,21 @@ def _latex(catalog, constant: str | None, provenance: dict, every: bool, out: Te
         out.write(r"\medskip" "\n")
     out.write(r"\end{document}" "\n")
     return len(rows)
+
+
+def theorem_phrase(reason: str) -> str:
+    """``from Euler's continued fraction of e`` from a proof's reason (``proved from e (Euler) with x = c...``).
+
+    >>> theorem_phrase("proved from exp(2) (Hurwitz) with x = c^2, through the family's representative")
+    "from Hurwitz's continued fraction of exp(2), with x = c^2"
+    """
+    import re
+
+    m = re.match(r"proved from (.+?) \((.+?)\) with (x = [^,]+)", reason or "")
+    if not m:
+        return reason or "proved"
+    key, who, sub = m.groups()
+    return f"from {who}'s continued fraction of {key}" + ("" if sub == "x = c" else f", with {sub}")
 
 
 def provenance(url: str) -> dict[str, str]:

@@ -14,7 +14,8 @@ catalog.
 A run stops early, leaving the search ``interrupted`` (resumable), in three ways:
 
 * ``deadline`` (a ``time.monotonic()`` value): after the chunk whose commit crosses it (``job.stopped`` is
-  ``"deadline"``; ``run`` returns normally; the families phase waits for the rerun that finishes the scan);
+  ``"deadline"``; ``run`` returns normally), once the hits found so far are assembled and stored (a family
+  found again on resume keeps its stored members, and gains a new representative if a simpler one comes);
 * Ctrl-C with ``graceful_sigint``: the first SIGINT only asks to stop, the run commits the chunk in flight
   and then raises ``KeyboardInterrupt`` (``job.stopped`` is ``"sigint"``); a second SIGINT aborts at once
   (the transaction in flight, if any, is rolled back);
@@ -33,12 +34,15 @@ from typing import Any
 
 import esma
 from esma.executors import run_chunks
+from esma.memory import paused_gc
 from esma.records import Family, Hit
 from esma.search import SearchPlan, assemble, family_keys, plan_search
 
 __all__ = ["SearchRun", "prepare", "run"]
 
 
+#: Families assembled, proved and stored per transaction in the families phase.
+FAMILY_BATCH = 250
 #: Empty chunks are checkpointed together: at the latest after this many seconds or chunks.
 EMPTY_FLUSH_SECONDS = 2.0
 EMPTY_FLUSH_CHUNKS = 256
@@ -58,6 +62,9 @@ class SearchRun:
     assemble_seconds: float = 0.0
     approvals: int = 0
     rejected: list[dict] = field(default_factory=list)
+    #: Seconds spent proving (finding and checking certificates), and the families left unproved with why.
+    proof_seconds: float = 0.0
+    unproved: list[dict] = field(default_factory=list)
 
 
 def prepare(catalog, expr: str, params: dict[str, Any], plan: SearchPlan | None = None) -> SearchRun:
@@ -152,7 +159,7 @@ def run(
         last_flush = time.monotonic()
 
     try:
-        with _graceful_sigint(graceful_sigint, on_stop_request) as stop:
+        with _graceful_sigint(graceful_sigint, on_stop_request) as stop, paused_gc():
             chunks = run_chunks(job.plan, job.todo, executor, workers, scheduler)
             for result in chunks:
                 item = {"index": result.index, "hits": result.hits, "candidates": result.candidates,
@@ -181,8 +188,9 @@ def run(
                     break
             flush()
             _close(chunks)  # stops the executor's workers (a broken-off run leaves none behind)
-            if job.stopped is None:
-                _families_phase(catalog, job, hits, on_phase)
+            if job.stopped in (None, "deadline"):
+                # at a deadline too: what was found so far is approved and stored, families may grow on resume
+                _families_phase(catalog, job, None if job.stopped else hits, on_phase)
     except KeyboardInterrupt:
         _close(chunks)
         # best effort: the status is informative only (the checkpoint rows decide what a rerun resumes)
@@ -200,33 +208,50 @@ def run(
         approvals=job.approvals, seconds=job.assemble_seconds or None,
     )
     job.families = catalog.families(search_id=job.search_id, limit=load)
+    proofs = catalog.search_proofs(job.search_id)
+    job.summary.update(proved=proofs["proved"], proved_families=proofs["proved_families"],
+                       proof_seconds=round(job.proof_seconds, 3), unproved_families=job.unproved)
     return job
 
 
 def _families_phase(catalog, job: SearchRun, hits: list[Hit] | None, on_phase) -> None:
-    """Assemble and store the families of every hit the search has pending (phase 2)."""
+    """Assemble and store the families of every hit the search has pending (phase 2), ``FAMILY_BATCH``
+    families at a time: each batch is approved, proved and stored in its own transaction, so memory holds one
+    batch of formulas, and a run killed in this phase keeps the batches stored (their representatives are not
+    approved again on resume).  The pending hits are cleared with the last batch."""
     t0 = time.perf_counter()
     if hits is None:  # resumed: the hits of earlier runs are in the catalog
         hits = catalog.pending_hits(job.search_id)
     if not hits:
         return
     plan = job.plan
-    keys = family_keys(plan, hits)
+    constant = plan.constant.text
+    groups: dict[str, list[Hit]] = {}
+    for h in hits:  # a hit without a canonical tail stands alone (its class members are families of their own)
+        groups.setdefault(h.family or f"x|{h.transform}|{h.period}", []).append(h)
+    order = sorted(groups)
     if on_phase is not None:
-        on_phase(f"{len(hits):,} hits in {len(keys):,} families: approving one representative per family")
-    stored = catalog.family_representatives(plan.constant.text, keys)
-    asm = assemble(
-        plan,
-        hits,
-        stored_reps=stored,
-        load_members=lambda key: catalog.family_records(plan.constant.text, key),
-    )
-    job.rejected.extend(asm.rejected)
-    if on_phase is not None:
-        on_phase(f"storing {len(asm.conjectures):,} formulas ({asm.approvals:,} approved numerically)")
-    catalog.store_formulas(job.search_id, asm.conjectures, found=asm.found, clear_hits=True)
+        on_phase(f"families: {len(hits):,} hits in {len(order):,} families, approving one representative per family")
+    stored_total = 0
+    for b in range(0, len(order), FAMILY_BATCH):
+        part = [h for key in order[b : b + FAMILY_BATCH] for h in groups[key]]
+        asm = assemble(
+            plan,
+            part,
+            stored_reps=catalog.family_representatives(constant, family_keys(plan, part)),
+            load_members=lambda key: catalog.family_records(constant, key),
+        )
+        last = b + FAMILY_BATCH >= len(order)
+        catalog.store_formulas(job.search_id, asm.conjectures, found=asm.found, clear_hits=last)
+        stored_total += len(asm.conjectures)
+        job.rejected.extend(asm.rejected)
+        job.approvals += asm.approvals
+        job.proof_seconds += asm.proof_seconds
+        job.unproved.extend(asm.unproved)
+        if on_phase is not None and not last:
+            done = min(b + FAMILY_BATCH, len(order))
+            on_phase(f"families: {done:,}/{len(order):,} stored ({stored_total:,} formulas)")
     job.assemble_seconds = time.perf_counter() - t0
-    job.approvals = asm.approvals
 
 
 def _close(chunks) -> None:

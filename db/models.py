@@ -50,7 +50,9 @@ __all__ = [
     "UTCDateTime",
     "VerificationRow",
     "int_from_text",
+    "int_list_text",
     "int_to_text",
+    "json_text",
     "utcnow",
 ]
 
@@ -122,19 +124,41 @@ class IntList(TypeDecorator[tuple[int, ...]]):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect | None) -> str | None:
-        if value is None:
-            return None
-        if isinstance(value, str | bytes) or not all(isinstance(v, int) for v in value):
-            raise TypeError(f"IntList wants a sequence of ints, not {value!r:.80}")
-        # bool is an int but would read back as 0/1: refuse rather than change the value's type
-        if any(isinstance(v, bool) for v in value):
-            raise TypeError(f"IntList wants ints, not bools: {value!r:.80}")
-        return "[" + ",".join(int_to_text(v) for v in value) + "]"
+        return None if value is None else int_list_text(value)
 
     def process_result_value(self, value: Any, dialect: Dialect | None) -> tuple[int, ...] | None:
         if value is None:
             return None
         return tuple(json.loads(value, parse_int=int_from_text))
+
+
+#: Below this magnitude str() writes an int (Python refuses beyond 4300 digits by default).
+_STR_SAFE = 10**4000
+
+
+def int_list_text(value: Any) -> str:
+    """The stored text of an ``IntList`` value: the JSON of a list of integers, exact for any size.
+
+    A bool (an int that would read back as 0/1) or anything else but an int is refused with ``TypeError``.
+
+    >>> int_list_text((3, -7, 10**5000)) == "[3,-7," + int_to_text(10**5000) + "]"
+    True
+    """
+    if isinstance(value, str | bytes) or (value and set(map(type, value)) != {int}):
+        # bool is an int but would read back as 0/1: refuse rather than change the value's type
+        raise TypeError(f"IntList wants a sequence of ints (not bools), not {value!r:.80}")
+    if not value:
+        return "[]"
+    if -_STR_SAFE < min(value) and max(value) < _STR_SAFE:
+        return "[" + ",".join(map(str, value)) + "]"  # the common case, in C
+    return "[" + ",".join(int_to_text(v) for v in value) + "]"
+
+
+def json_text(value: Any) -> str | None:
+    """The stored text of a ``JSONText`` value (canonical: sorted keys, no spaces), or ``None``."""
+    if value is None:
+        return None
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
 class JSONText(TypeDecorator[Any]):
@@ -148,9 +172,7 @@ class JSONText(TypeDecorator[Any]):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect | None) -> str | None:
-        if value is None:
-            return None
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+        return json_text(value)
 
     def process_result_value(self, value: Any, dialect: Dialect | None) -> Any:
         if value is None:

@@ -27,6 +27,7 @@ exports) use SQLAlchemy Core statements, not the ORM.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -34,7 +35,23 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Integer, Select, Text, and_, bindparam, case, event, func, insert, select, type_coerce, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    Select,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    case,
+    event,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -47,10 +64,14 @@ from esma.db.models import (
     ConjectureRow,
     ConstantRow,
     FamilyRow,
+    IntList,
+    JSONText,
     SearchChunkRow,
     SearchConjectureRow,
     SearchRow,
     VerificationRow,
+    int_list_text,
+    json_text,
     utcnow,
 )
 from esma.records import Conjecture, Family, Hit, signs_from_text, signs_to_text
@@ -68,6 +89,14 @@ FAMILY_SORTS = ("rank", "gain", "members", "digits", "simplicity")
 _BATCH = 500  # keys per IN (...) list: far below every backend's parameter limit
 
 _conj = ConjectureRow.__table__
+# The same table with its integer-list and JSON columns as plain text: bulk writes bind text serialised once
+# (``_row_values``) instead of running every value through the column types again.
+_conj_text = Table(
+    "conjectures",
+    MetaData(),
+    *[Column(c.name, Text() if isinstance(c.type, IntList | JSONText) else c.type, primary_key=c.primary_key)
+      for c in ConjectureRow.__table__.c],
+)
 _fam = FamilyRow.__table__
 _links = SearchConjectureRow.__table__
 _chunks = SearchChunkRow.__table__
@@ -100,31 +129,34 @@ def _batches(items: Sequence[Any], size: int = _BATCH) -> Iterator[Sequence[Any]
         yield items[i : i + size]
 
 
+#: ``int_list_text`` of the lists a family's formulas share (left-hand sides, recurrences, relations).
+_shared_int_list_text = functools.lru_cache(maxsize=65536)(int_list_text)
+
+
 def _row_values(c: Conjecture) -> dict[str, Any]:
-    """Column values of a conjecture (everything but constant, id and timestamps)."""
+    """Column values of a conjecture (everything but constant, id and timestamps), the integer lists and JSON
+    already as their stored text (serialised once, here: the bulk writes bind plain text)."""
     if not isinstance(c, Conjecture):
         raise TypeError(f"Expected a Conjecture, not {type(c).__name__}")
     if not c.key:
         raise ValueError(f"Conjecture {c.lhs!r} of {c.constant!r} has an empty 'key'; the catalog needs it")
     _check_status(c.status, STATUSES, "status of the conjecture")
-    signs = tuple(int(s) for s in c.signs)
-    if any(s not in (1, -1) for s in signs):
+    if not c.signs or not all(s == 1 or s == -1 for s in c.signs):
         raise ValueError(f"Signs must be +1 or -1, not {c.signs!r}")
-    relation = tuple(int(v) for v in c.relation)
-    if len(relation) != 4:
+    if len(c.relation) != 4:
         raise ValueError(f"Argument 'relation' must hold 4 integers (g11, g12, g21, g22), not {c.relation!r}")
     return {
         "key": c.key,
         "group_key": c.group,
         "lhs": c.lhs,
-        "lhs_numerator": tuple(int(v) for v in c.lhs_numerator),
-        "lhs_denominator": tuple(int(v) for v in c.lhs_denominator),
+        "lhs_numerator": _shared_int_list_text(tuple(c.lhs_numerator)),
+        "lhs_denominator": _shared_int_list_text(tuple(c.lhs_denominator)),
         "value": c.value,
-        "signs": signs_to_text(signs),
+        "signs": signs_to_text(c.signs),
         "preperiod": int(c.preperiod),
-        "terms": tuple(int(v) for v in c.terms),
-        "recurrence": tuple(int(v) for v in c.recurrence),
-        "polynomials": [[str(x) for x in p] for p in c.polynomials],
+        "terms": int_list_text(c.terms),
+        "recurrence": _shared_int_list_text(tuple(c.recurrence)),
+        "polynomials": json_text([[str(x) for x in p] for p in c.polynomials]),
         "closed_form": c.closed_form,
         "kind": c.kind,
         "period": int(c.period),
@@ -140,10 +172,10 @@ def _row_values(c: Conjecture) -> dict[str, Any]:
         "status_reason": c.status_reason,
         "family_key": c.family,
         "representative": bool(c.representative),
-        "relation": relation,
+        "relation": _shared_int_list_text(tuple(c.relation)),
         "gain": float(c.gain),
-        "certificate": c.certificate,
-        "extra": dict(c.extra),
+        "certificate": json_text(c.certificate),
+        "extra": json_text(dict(c.extra)) if c.extra else "{}",
     }
 
 
@@ -230,9 +262,31 @@ def _insert_ignore(conn, table, rows: list[dict[str, Any]], conflict: Sequence[s
         return [r[returning] for r in rows] if returning else []
     stmt = dialect_insert(table).on_conflict_do_nothing(index_elements=list(conflict))
     if returning is None:
-        conn.execute(stmt, rows)
+        _executemany(conn, stmt, rows)
         return []
     return [r[0] for r in conn.execute(stmt.returning(table.c[returning]), rows).all()]
+
+
+def _executemany(conn, stmt, rows: list[dict[str, Any]]) -> None:
+    """``stmt`` for every row, as one driver-level executemany: compiled once, each value through its column's
+    bind processor only where it has one (timestamps, booleans); SQLAlchemy's per-row parameter handling costs
+    more than the database's work for the tens of thousands of formulas a search stores."""
+    names = list(rows[0])
+    compiled = stmt.compile(dialect=conn.dialect, column_keys=names)
+    table = stmt.table
+    procs = {}
+    for name in names:
+        proc = table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) if name in table.c else None
+        if proc is not None:
+            procs[name] = proc
+    if procs:
+        rows = [{**row, **{k: f(row[k]) for k, f in procs.items()}} for row in rows]
+    if compiled.positional:
+        order = compiled.positiontup
+        params: list[Any] = [tuple(row[k] for k in order) for row in rows]
+    else:
+        params = rows
+    conn.exec_driver_sql(compiled.string, params)
 
 
 def _json_int_list(text: str | None) -> str:
@@ -566,10 +620,11 @@ class Catalog:
             by_constant: dict[int, list[str]] = {}
             for cid, v in zip(const_ids, values, strict=True):
                 by_constant.setdefault(cid, []).append(v["key"])
-            cols = [_conj.c.id, _conj.c.key, _conj.c.verified_digits, *(_conj.c[f] for f in _FAMILY_FIELDS)]
+            t = _conj_text  # stored text of the list and JSON columns, compared and written as is
+            cols = [t.c.id, t.c.key, t.c.verified_digits, *(t.c[f] for f in _FAMILY_FIELDS)]
             for cid, keys in by_constant.items():
                 for part in _batches(sorted(set(keys))):
-                    stmt = select(*cols).where(_conj.c.constant_id == cid, _conj.c.key.in_(part))
+                    stmt = select(*cols).where(t.c.constant_id == cid, t.c.key.in_(part))
                     for m in conn.execute(stmt).mappings():
                         existing[(cid, m["key"])] = dict(m)
             fresh, changed, seen = [], {}, set()
@@ -584,21 +639,21 @@ class Catalog:
                                   "updated_at": now, **v})
                     continue
                 moved = any(old[f] != v[f] for f in _FAMILY_FIELDS if f != "relation") or (
-                    tuple(old["relation"] or (1, 0, 0, 1)) != v["relation"])
+                    (old["relation"] or "[1,0,0,1]") != v["relation"])
                 upd = {f: v[f] for f in _FAMILY_FIELDS} if moved else {}
                 if moved or v["verified_digits"] > old["verified_digits"]:
                     upd.update({f: v[f] for f in _DIGIT_FIELDS})
                 if upd:
                     changed[old["id"]] = {"_id": old["id"], "updated_at": now, **upd}
             if fresh:
-                _insert_ignore(conn, _conj, fresh, ("constant_id", "key"))
+                _insert_ignore(conn, _conj_text, fresh, ("constant_id", "key"))
             if changed:
                 # executemany per set of columns (rows that changed the same fields share one statement)
                 groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
                 for row in changed.values():
                     groups.setdefault(tuple(sorted(row)), []).append(row)
                 for names, rows in groups.items():
-                    stmt = update(_conj).where(_conj.c.id == bindparam("_id")).values(
+                    stmt = update(_conj_text).where(_conj_text.c.id == bindparam("_id")).values(
                         {n: bindparam(n) for n in names if n != "_id"})
                     conn.execute(stmt, rows)
             for cid, keys in by_constant.items():
@@ -829,6 +884,22 @@ class Catalog:
             select(_fam.c.rank).where(_fam.c.constant_id == _conj.c.constant_id, _fam.c.key == _conj.c.family_key)
             .scalar_subquery()
         )
+
+    def search_proofs(self, search_id: int) -> dict[str, int]:
+        """How many of the formulas and families a search found are proved: ``formulas, proved,
+        families, proved_families``."""
+        mine = select(_links.c.conjecture_id).where(_links.c.search_id == search_id)
+        proved = func.sum(case((_conj.c.status == "proved", 1), else_=0))
+        with self._read() as s:
+            n, n_proved = s.execute(select(func.count(), proved).where(_conj.c.id.in_(mine))).one()
+        fams = self.families(search_id=search_id)
+        return {"formulas": int(n or 0), "proved": int(n_proved or 0), "families": len(fams),
+                "proved_families": sum(1 for f in fams if f.status == "proved")}
+
+    def get_by_key(self, constant: str, key: str) -> Conjecture | None:
+        """The formula of ``constant`` with this key (``"num|den|signs"``), or ``None``."""
+        found = self._records(self._conjecture_select().where(ConstantRow.text == constant, _conj.c.key == key))
+        return found[0] if found else None
 
     def get(self, conjecture_id: int) -> Conjecture | None:
         """The conjecture with this id, or ``None``."""

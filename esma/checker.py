@@ -71,7 +71,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from esma import theorems
-from esma.theorems import FORMAT, QuasiPolynomial, parse_poly
+from esma.theorems import FORMAT, MEMBER_FORMAT, QuasiPolynomial, parse_poly
 
 __all__ = ["MAX_BLOCK", "MAX_HEAD", "check", "clear_caches"]
 
@@ -408,9 +408,118 @@ def _base_match(constant_text: str, key, base: QuasiPolynomial, sub: theorems.Su
     return vouched[0]
 
 
+def _representative(rep, constant_text: str) -> tuple[str, tuple, tuple, QuasiPolynomial]:
+    """Check a member certificate's representative part: its own tail certificate against its own claim.
+    Returns (reason, P_R, Q_R, claim_R)."""
+    if not isinstance(rep, dict):
+        raise _Reject("malformed certificate: the representative must be an object")
+    lhs = _get(rep, "lhs", "representative")
+    P = _record_poly(_get(lhs, "numerator", "representative.lhs"), "representative numerator")
+    Q = _record_poly(_get(lhs, "denominator", "representative.lhs"), "representative denominator")
+    if not any(Q):
+        raise _Reject("malformed certificate: the representative's denominator is 0")
+    claim = _sequence(_get(rep, "claim", "representative"), "representative.claim")
+    reason = _check(_get(rep, "certificate", "representative"), constant_text, P, Q, claim)
+    return reason, P, Q, claim
+
+
+class _Rep:
+    """A checked representative (reason, P_R, Q_R, claim_R) with what its members' checks reuse: prefix
+    matrices by length and shifted residue polynomials (pure functions of the claim, memoised per family)."""
+
+    def __init__(self, checked: tuple[str, tuple, tuple, QuasiPolynomial]) -> None:
+        self.reason, self.P, self.Q, self.claim = checked
+        self._prefix: dict[int, tuple] = {}
+        self._shifted: dict[tuple[int, int], tuple] = {}
+
+    def prefix(self, k: int):
+        if k not in self._prefix:
+            self._prefix[k] = _prefix(self.claim, k)
+        return self._prefix[k]
+
+    def shifted(self, j: int, q: int) -> tuple:
+        """P_j(m + q) of the claim's residue j."""
+        if (j, q) not in self._shifted:
+            self._shifted[(j, q)] = _shift(_poly_of(self.claim, j), q, 1)
+        return self._shifted[(j, q)]
+
+
+def _poly_of(seq: QuasiPolynomial, j: int) -> tuple:
+    ints, den = seq._ints[j]
+    return ints if den == 1 else _norm(seq.polys[j])
+
+
+def _member(rep: _Rep, cert, P, Q, record: QuasiPolynomial) -> str:
+    """The member's own part of a member certificate, its representative ``rep`` being checked already."""
+    PR, QR, claim_r = rep.P, rep.Q, rep.claim
+    G = _get(cert, "relation", "the certificate")
+    if not (isinstance(G, list) and len(G) == 2 and all(isinstance(r, list) and len(r) == 2 for r in G)):
+        raise _Reject("malformed certificate: relation must be a 2x2 list of ints")
+    (g11, g12), (g21, g22) = _int_list(G[0], "relation"), _int_list(G[1], "relation")
+    if abs(g11 * g22 - g12 * g21) != 1:
+        raise _Reject("the relation G is not unimodular (det G must be +-1)")
+    num = _add(_mul((g11,), _trim(PR)), _mul((g12,), _trim(QR)))
+    den = _add(_mul((g21,), _trim(PR)), _mul((g22,), _trim(QR)))
+    if not _is_zero(_add(_mul(_trim(P), den), _neg(_mul(_trim(Q), num)))):
+        raise _Reject("the relation fails: T(c) != G(T_rep(c)) in Z[c]")
+    shift = _get(cert, "shift", "the certificate")
+    kf, kr = _int_field(shift, "member", "shift"), _int_field(shift, "representative", "shift")
+    if kr < 1 or kf < 0 or kf + kr > MAX_HEAD:
+        raise _Reject(f"malformed certificate: shift needs representative >= 1 and member >= 0, sum <= {MAX_HEAD}")
+    f, r = record, claim_r
+    p = math.lcm(len(f.signs), len(r.signs))
+    if any(f.sign(kf + i) != r.sign(kr + i) for i in range(p)):
+        raise _Reject("the member's signs are not the representative's from the shift on")
+    first = max(f.start - kf, r.start - kr, 0)
+    try:
+        if any(f.term(kf + i) != r.term(kr + i) for i in range(first)):
+            raise _Reject("the member's terms are not the representative's from the shift on")
+        if f.period == r.period:
+            # residue j of f (n = N m + j >= kf + first) is residue j' of r at m + q: one polynomial identity each
+            N, d0 = f.period, kr - kf
+            for j in range(N):
+                q, jr = divmod(j + d0, N)
+                if _poly_of(f, j) != rep.shifted(jr, q):
+                    raise _Reject("the member's tail is not the representative's")
+        else:
+            # both are polynomials of degree <= d on each class i = i0 + L t from ``first`` on (L the lcm of the
+            # periods): equal everywhere once equal on d + 1 consecutive points of every class
+            L = math.lcm(f.period, r.period)
+            if L > 20 * MAX_BLOCK:
+                raise _Reject("malformed certificate: the periods are too far apart to compare")
+            d = max(f.degree, r.degree)
+            if any(f.term(kf + i) != r.term(kr + i) for i in range(first, first + L * (d + 1))):
+                raise _Reject("the member's tail is not the representative's")
+    except ArithmeticError as exc:
+        raise _Reject(f"the member's claim has non-integer terms: {exc}") from None
+    (a, b), (c, d) = rep.prefix(kr)
+    m = _int_mat_mul(_prefix(f, kf), ((d, -b), (-c, a)))
+    if m not in (((g11, g12), (g21, g22)), ((-g11, -g12), (-g21, -g22))):
+        raise _Reject("the relation is not the one of the heads: G != +-H_member adj(H_rep)")
+    for n in range(1, kf):
+        low = 1 if f.sign(n) > 0 else 2
+        if f.term(n) < low:
+            raise _Reject(f"the member is not admissible: a({n}) = {f.term(n)} < {low} with b({n}) = {f.sign(n):+d}")
+    return f"{rep.reason}, through the family's representative (T(c) = G(T_rep(c)))"
+
+
+def _check_member(cert, constant_text: str, P, Q, record: QuasiPolynomial) -> str:
+    """A family member (DESIGN 7 and 8): its representative R is proved by a tail certificate; the member F
+    follows through the exact relation T_F(c) = G(T_R(c)).  Checked here: R's certificate against R's claim;
+    G unimodular with P_F (g21 P_R + g22 Q_R) = Q_F (g11 P_R + g12 Q_R) in Z[c]; F's sequence from index k_F
+    equal to R's from k_R >= 1 (signs and terms, as exact descriptions); G = +-H_F adj(H_R) with H the
+    products of the first k_F (k_R) matrices [[a_n, b_n], [1, 0]]; F's terms 1..k_F - 1 admissible.  Then
+    T_F(c) = H_F(t) with t = R's complete quotient y_(k_R) > 1, and every complete quotient of F exceeds 1:
+    F's claim is the ESMA expansion of T_F(c)."""
+    rep = _Rep(_representative(_get(cert, "representative", "the certificate"), constant_text))
+    return _member(rep, cert, P, Q, record)
+
+
 def _check(cert, constant_text: str, P, Q, record: QuasiPolynomial) -> str:
     if not isinstance(cert, dict):
         raise _Reject(f"malformed certificate: expected an object, not {type(cert).__name__}")
+    if cert.get("format") == MEMBER_FORMAT:
+        return _check_member(cert, constant_text, P, Q, record)
     if cert.get("format") != FORMAT:
         raise _Reject(f"unknown certificate format {cert.get('format')!r} (expected {FORMAT!r})")
     if not theorems.match(constant_text):
@@ -531,6 +640,31 @@ def check(certificate, constant_text: str, lhs_numerator, lhs_denominator, signs
         return True, _check(certificate, constant_text, P, Q, record)
     except _Reject as exc:
         return False, str(exc)
+
+
+def check_members(representative, constant_text: str, members) -> list[tuple[bool, str]]:
+    """Check the member certificates of one family at once: ``representative`` is their shared (complete)
+    ``representative`` object, checked once; ``members`` holds, per member, (certificate, lhs_numerator,
+    lhs_denominator, signs, head, period, polynomials) as for ``check``.  Returns ``(ok, reason)`` per member,
+    exactly what ``check`` would (each certificate must name the same representative object)."""
+    try:
+        rep = _Rep(_representative(representative, constant_text))
+    except _Reject as exc:
+        return [(False, str(exc))] * len(members)
+    out = []
+    for cert, lhs_numerator, lhs_denominator, signs, head, period, polynomials in members:
+        P = _record_poly(lhs_numerator, "lhs_numerator")
+        Q = _record_poly(lhs_denominator, "lhs_denominator")
+        record = QuasiPolynomial(tuple(signs), tuple(head), period, tuple(tuple(p) for p in polynomials))
+        try:
+            if not isinstance(cert, dict) or cert.get("format") != MEMBER_FORMAT:
+                raise _Reject(f"unknown certificate format {cert.get('format') if isinstance(cert, dict) else cert!r}")
+            if cert.get("representative") is not representative:
+                raise _Reject("the certificate does not name the family's representative")
+            out.append((True, _member(rep, cert, P, Q, record)))
+        except _Reject as exc:
+            out.append((False, str(exc)))
+    return out
 
 
 def clear_caches() -> None:

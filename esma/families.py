@@ -54,8 +54,10 @@ from functools import cached_property, lru_cache
 from esma.polys import poly_text
 
 __all__ = [
+    "KnownTail",
     "Placement",
     "Tail",
+    "TailIndex",
     "derived_digits",
     "head_matrix",
     "identity_holds",
@@ -63,6 +65,7 @@ __all__ = [
     "placement",
     "relation",
     "simplicity",
+    "tail_from_key",
     "tail_of",
 ]
 
@@ -220,6 +223,12 @@ def tail_of(
     del start  # the tail does not depend on where the formula enters it
     return _tail_of(tuple(1 if x > 0 else -1 for x in signs), period,
                     tuple(tuple(Fraction(c) for c in p) for p in polynomials))
+
+
+@lru_cache(maxsize=16384)
+def tail_from_key(key: str) -> Tail:
+    """``Tail.from_key``, cached (every member of a family shares its tail)."""
+    return Tail.from_key(key)
 
 
 @lru_cache(maxsize=16384)
@@ -402,3 +411,118 @@ def simplicity(
     True
     """
     return (lhs_height(numerator, denominator), _degree(numerator, denominator), preperiod, lhs, signs_text)
+
+
+@dataclass(frozen=True)
+class KnownTail:
+    """A canonical tail with what a formula entering it needs (from the first formula of the family seen):
+    its minimal recurrence ``recurrence`` (shift-invariant), the quasi-period ``period`` N of its terms, their
+    polynomials in canonical indexing as integer numerators over ``den`` (canonical a(N m + j) = A_j(m) / den),
+    and the ``kind`` of closed form."""
+
+    tail: Tail
+    recurrence: tuple[int, ...]
+    period: int
+    polys: tuple[tuple[int, ...], ...]
+    den: int
+    kind: str
+
+    @classmethod
+    def of(cls, tail: Tail, offset: int, recurrence: Sequence[int], period: int,
+           polynomials: Sequence[Sequence[Fraction]], kind: str) -> KnownTail:
+        """From one formula of the family: its offset, recurrence and closed form a(N m + j) = P_j(m)."""
+        den = math.lcm(*(Fraction(c).denominator for p in polynomials for c in p))
+        ints = [_itrim([int(Fraction(c) * den) for c in p]) for p in polynomials]
+        canonical = []
+        for j in range(period):  # canonical index i = N m + j is the formula's n = i + offset
+            q, r = divmod(j + offset, period)
+            canonical.append(_icompose(ints[r], 1, q))
+        return cls(tail, tuple(recurrence), period, tuple(canonical), den, kind)
+
+    def polynomials_at(self, offset: int) -> tuple[tuple[Fraction, ...], ...]:
+        """P_j with a(N m + j) = P_j(m) for a formula whose index n is tail index n - ``offset``."""
+        return _polynomials_at(self, offset)
+
+
+@lru_cache(maxsize=65536)
+def _polynomials_at(known: KnownTail, offset: int) -> tuple[tuple[Fraction, ...], ...]:
+    N = known.period
+    out = []
+    for j in range(N):
+        q, r = divmod(j - offset, N)
+        out.append(_trim([Fraction(c, known.den) for c in _icompose(known.polys[r], 1, q)]))
+    return tuple(out)
+
+
+class TailIndex:
+    """The tails met so far by one worker, indexed by windows of their terms, so that a hit whose tail is known
+    gets its closed form without Berlekamp–Massey (a family has tens of members; most hits are not the first).
+
+    A hit is matched by the signs and terms of a window near the end of its certified terms; the match is then
+    verified term by term over the whole tail regime (from the first index where the terms follow the tail to
+    the last certified term).  The answer is exactly the one of the full computation (the caller also checks
+    that the complexity found by the scan is start + order, as Berlekamp–Massey would give).  Windows are
+    indexed around where the first hit of each tail had its own, ``reach`` positions either way.
+    """
+
+    WINDOW = 12
+
+    def __init__(self, reach: int = 32, span: int = 160, max_tails: int = 50_000) -> None:
+        self.reach = reach
+        self.span = span
+        self.max_tails = max_tails
+        self._windows: dict[int, list[tuple[str, int]]] = {}
+        self._tails: dict[str, tuple[KnownTail, int, list[int], list[int]]] = {}
+
+    def __len__(self) -> int:
+        return len(self._tails)
+
+    @staticmethod
+    def _key(signs: Sequence[int], terms: Sequence[int]) -> int:
+        return hash((tuple(signs), tuple(terms)))
+
+    def add(self, known: KnownTail, position: int) -> None:
+        """Index ``known`` around tail index ``position`` (where the window of the hit that found it was).
+
+        The tail's signs and terms are tabulated once from ``position - span`` on, so that matching compares
+        lists rather than evaluating polynomials."""
+        key = known.tail.key
+        if key in self._tails or len(self._tails) >= self.max_tails:
+            return
+        t, w = known.tail, self.WINDOW
+        lo = position - self.span
+        hi = position + self.reach + w
+        terms = [t.term(i) for i in range(lo, hi)]
+        signs = [t.sign(i) for i in range(lo, hi)]
+        self._tails[key] = (known, lo, terms, signs)
+        for i in range(position - self.reach, position + self.reach + 1):
+            h = self._key(signs[i - lo : i - lo + w], terms[i - lo : i - lo + w])
+            self._windows.setdefault(h, []).append((key, i))
+
+    def match(self, terms: Sequence[int], signs: Sequence[int]) -> tuple[KnownTail, int, int] | None:
+        """(known tail, offset, start) when ``terms`` (under sign period ``signs``) follow a known tail from
+        index ``start`` to their end, else None."""
+        w = self.WINDOW
+        n0 = len(terms) - w
+        if n0 < 1:
+            return None
+        p = len(signs)
+        h = self._key([signs[(n0 + k) % p] for k in range(w)], terms[n0:])
+        for key, i in self._windows.get(h, ()):
+            known, lo, values, _ = self._tails[key]
+            t, offset = known.tail, n0 - i
+            if any(t.sign(n - offset) != signs[n % p] for n in range(n0, n0 + t.period * p)):
+                continue
+            # tail index n - offset is values[n - offset - lo] while in the table, else evaluated
+            d = offset + lo
+            if tuple(terms[n0:]) != tuple(values[n0 - d : n0 - d + w]):
+                continue
+            start = n0
+            while start > 0:
+                n = start - 1
+                v = values[n - d] if n - d >= 0 else t.term(n - offset)
+                if v != terms[n]:
+                    break
+                start -= 1
+            return known, offset, start
+        return None

@@ -37,7 +37,17 @@ from fractions import Fraction
 from esma import checker, theorems
 from esma.theorems import FORMAT, QuasiPolynomial, Substitution, poly_text
 
-__all__ = ["Formula", "Member", "Proof", "prove", "prove_formula", "transport"]
+__all__ = [
+    "Formula",
+    "Member",
+    "Proof",
+    "member_certificate",
+    "prove",
+    "prove_formula",
+    "representative_part",
+    "transport",
+    "with_representative",
+]
 
 MAX_BASE_TERMS = 480  # the transducer's budget of base terms
 MAX_DEGREE_U = 3  # the degree in k of the block states tried
@@ -561,3 +571,47 @@ def _relation_ok(F, sub: Substitution, P, Q) -> bool:
     a, b = pmul(num, list(Q)), pmul(den, list(P))
     n = max(len(a), len(b))
     return all(_coef(a, i) == _coef(b, i) for i in range(n))
+
+
+def member_certificate(
+    representative: Formula, certificate: dict, relation, k_member: int, k_rep: int, complete: bool = True,
+    key: str | None = None, *, _part: dict | None = None,
+) -> dict:
+    """The certificate ``esma-member-cert/1`` of a family member (DESIGN 7 and 8): the member F follows from
+    its representative R, proved by ``certificate``, through T_F(c) = G(T_R(c)) with ``relation`` G = (g11,
+    g12, g21, g22), F's sequence from index ``k_member`` being R's from ``k_rep`` (>= 1).
+
+    ``complete=False`` leaves out the representative's claim and certificate (a catalog stores them once, with
+    the representative's record, and puts them back before checking: ``with_representative``); ``key`` names
+    the representative's record (its catalog key) for that.  ``representative_part`` builds the
+    representative's part once for a whole family (pass it back as ``_part``).
+    """
+    g11, g12, g21, g22 = (int(v) for v in relation)
+    rep = _part if _part is not None else representative_part(representative, certificate, complete, key)
+    return {
+        "format": theorems.MEMBER_FORMAT,
+        "representative": rep,
+        "relation": [[g11, g12], [g21, g22]],
+        "shift": {"member": int(k_member), "representative": int(k_rep)},
+    }
+
+
+def representative_part(representative: Formula, certificate: dict, complete: bool = True,
+                        key: str | None = None) -> dict:
+    """The ``representative`` object of a member certificate (shared by every member of the family)."""
+    rep: dict = {"lhs": {"numerator": list(representative.lhs_numerator),
+                         "denominator": list(representative.lhs_denominator)}}
+    if key is not None:
+        rep["key"] = key
+    if complete:
+        rep["claim"] = representative.claim.to_json()
+        rep["certificate"] = certificate
+    return rep
+
+
+def with_representative(member_cert: dict, representative: Formula, certificate: dict) -> dict:
+    """A stored (compact) member certificate made complete again with its representative's claim and proof."""
+    rep = dict(member_cert.get("representative") or {})
+    rep["claim"] = representative.claim.to_json()
+    rep["certificate"] = certificate
+    return {**member_cert, "representative": rep}

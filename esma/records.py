@@ -302,7 +302,9 @@ class Hit:
     ``transform`` and ``period`` index the search plan's transforms and sign periods; ``terms`` are certified
     leading terms (enough for the record); ``start``, ``form_period`` and ``polynomials`` give the closed form
     (a(N m + j) = P_j(m) for n >= start; no polynomials for the kinds ``exponential`` and ``other``, whose
-    ``start`` is the recurrence's pre-period).  Plain data: ``to_dict``/``from_dict`` are exact JSON.
+    ``start`` is the recurrence's pre-period).  ``family`` is the canonical key of its tail and ``offset`` its
+    place on it (``esma.families``; empty for the kinds without a canonical tail).  Plain data:
+    ``to_dict``/``from_dict`` are exact JSON.
     """
 
     transform: int
@@ -316,21 +318,46 @@ class Hit:
     detection_terms: int
     detection_digits: int
     linear_complexity: int
+    family: str = ""
+    offset: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["terms"] = list(self.terms)
-        d["recurrence"] = list(self.recurrence)
-        d["polynomials"] = [[str(c) for c in p] for p in self.polynomials]
-        return d
+        return {
+            "transform": self.transform,
+            "period": self.period,
+            "terms": list(self.terms),
+            "recurrence": list(self.recurrence),
+            "start": self.start,
+            "kind": self.kind,
+            "form_period": self.form_period,
+            "polynomials": [[_fraction_text(c) for c in p] for p in self.polynomials],
+            "detection_terms": self.detection_terms,
+            "detection_digits": self.detection_digits,
+            "linear_complexity": self.linear_complexity,
+            "family": self.family,
+            "offset": self.offset,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Hit:
         kw = dict(d)
         kw["terms"] = tuple(int(v) for v in kw["terms"])
         kw["recurrence"] = tuple(int(v) for v in kw["recurrence"])
-        kw["polynomials"] = tuple(tuple(Fraction(c) for c in p) for p in kw["polynomials"])
+        kw["polynomials"] = tuple(tuple(_fraction(c) for c in p) for p in kw["polynomials"])
         return cls(**kw)
+
+
+def _fraction_text(c: Fraction | int) -> str:
+    """``str(Fraction)`` without its cost for the common integer case."""
+    if type(c) is int:
+        return str(c)
+    return str(c.numerator) if c.denominator == 1 else f"{c.numerator}/{c.denominator}"
+
+
+def _fraction(text: str) -> Fraction:
+    """Inverse of ``_fraction_text`` (``Fraction(str)`` parses with a regular expression: slow)."""
+    num, _, den = text.partition("/")
+    return Fraction(int(num), int(den)) if den else Fraction(int(num))
 
 
 @dataclass(frozen=True)

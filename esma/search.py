@@ -33,12 +33,25 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from esma import bm
-from esma.families import Placement, derived_digits, head_matrix, identity_holds, placement, simplicity
+from esma.families import (
+    KnownTail,
+    Placement,
+    TailIndex,
+    derived_digits,
+    head_matrix,
+    identity_holds,
+    placement,
+    simplicity,
+    tail_from_key,
+    tail_of,
+)
+from esma.memory import paused_gc
 from esma.patterns import closed_form, closed_form_text
 from esma.records import Conjecture, Family, Hit, Recurrence, signs_to_text
 from esma.render import cf_text
@@ -63,9 +76,12 @@ __all__ = [
     "search",
 ]
 
-#: Digits beyond ``verify_digits`` to which a representative may be approved so that its members, whose
-#: relative error grows through G, still reach ``verify_digits``; a member needing more is approved on its own.
-MAX_EXTRA_DIGITS = 30
+#: Digits beyond ``verify_digits`` to which a representative is approved, so that its members, whose relative
+#: error grows through G (by a few digits at most in practice), still reach ``verify_digits``; a member that
+#: would lose more is approved on its own.  A fixed margin, not one fitted to the members found so far: the
+#: representative's approval, hence every derived figure, is then the same whatever order chunks arrive in and
+#: however often a search is stopped and resumed.
+EXTRA_DIGITS = 10
 #: Representatives tried per family before its hits are all rejected (a false pattern fails for every member).
 MAX_REP_ATTEMPTS = 3
 
@@ -196,7 +212,9 @@ class Assembly:
     ``conjectures``: every record to store (new members, and stored ones whose representative changed);
     ``families``: the summaries of the families whose representative is among them, ranked; ``rejected``: hits
     that failed approval, with the reason; ``approvals``: numerical approvals run; ``seconds``: wall time;
-    ``found``: the keys of the formulas the hits stand for.
+    ``found``: the keys of the formulas the hits stand for; ``unproved``: the families of a registry constant
+    whose representative could not be proved, with the prover's reason; ``proof_seconds``: the time proofs took
+    (finding and checking certificates).
     """
 
     conjectures: list[Conjecture]
@@ -205,6 +223,8 @@ class Assembly:
     approvals: int
     seconds: float
     found: set[str] = field(default_factory=set)
+    unproved: list[dict] = field(default_factory=list)
+    proof_seconds: float = 0.0
 
 
 @dataclass
@@ -222,6 +242,8 @@ class SearchResult:
     families: list[Family] = field(default_factory=list)
     scanned: int = 0
     approvals: int = 0
+    proof_seconds: float = 0.0
+    unproved: list[dict] = field(default_factory=list)
 
     @property
     def candidates_per_second(self) -> float:
@@ -246,6 +268,9 @@ class SearchResult:
             "conjectures": len(self.conjectures),
             "families": len(self.families),
             "approvals": self.approvals,
+            "proved": sum(1 for c in self.conjectures if c.status == "proved"),
+            "proved_families": sum(1 for f in self.families if f.status == "proved"),
+            "proof_seconds": round(self.proof_seconds, 3),
         }
 
     def groups(self) -> dict[str, list[Conjecture]]:
@@ -351,13 +376,19 @@ def distinct_values(constant, transforms: tuple[Transform, ...]) -> tuple[Transf
     return tuple(kept)
 
 
-def _value_text(ball, digits: int = 60) -> str:
-    return ball.str(digits, radius=False)
+@lru_cache(maxsize=65536)
+def _polynomial_texts(polynomials: tuple[tuple[Fraction, ...], ...]) -> tuple[tuple[str, ...], ...]:
+    """The record's form of interlaced polynomials: each coefficient as the text of a fraction."""
+    return tuple(tuple(str(c.numerator) if c.denominator == 1 else f"{c.numerator}/{c.denominator}"
+                       for c in (Fraction(x) for x in poly)) for poly in polynomials)
 
 
-def _group_key(ball) -> str:
-    # values equal up to sign share a group; 40 significant digits separate distinct small-height values
-    return ball.str(40, radius=False).lstrip("-")
+@lru_cache(maxsize=16384)
+def _value_texts(constant, transform: Transform) -> tuple[str, str]:
+    """T(c) to 60 significant digits, and its value group: values equal up to sign share a group (40 significant
+    digits separate distinct small-height values).  Per transform: every sign period of one T shares them."""
+    ball = transform_ball(constant, transform, 60)
+    return ball.str(60, radius=False), ball.str(40, radius=False).lstrip("-")
 
 
 def _gate_digits(terms: tuple[int, ...], signs: tuple[int, ...], complexity: int) -> float:
@@ -422,37 +453,40 @@ def run_chunk(plan: SearchPlan, index: int, reference: bool = False) -> ChunkRes
     scan_seconds = time.perf_counter() - t0
     found: list[Hit] = []
     rejected: list[dict] = []
+    known = _tail_index(plan)
     for i, j, seq, L in hit_rows:
         signs = periods[j]
         pinned = _gate_digits(seq, signs, L)
         if pinned < p.min_digits:
             continue
+        t_index = plan.reps[ch.start + i]
+        fast = known.match(seq, signs)
+        if fast is not None and fast[2] + len(fast[0].recurrence) - 1 == L:
+            # a known tail, entered at ``start``: the closed form follows from the family's (L = start + order
+            # is what Berlekamp–Massey gives then, so the result is the full computation's)
+            tail, offset, start = fast
+            rec = Recurrence(tail.recurrence, start)
+            found.append(_hit(t_index, j, seq, rec, start, tail.kind, tail.period, tail.polynomials_at(offset),
+                              pinned, tail.tail.key, offset))
+            continue
         rec = bm.find_recurrence(list(seq), p.margin)
         if rec is None:
             continue
-        t_index = plan.reps[ch.start + i]
         try:
             form = closed_form(rec, seq)
         except ArithmeticError as exc:
             rejected.append({"lhs": plan.transforms[t_index].text, "signs": signs_to_text(signs),
                              "reason": f"closed form: {exc}"})
             continue
-        keep = _stored_length(rec.linear_complexity, rec.order)
-        found.append(
-            Hit(
-                transform=t_index,
-                period=j,
-                terms=tuple(rec.extend(list(seq), keep)),
-                recurrence=rec.coefficients,
-                start=form.start if form.polynomials else rec.preperiod,
-                kind=form.kind,
-                form_period=form.period,
-                polynomials=form.polynomials,
-                detection_terms=len(seq),
-                detection_digits=int(pinned),
-                linear_complexity=rec.linear_complexity,
-            )
-        )
+        family, offset = "", 0
+        if form.polynomials:
+            tail, offset = tail_of(signs, form.start, form.period, form.polynomials)
+            family = tail.key
+            known.add(KnownTail.of(tail, offset, rec.coefficients, form.period, form.polynomials, form.kind),
+                      len(seq) - TailIndex.WINDOW - offset)
+        start = form.start if form.polynomials else rec.preperiod
+        found.append(_hit(t_index, j, seq, rec, start, form.kind, form.period, form.polynomials, pinned, family,
+                          offset))
     return ChunkResult(
         index=index,
         hits=tuple(found),
@@ -462,6 +496,39 @@ def run_chunk(plan: SearchPlan, index: int, reference: bool = False) -> ChunkRes
         scan_seconds=scan_seconds,
         rejected=tuple(rejected),
     )
+
+
+def _hit(t_index, j, seq, rec: Recurrence, start, kind, period, polynomials, pinned, family, offset) -> Hit:
+    keep = _stored_length(rec.linear_complexity, rec.order)
+    return Hit(
+        transform=t_index,
+        period=j,
+        terms=tuple(seq[:keep]) if keep <= len(seq) else tuple(rec.extend(list(seq), keep)),
+        recurrence=rec.coefficients,
+        start=start,
+        kind=kind,
+        form_period=period,
+        polynomials=polynomials,
+        detection_terms=len(seq),
+        detection_digits=int(pinned),
+        linear_complexity=rec.linear_complexity,
+        family=family,
+        offset=offset,
+    )
+
+
+#: The tails each process has met, per search (a worker runs many chunks of one search): see ``TailIndex``.
+_TAIL_INDEXES: dict[tuple, TailIndex] = {}
+
+
+def _tail_index(plan: SearchPlan) -> TailIndex:
+    key = (plan.constant.text, tuple(sorted(plan.params.to_dict().items())))
+    index = _TAIL_INDEXES.get(key)
+    if index is None:
+        while len(_TAIL_INDEXES) >= 4:
+            del _TAIL_INDEXES[next(iter(_TAIL_INDEXES))]
+        index = _TAIL_INDEXES[key] = TailIndex()
+    return index
 
 
 # ------------------------------------------------------------------------------------------------ phase 2
@@ -508,7 +575,10 @@ def _members_of_hit(plan: SearchPlan, hit: Hit, class_index: int) -> list[_Membe
     """The hit of a class representative, for every member T + k of its translation class (a_0 + k)."""
     signs = plan.periods[hit.period]
     rep_t = plan.transforms[hit.transform]
-    base = placement(signs, hit.start, hit.form_period, hit.polynomials, f"{rep_t.key()}|{signs_to_text(signs)}")
+    if hit.family:  # placed by the scan (``TailIndex``): the tail is parsed once per family
+        base = Placement(hit.family, tail_from_key(hit.family), hit.offset, hit.start)
+    else:
+        base = placement(signs, hit.start, hit.form_period, hit.polynomials, f"{rep_t.key()}|{signs_to_text(signs)}")
     out = []
     for t_index, k in plan.shifts[class_index]:
         t = plan.transforms[t_index]
@@ -551,19 +621,28 @@ def _record(
     family: str,
     representative: bool,
     relation: tuple[int, int, int, int],
+    proof: tuple[str, dict] | None = None,
 ) -> Conjecture:
     """The catalog record of member ``m`` with its approval figures (verified digits, terms used, digits per
-    term, digits per term of the simple continued fraction)."""
+    term, digits per term of the simple continued fraction), and its proof (reason, checked certificate)."""
     verified, used, dpt, scf = figures
     dpt, scf = round(dpt, 4), round(scf, 4)
     gain = round(dpt / scf, 4) if scf > 0 else 0.0
-    if m.record is not None:  # a stored formula keeps its identity, status and proof; its family figures change
-        return replace(m.record, verified_digits=verified, verify_terms=used, digits_per_term=dpt,
+    if m.record is not None:  # a stored formula keeps its identity and status; its family figures change
+        rec = m.record
+        moved = (rec.family, rec.representative, rec.relation) != (family, representative, relation)
+        if proof is not None and rec.status != "refuted":
+            rec = replace(rec, status="proved", status_reason=proof[0], certificate=proof[1])
+        elif moved and rec.status == "proved":  # its proof went through the old representative
+            rec = replace(rec, status="conjecture", status_reason="", certificate=None)
+        return replace(rec, verified_digits=verified, verify_terms=used, digits_per_term=dpt,
                        scf_digits_per_term=scf, gain=gain, family=family, representative=representative,
                        relation=relation)
-    ball = transform_ball(plan.constant, m.transform, 60)
-    status, reason = "conjecture", ""
-    if m.kind == "periodic":
+    value, group = _value_texts(plan.constant, m.transform)
+    status, reason, certificate = "conjecture", "", None
+    if proof is not None:
+        status, (reason, certificate) = "proved", proof
+    elif m.kind == "periodic":
         reason = "eventually periodic: T(c) is then a quadratic irrational (Lagrange); not a new constant formula"
     head = m.terms[: m.start]
     text = closed_form_text(m.form_period, m.start, head, m.polynomials) if m.polynomials else (
@@ -573,7 +652,7 @@ def _record(
         lhs=m.transform.text,
         lhs_numerator=m.transform.numerator,
         lhs_denominator=m.transform.denominator,
-        value=_value_text(ball),
+        value=value,
         signs=m.signs,
         preperiod=m.start,
         terms=m.terms,
@@ -586,9 +665,9 @@ def _record(
         status=status,
         status_reason=reason,
         key=m.key,
-        group=_group_key(ball),
+        group=group,
         period=m.form_period,
-        polynomials=tuple(tuple(str(c) for c in poly) for poly in m.polynomials),
+        polynomials=_polynomial_texts(m.polynomials),
         linear_complexity=m.linear_complexity,
         detection_terms=m.detection_terms,
         detection_digits=m.detection_digits,
@@ -598,6 +677,7 @@ def _record(
         representative=representative,
         relation=relation,
         gain=gain,
+        certificate=certificate,
     )
 
 
@@ -610,6 +690,17 @@ def approve_serial(requests) -> list[Approval]:
     return [approve(c, t, s, rec, head, digits) for c, t, s, rec, head, digits in requests]
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """A formula the families phase will store: its approval figures and family fields."""
+
+    member: _Member
+    figures: tuple[int, int, float, float]
+    family: str
+    representative: bool
+    relation: tuple[int, int, int, int]
+
+
 @dataclass
 class _FamilyWork:
     key: str
@@ -617,7 +708,6 @@ class _FamilyWork:
     stored_rep: Conjecture | None = None
     rep: _Member | None = None
     relations: dict[str, tuple[tuple[int, int, int, int], int, int, bool]] = field(default_factory=dict)
-    extra: int = 0
     approval: tuple[int, int, float, float] | None = None  # the representative's figures
     reapproved: bool = False
     required: int = 0
@@ -631,6 +721,7 @@ def assemble(
     stored_reps: Mapping[str, Conjecture] | None = None,
     load_members: Callable[[str], list[Conjecture]] | None = None,
     approve_many: ApproveMany | None = None,
+    prove: bool = True,
 ) -> Assembly:
     """Approve a set of hits family by family (phase 2 of a search).
 
@@ -638,11 +729,17 @@ def assemble(
     translation class).  ``stored_reps``: the catalog's current representative of each family key it knows;
     a stored representative that stays the simplest member is not approved again (unless more digits are
     needed), and when a new hit is simpler, ``load_members(key)`` gives the stored members to re-derive from the
-    new one.  ``approve_many`` runs numerical approvals (default: one after the other, here).
+    new one.  ``approve_many`` runs numerical approvals (default: one after the other, here).  ``prove``: turn
+    what follows from a registry theorem into ``proved`` records with checked certificates (DESIGN 8).
 
     The records returned are those to store: every formula of ``hits`` (``Assembly.found`` holds their keys),
     and stored ones whose representative or figures changed.
     """
+    with paused_gc():
+        return _assemble(plan, hits, stored_reps, load_members, approve_many, prove)
+
+
+def _assemble(plan, hits, stored_reps, load_members, approve_many, prove) -> Assembly:
     t0 = time.perf_counter()
     stored_reps = stored_reps or {}
     approve_many = approve_many or approve_serial
@@ -681,9 +778,9 @@ def assemble(
         for work in pending:
             if work.rep is None:
                 work.rep = work.candidates[0]
-            _relate(plan, work, required)
+            _relate(work)
             rec = work.rep.record
-            if rec is not None and rec.verified_digits >= required + work.extra:
+            if rec is not None and rec.verified_digits >= required + EXTRA_DIGITS:
                 work.approval = (rec.verified_digits, rec.verify_terms, rec.digits_per_term, rec.scf_digits_per_term)
                 work.required = required
             else:
@@ -691,7 +788,7 @@ def assemble(
         if not todo:
             break
         requests = [(plan.constant, w.rep.transform, w.rep.signs, Recurrence(w.rep.recurrence, w.rep.start),
-                     w.rep.terms, required + w.extra) for w in todo]
+                     w.rep.terms, required + EXTRA_DIGITS) for w in todo]
         verdicts = approve_many(requests)
         approvals += len(requests)
         pending = []
@@ -709,7 +806,7 @@ def assemble(
                 pending.append(work)
         if not pending:
             break
-    out: list[Conjecture] = []
+    pending: list[_Pending] = []
     own: list[tuple[_FamilyWork, _Member]] = []
     rejected: list[dict] = []
     for work in families.values():
@@ -726,14 +823,14 @@ def assemble(
         for m in work.candidates:
             if m is rep:
                 if m.record is None or work.reapproved or m.key in found or not m.record.representative:
-                    out.append(_record(plan, m, work.approval, work.key, True, (1, 0, 0, 1)))
+                    pending.append(_Pending(m, work.approval, work.key, True, (1, 0, 0, 1)))
                 continue
             rel, km, kr, holds = work.relations[m.key]
             digits = derived_digits(y, rel, verified) if holds else 0
             if holds and digits >= work.required:
                 terms_used = max(1, used + km - kr)
                 scf = _scf_rate(plan.constant, m.transform, work.required + 20, work.required)
-                out.append(_record(plan, m, (digits, terms_used, digits / terms_used, scf), work.key, False, rel))
+                pending.append(_Pending(m, (digits, terms_used, digits / terms_used, scf), work.key, False, rel))
             else:
                 own.append((work, m))
     if own:
@@ -751,14 +848,19 @@ def assemble(
             fam, relation = (work.key, rel) if holds else (f"{work.key}~{m.key}", (1, 0, 0, 1))
             figures = (verdict.verified_digits, verdict.terms_used, verdict.digits_per_term,
                        verdict.scf_digits_per_term)
-            out.append(_record(plan, m, figures, fam, not holds, relation))
+            pending.append(_Pending(m, figures, fam, not holds, relation))
+    t_proofs = time.perf_counter()
+    proofs, unproved = _prove(plan, families, pending) if prove else ({}, [])
+    proof_seconds = time.perf_counter() - t_proofs
+    out = [_record(plan, x.member, x.figures, x.family, x.representative, x.relation, proofs.get(x.member.key))
+           for x in pending]
     fams = rank_families(summarise(out))
     # a canonical order (family rank, representative first, then simplicity): the order formulas are stored in,
     # hence their ids in a fresh catalog, does not depend on the order chunks came back in
     rank = {f.key: f.rank for f in fams}
     out.sort(key=lambda c: (rank.get(c.family, len(rank) + 1), c.family, not c.representative,
                             simplicity(c.lhs_numerator, c.lhs_denominator, c.preperiod, c.lhs, c.signs_text)))
-    return Assembly(out, fams, rejected, approvals, time.perf_counter() - t0, found)
+    return Assembly(out, fams, rejected, approvals, time.perf_counter() - t0, found, unproved, proof_seconds)
 
 
 def regroup(records: Sequence[Conjecture]) -> list[Conjecture]:
@@ -798,15 +900,81 @@ def regroup(records: Sequence[Conjecture]) -> list[Conjecture]:
     return out
 
 
+def _prove(plan: SearchPlan, families: dict[str, _FamilyWork], pending: list[_Pending]):
+    """Prove the families of a constant that matches a registry theorem (DESIGN 8): each representative by a
+    certificate of the tail lemma (``esma.prover``), each member through its exact relation (a member
+    certificate); a formula is proved only once ``esma.checker`` has accepted its certificate.  Returns
+    {formula key: (reason, certificate)} and the families left unproved (with the prover's reason).  A stored
+    representative proved already keeps its certificate; one that gets proved now is added to ``pending``."""
+    from esma import checker, theorems
+    from esma.prover import Formula, member_certificate, prove_formula, representative_part
+
+    if not theorems.match(plan.constant.text):  # outside the registry (or a decimal literal): all conjectures
+        return {}, []
+    constant = plan.constant.text
+    out = {x.member.key: x for x in pending}
+    proofs: dict[str, tuple[str, dict]] = {}
+    unproved: list[dict] = []
+    for work in families.values():
+        rep = work.rep
+        if work.approval is None or rep is None or rep.place.tail is None:
+            continue
+        t = rep.transform
+        formula = Formula.from_parts(constant, t.numerator, t.denominator, rep.signs, rep.terms[: rep.start],
+                                     rep.form_period, rep.polynomials)
+        stored = rep.record
+        if stored is not None and stored.status == "proved" and (stored.certificate or {}).get("format") == (
+                theorems.FORMAT):
+            cert, reason = stored.certificate, stored.status_reason
+        else:
+            proof = prove_formula(formula)
+            if not proof.ok:
+                unproved.append({"family": work.key, "lhs": t.text, "signs": signs_to_text(rep.signs),
+                                 "reason": proof.reason})
+                continue
+            cert, reason = proof.certificate, proof.reason
+            if rep.key not in out and stored is not None:  # a stored representative now proved: store that
+                x = _Pending(rep, (stored.verified_digits, stored.verify_terms, stored.digits_per_term,
+                                   stored.scf_digits_per_term), work.key, True, (1, 0, 0, 1))
+                pending.append(x)
+                out[rep.key] = x
+        proofs[rep.key] = (reason, cert)
+        full = representative_part(formula, cert, True, rep.key)
+        compact = representative_part(formula, cert, False, rep.key)
+        todo = []
+        for m in work.candidates:
+            x = out.get(m.key)
+            if m is rep or x is None or x.family != work.key or (m.record is not None and m.record.status == "refuted"):
+                continue
+            rel, km, kr, _ = work.relations[m.key]
+            if kr < 1:  # the shared tail must start past the representative's a_0 (its complete quotients > 1)
+                km, kr = km + 1, kr + 1
+            mt = m.transform
+            todo.append((m.key, (member_certificate(formula, cert, rel, km, kr, _part=full), mt.numerator,
+                                 mt.denominator, m.signs, m.terms[: m.start], m.form_period, m.polynomials)))
+        # the representative's part is checked once for the family, each member's own part after it
+        for (key, item), (ok, why) in zip(todo, checker.check_members(full, constant, [x for _, x in todo]),
+                                          strict=True):
+            if ok:
+                item[0]["representative"] = compact
+                proofs[key] = (why, item[0])
+    return proofs, unproved
+
+
 def family_keys(plan: SearchPlan, hits: Iterable[Hit]) -> set[str]:
     """The family keys the hits fall in (what to look up in a catalog before ``assemble``)."""
     class_of = {rep: i for i, rep in enumerate(plan.reps)}
-    return {m.place.key for hit in hits for m in _members_of_hit(plan, hit, class_of[hit.transform])}
+    keys = set()
+    for hit in hits:
+        if hit.family:
+            keys.add(hit.family)
+        else:
+            keys.update(m.place.key for m in _members_of_hit(plan, hit, class_of[hit.transform]))
+    return keys
 
 
-def _relate(plan: SearchPlan, work: _FamilyWork, required: int) -> None:
-    """Relations of every member to the family's representative, and the extra digits the representative needs
-    so that the members whose identity holds keep ``required`` digits."""
+def _relate(work: _FamilyWork) -> None:
+    """The relation of every member to the family's representative, and whether its identity holds."""
     rep = work.rep
     assert rep is not None
     work.relations = {}
@@ -814,20 +982,13 @@ def _relate(plan: SearchPlan, work: _FamilyWork, required: int) -> None:
         for m in work.candidates:
             work.relations[m.key] = ((1, 0, 0, 1), 0, 0, m is rep)
         return
-    y = transform_ball(plan.constant, rep.transform, 60)
     rep_pq = (rep.transform.numerator, rep.transform.denominator)
-    worst = 0
     for m in work.candidates:
         if m is rep:
             continue
         rel, km, kr = _relation(m, rep)
         holds = identity_holds((m.transform.numerator, m.transform.denominator), rep_pq, rel)
         work.relations[m.key] = (rel, km, kr, holds)
-        if holds:
-            loss = required - derived_digits(y, rel, required)
-            if loss <= MAX_EXTRA_DIGITS:
-                worst = max(worst, loss)
-    work.extra = worst
 
 
 def summarise(conjectures: Iterable[Conjecture]) -> list[Family]:
@@ -897,4 +1058,6 @@ def merge_results(plan: SearchPlan, results: list[ChunkResult], seconds: float) 
         families=asm.families,
         scanned=sum(r.scanned for r in results),
         approvals=asm.approvals,
+        proof_seconds=asm.proof_seconds,
+        unproved=asm.unproved,
     )

@@ -52,6 +52,7 @@ from esma.constants import BinOp, Call, Dec, Name, Neg, Node, fold, parse, to_te
 
 __all__ = [
     "FORMAT",
+    "MEMBER_FORMAT",
     "Match",
     "QuasiPolynomial",
     "Substitution",
@@ -69,6 +70,8 @@ __all__ = [
 ]
 
 FORMAT = "esma-tail-cert/1"
+#: Certificates of family members: the representative's tail certificate and the exact relation (DESIGN 7, 8).
+MEMBER_FORMAT = "esma-member-cert/1"
 MAX_POLY_DEGREE = 64  # a certificate's polynomial of higher degree is refused (bounded work for the checker)
 MAX_POLY_TEXT = 10_000
 
@@ -191,11 +194,13 @@ class QuasiPolynomial:
 
     def __post_init__(self) -> None:
         signs = tuple(self.signs) if isinstance(self.signs, (tuple, list)) else None
-        if not signs or any(isinstance(s, bool) or s not in (1, -1) for s in signs):
+        if not signs or not all(type(s) is int and (s == 1 or s == -1) for s in signs):
             raise ValueError(f"Argument 'signs' must be a non-empty sequence of +1/-1, not {self.signs!r}")
         if not isinstance(self.head, (tuple, list)):
             raise TypeError(f"Argument 'head' must be a sequence of ints, not {type(self.head).__name__}")
-        head = tuple(_as_int(a, "head") for a in self.head)
+        head = tuple(self.head)
+        if not all(type(a) is int for a in head):  # the common case checked in C; the rest says what is wrong
+            head = tuple(_as_int(a, "head") for a in head)
         period = _as_int(self.period, "period")
         if period < 1:
             raise ValueError(f"Argument 'period' must be a positive integer, not {period}")
@@ -210,7 +215,7 @@ class QuasiPolynomial:
                 raise ValueError(f"Argument 'polys' must hold non-empty coefficient sequences, not {p!r}")
             if len(p) > MAX_POLY_DEGREE + 1:
                 raise ValueError(f"Argument 'polys' has a polynomial of degree above {MAX_POLY_DEGREE}")
-            polys.append(_trim(tuple(_as_fraction(c, "polys") for c in p)))
+            polys.append(_trim(tuple(c if type(c) is Fraction else _as_fraction(c, "polys") for c in p)))
         object.__setattr__(self, "signs", signs)
         object.__setattr__(self, "head", head)
         object.__setattr__(self, "polys", tuple(polys))
@@ -218,24 +223,32 @@ class QuasiPolynomial:
         ints = []
         for p in polys:
             den = math.lcm(*(c.denominator for c in p))
-            ints.append((tuple(int(c * den) for c in p), den))
+            ints.append((tuple(c.numerator * (den // c.denominator) for c in p), den))
         object.__setattr__(self, "_ints", tuple(ints))
-        object.__setattr__(self, "_hash", hash((signs, head, period, self._ints)))
 
     def __hash__(self) -> int:
-        return self._hash
+        h = self.__dict__.get("_hash")
+        if h is None:  # computed on first use: most descriptions are never hashed
+            h = hash((self.signs, self.head, self.period, self._ints))
+            object.__setattr__(self, "_hash", h)
+        return h
 
     def __eq__(self, other) -> bool:
         # the integer numerators and denominators determine the (trimmed) polynomials: compare those, fast
         if not isinstance(other, QuasiPolynomial):
             return NotImplemented
-        return (self._hash == other._hash and self.signs == other.signs and self.head == other.head
+        return (hash(self) == hash(other) and self.signs == other.signs and self.head == other.head
                 and self.period == other.period and self._ints == other._ints)
 
     @property
     def start(self) -> int:
         """The first index the polynomials describe (the length of the head)."""
         return len(self.head)
+
+    @property
+    def degree(self) -> int:
+        """The largest degree of the polynomials."""
+        return max(len(p) for p in self.polys) - 1
 
     def sign(self, n: int) -> int:
         """b_n."""

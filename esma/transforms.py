@@ -263,7 +263,7 @@ def transform_ball(constant, transform: Transform, digits: int, cache: bool = Tr
     return _transform_ball(constant, transform, digits)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=8192)
 def _cached_transform_ball(constant, transform: Transform, digits: int):
     return _transform_ball(constant, transform, digits)
 

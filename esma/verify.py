@@ -277,7 +277,7 @@ def _certified_terms(constant, transform, signs, lo, hi, digits: int) -> tuple[i
     return expand_enclosure(lo, hi, signs, 1_000_000).terms
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=8192)
 def _scf_rate(constant, transform, ball_digits: int, digits: int) -> float:
     """Digits per term of the simple continued fraction of T(c), for comparison (same measure as approval)."""
     from esma.constants import ball_to_enclosure

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 
 import pytest
+from catalog_checks import result_lines
 
 E_CHUNKS = 9
 
@@ -128,7 +129,7 @@ def test_sigkill_in_the_families_phase_then_resume(esma_popen, esma_run, snapsho
     db = tmp_path / "b.sqlite"
     proc = esma_popen(*E_ARGS, "--executor", "serial", "--db", db)
     # the families phase announces itself on stderr before its approvals: kill right then
-    while "approving one representative per family" not in (line := proc.stderr.readline()):
+    while not (line := proc.stderr.readline()).startswith("esma: families:"):
         assert line, f"the search ended before its families phase (exit {proc.wait()})"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=60)
@@ -159,7 +160,7 @@ def check_interrupted_message(c):
     assert c.stdout == ""
     assert "resume" in c.stderr
     assert "Traceback" not in c.stderr
-    assert len(c.stderr.strip().splitlines()) == 1, c.stderr
+    assert len(result_lines(c.stderr)) == 1, c.stderr
     m = re.search(r"(\d+)/(\d+) chunks", c.stderr)
     assert m and int(m.group(2)) == E_CHUNKS
     assert int(m.group(1)) == c.done, "the message must report the chunks actually saved"
@@ -224,7 +225,7 @@ def test_ctrl_c_with_process_executor_is_one_clean_line(
     assert proc.returncode == 130, err
     assert "resume" in err
     assert "Traceback" not in err, err
-    assert len(err.strip().splitlines()) == 1, err
+    assert len(result_lines(err)) == 1, err
     crashed = snapshot(db)
     check_consistent(crashed)
     assert crashed["searches"][0]["status"] == "interrupted"

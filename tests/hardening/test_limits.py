@@ -24,7 +24,7 @@ from esma.search import SearchParams, plan_search
 
 ESMA = [sys.executable, "-m", "esma.cli.main"]
 E_SEARCH = ["search", "e", "--coeff-limit", "2", "--max-period", "2", "--verify-digits", "300"]
-E_CHUNKS = 14
+E_CHUNKS = 9
 
 
 def esma_run(*args, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -204,7 +204,7 @@ def test_values_at_the_limit_run_without_yes(esma_main, tmp_path):
 
 @pytest.fixture(scope="module")
 def e_reference(tmp_path_factory):
-    """The 14-chunk e search, uninterrupted."""
+    """The 9-chunk e search, uninterrupted."""
     cwd = tmp_path_factory.mktemp("ref")
     db = cwd / "ref.sqlite"
     res = esma_run(*E_SEARCH, "--executor", "serial", "--json", "--db", db, cwd=cwd)

@@ -36,3 +36,9 @@ def check_searches_match(snap: dict, want: dict[str, dict]) -> None:
         for k in ("params", "candidates", "hits", "conjectures"):
             assert s[k] == r[k], (constant, k)
         assert len(snap["linked"][s["id"]]) == r["conjectures"]
+
+
+def result_lines(stderr: str) -> list[str]:
+    """The lines of a command's stderr without the families phase's progress lines (``esma: families: ...``),
+    which a search prints between its scan and its summary."""
+    return [line for line in stderr.strip().splitlines() if not line.startswith("esma: families:")]

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from catalog_checks import result_lines
 from scaleout_reference import check_same_as_serial, serial
 
 from esma.executors import run_chunks
@@ -65,7 +66,7 @@ def scheduler(cluster) -> str:
 
 @pytest.mark.parametrize("expr", CONSTANTS)
 def test_existing_scheduler_equals_serial(expr, scheduler, cluster) -> None:
-    plan, _ = serial(expr, SMALL)
+    plan, *_ = serial(expr, SMALL)
     results = list(run_chunks(plan, range(len(plan.chunks)), "dask", scheduler=scheduler))
     check_same_as_serial(expr, SMALL, results)
     # both workers took part (12 chunks, 2 idle workers: the scheduler spreads them)
@@ -79,7 +80,7 @@ def test_own_local_cluster_equals_serial() -> None:
 
     (tan(1) here; e goes through an own cluster in the kill test below.)"""
     expr = "tan(1)"
-    plan, _ = serial(expr, SMALL)
+    plan, *_ = serial(expr, SMALL)
     before = {p.pid for p in psutil.Process().children(recursive=True)}
     results = list(run_chunks(plan, range(len(plan.chunks)), "dask", workers=2))
     check_same_as_serial(expr, SMALL, results)
@@ -97,7 +98,7 @@ def test_own_local_cluster_equals_serial() -> None:
 def test_killed_worker_on_existing_scheduler(scheduler, cluster) -> None:
     """SIGKILL the worker that holds tasks after the first result: the scheduler reschedules its chunks."""
     _, client = cluster
-    plan, _ = serial("tan(1)", KILL)
+    plan, *_ = serial("tan(1)", KILL)
     gen = run_chunks(plan, range(len(plan.chunks)), "dask", scheduler=scheduler)
     results = [next(gen)]
     processing = client.processing()
@@ -115,7 +116,7 @@ def test_killed_worker_of_own_local_cluster(scheduler) -> None:
 
     (``scheduler``: the module cluster is whole again first, so that a replacement for the worker an earlier
     test killed is not mistaken for one of this run's workers.)"""
-    plan, _ = serial("e", KILL)
+    plan, *_ = serial("e", KILL)
     before = {p.pid for p in psutil.Process().children(recursive=True)}
     gen = run_chunks(plan, range(len(plan.chunks)), "dask", workers=2)
     results = [next(gen)]
@@ -132,7 +133,7 @@ def test_killed_worker_of_own_local_cluster(scheduler) -> None:
 
 def test_workers_never_import_the_catalog(scheduler, cluster) -> None:
     _, client = cluster
-    plan, _ = serial("e", SMALL)
+    plan, *_ = serial("e", SMALL)
     list(run_chunks(plan, range(len(plan.chunks)), "dask", scheduler=scheduler))
     loaded = client.run(
         lambda: sorted(m for m in sys.modules if m.startswith(("esma.db", "esma.cli", "sqlalchemy", "alembic")))
@@ -147,18 +148,19 @@ def test_runner_progress_and_resume_on_dask(scheduler, tmp_path: Path) -> None:
     from esma.cli import runner
     from esma.db import Catalog
 
-    params = {"coeff_limit": 2, "max_period": 2, "verify_digits": 300}  # the CLI's plan: 14 chunks
+    params = {"coeff_limit": 2, "max_period": 2, "verify_digits": 300, "chunk_size": 4}  # 18 chunks
     with Catalog(tmp_path / "ref.sqlite") as ref:
         job = runner.prepare(ref, "e", params)
         runner.run(ref, job, "serial")
-        want = sorted(json.dumps({**c.to_dict(), "id": None}, sort_keys=True) for c in ref.conjectures())
+        want = sorted(json.dumps({**c.to_dict(), "id": None, "family_id": None}, sort_keys=True)
+                      for c in ref.conjectures())
     with Catalog(tmp_path / "dask.sqlite") as cat:
         job = runner.prepare(cat, "e", params)
         total = len(job.plan.chunks)
         assert total >= 10
         first = job.todo[:3]  # a partial run: three chunks committed, then "interrupted"
         for r in run_chunks(job.plan, first, "serial"):
-            cat.commit_chunk(job.search_id, r.index, list(r.conjectures), r.candidates, r.hits, r.seconds)
+            cat.commit_chunk(job.search_id, r.index, r.hits, r.candidates, r.seconds, r.scan_seconds, r.scanned)
         job = runner.prepare(cat, "e", params)  # the rerun: resumes the same search
         assert not set(first) & set(job.todo) and len(job.todo) == total - 3
         seen: list[tuple[int, int, int]] = []
@@ -166,7 +168,8 @@ def test_runner_progress_and_resume_on_dask(scheduler, tmp_path: Path) -> None:
         assert [(d, t) for _, d, t in seen] == [(k, total) for k in range(4, total + 1)]
         assert sorted(i for i, _, _ in seen) == sorted(job.todo)
         assert job.summary["status"] == "done" and job.summary["chunks_done"] == total
-        got = sorted(json.dumps({**c.to_dict(), "id": None}, sort_keys=True) for c in cat.conjectures())
+        got = sorted(json.dumps({**c.to_dict(), "id": None, "family_id": None}, sort_keys=True)
+                     for c in cat.conjectures())
     assert got == want and len(want) > 50
 
 
@@ -283,7 +286,7 @@ def test_cli_dask_ctrl_c_is_one_clean_line_and_resumes(cli_reference, tmp_path: 
     assert proc.returncode == 130, err
     assert out == ""
     assert "resume" in err
-    assert len(err.strip().splitlines()) == 1, err
+    assert len(result_lines(err)) == 1, err
     rerun = subprocess.run(
         [sys.executable, "-m", "esma.cli.main", *E_CLI, "--executor", "serial", "--db", str(db)],
         capture_output=True, text=True, env=_env(), cwd=tmp_path, timeout=300, stdin=subprocess.DEVNULL,
@@ -350,7 +353,7 @@ def test_cli_dask_on_existing_scheduler(cli_reference, scheduler, tmp_path: Path
     assert proc.returncode == 0, proc.stderr
     assert cli_records(proc.stdout) == want
     assert "Traceback" not in proc.stderr and "distributed." not in proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr  # the summary line alone (no tty: no bar)
+    assert len(result_lines(proc.stderr)) == 1, proc.stderr  # the summary line alone (no tty: no bar)
 
 
 def test_cli_unreachable_scheduler_fails_fast_with_one_line(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from catalog_checks import result_lines
 from scaleout_reference import check_same_as_serial, serial
 
 from esma.executors import EXECUTORS, default_workers, run_chunks
@@ -27,14 +28,14 @@ KILL = {"coeff_limit": 2, "max_period": 3, "verify_digits": 300, "chunk_size": 2
 
 @pytest.mark.parametrize("expr", ["e", "tan(1)"])
 def test_process_equals_serial(expr: str) -> None:
-    plan, _ = serial(expr, SMALL)
+    plan, *_ = serial(expr, SMALL)
     results = list(run_chunks(plan, range(len(plan.chunks)), "process", workers=2))
     check_same_as_serial(expr, SMALL, results)
 
 
 def test_subset_of_chunks_in_any_order() -> None:
     """A resumed run asks for some chunks only: exactly those come back."""
-    plan, _ = serial("e", SMALL)
+    plan, *_ = serial("e", SMALL)
     want = [7, 0, 11, 3]
     for executor in ("serial", "process"):
         got = [r.index for r in run_chunks(plan, want, executor, workers=2)]
@@ -44,7 +45,7 @@ def test_subset_of_chunks_in_any_order() -> None:
 
 
 def test_bad_arguments_fail_at_the_call() -> None:
-    plan, _ = serial("e", SMALL)
+    plan, *_ = serial("e", SMALL)
     n = len(plan.chunks)
     with pytest.raises(ValueError, match="executor"):
         run_chunks(plan, [0], "threads")
@@ -70,7 +71,7 @@ def _pool_processes(before: set[int]) -> list[psutil.Process]:
 
 
 def test_killed_pool_process_is_replaced_and_its_chunks_recomputed() -> None:
-    plan, _ = serial("tan(1)", KILL)
+    plan, *_ = serial("tan(1)", KILL)
     before = {p.pid for p in psutil.Process().children()}
     gen = run_chunks(plan, range(len(plan.chunks)), "process", workers=2)
     results = [next(gen)]
@@ -125,4 +126,4 @@ def test_workers_ignore_ctrl_c(tmp_path: Path) -> None:
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert "resume" in err
-    assert len(err.strip().splitlines()) == 1, err
+    assert len(result_lines(err)) == 1, err
