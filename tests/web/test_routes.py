@@ -12,7 +12,6 @@ from html import unescape
 
 import pytest
 
-
 PAGES = ("/", "/constants/{cid}", "/families/{fid}", "/formulas/{rid}", "/searches")
 
 
