@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 from urllib.parse import urlencode
 
@@ -141,22 +142,55 @@ def closed_form_math(conj: Conjecture) -> Markup:
         return Markup('<code class="latex">{}</code>').format(conj.closed_form)
 
 
-def closed_form_parts(conj: Conjecture) -> Markup:
-    """The closed form as one small MathML per residue class (a_{6m+1} = 3, ...), so that a narrow table
-    cell wraps between them; its text when it cannot be typeset."""
-    from esma.render import closed_form_latex
+_MATH = '<math display="inline" xmlns="http://www.w3.org/1998/Math/MathML"><mrow>{}</mrow></math>'
 
+
+def _poly_mathml(coeffs: tuple[Fraction, ...], var: str) -> str:
+    """sum_e coeffs[e] var^e in MathML, as :func:`esma.polys.poly_text` writes it in LaTeX (descending powers,
+    one common denominator).  Only integers and ``var`` reach the markup."""
+    den = math.lcm(*(c.denominator for c in coeffs)) if coeffs else 1
+    ints = [int(c * den) for c in coeffs]
+    out: list[str] = []
+    for e in range(len(ints) - 1, -1, -1):
+        a = ints[e]
+        if a == 0:
+            continue
+        power = "" if e == 0 else (f"<mi>{var}</mi>" if e == 1 else f"<msup><mi>{var}</mi><mn>{e}</mn></msup>")
+        body = (f"<mn>{abs(a)}</mn>" if abs(a) != 1 or e == 0 else "") + power
+        out.append(("<mo>−</mo>" if a < 0 else ("<mo>+</mo>" if out else "")) + body)
+    text = "".join(out) or "<mn>0</mn>"
+    return f"<mfrac><mrow>{text}</mrow><mn>{den}</mn></mfrac>" if den != 1 else text
+
+
+def closed_form_parts(conj: Conjecture) -> Markup:
+    """The closed form as one small MathML per residue class (a_{6m+1} = 3, ...), so that a narrow table cell
+    wraps between them: the same as :func:`esma.render.closed_form_latex`, written directly as MathML (a list
+    page holds hundreds of them; latex2mathml takes about 0.3 ms each).  A closed form without polynomials, or
+    with coefficients that are not numbers, is typeset from its LaTeX or shown as text.
+
+    >>> from types import SimpleNamespace as R
+    >>> html = closed_form_parts(R(polynomials=(("2",), ("1/3", "-1")), period=2, preperiod=3))
+    >>> import re; print(re.sub("<[^>]+>", " ", html).split())
+    ['a', '2', 'm', '=', '2', ',', 'a', '2', 'm', '+', '1', '=', '−', '3', 'm', '+', '1', '3', '(', 'n', '≥', '3', ')']
+    """
     try:
-        latex = closed_form_latex(conj)
-    except Exception:
-        return Markup('<code class="latex">{}</code>').format(conj.closed_form)
-    parts = latex.split(r",\quad ")
-    parts[-1], _, start = parts[-1].partition(r"\quad ")  # "(n \geq k)": from where the classes hold
-    spans = [Markup('<span class="cf-part">{}</span>').format(to_mathml(part)) for part in parts]
-    text = Markup(", ").join(spans)
+        polys = [tuple(Fraction(x) for x in poly) for poly in conj.polynomials]
+        n, start = int(conj.period), int(conj.preperiod)
+    except (TypeError, ValueError, ZeroDivisionError):
+        polys = []
+    if not polys or n != len(polys) or n < 1:
+        return closed_form_math(conj)
+    var = "n" if n == 1 else "m"
+    parts = []
+    for j, coeffs in enumerate(polys):
+        idx = "<mi>n</mi>" if n == 1 else f"<mn>{n}</mn><mi>m</mi>" + (f"<mo>+</mo><mn>{j}</mn>" if j else "")
+        parts.append(_MATH.format(f"<msub><mi>a</mi><mrow>{idx}</mrow></msub><mo>=</mo>{_poly_mathml(coeffs, var)}"))
+    spans = [f'<span class="cf-part">{part}</span>' for part in parts]
+    text = ", ".join(spans)
     if start:
-        text += Markup(' <span class="cf-part">{}</span>').format(to_mathml(start))
-    return Markup('<span class="closed-form">{}</span>').format(text)
+        when = f'<mo stretchy="false">(</mo><mi>n</mi><mo>≥</mo><mn>{start}</mn><mo stretchy="false">)</mo>'
+        text += f' <span class="cf-part">{_MATH.format(when)}</span>'
+    return Markup(f'<span class="closed-form">{text}</span>')  # integers and fixed names only
 
 
 def matrix_math(g: Matrix, name: bool = False) -> Markup:

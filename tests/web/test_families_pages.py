@@ -146,3 +146,30 @@ def test_export_writes_each_members_relation_as_text(web_catalog, tmp_path, cata
     for c, row in zip(catalog.family_members(fam.id), rows, strict=True):
         g11, g12, g21, g22 = c.relation
         assert f"<code>[[{g11}, {g12}], [{g21}, {g22}]]</code>" in row
+
+
+def _leaves(html) -> tuple[list, list]:
+    text = str(html)
+    leaves = [(t, x) for t, x in re.findall(r"<(mi|mn|mo|mtext)[^>]*>([^<]*)</", text) if (t, x) != ("mo", ",")]
+    return leaves, re.findall(r"<(msub|msup|mfrac|mtable)", text)
+
+
+def test_closed_forms_of_the_lists_read_as_their_latex(catalog):
+    """The list pages write closed forms as MathML directly (fast); it reads exactly as the LaTeX of
+    esma.render typeset by latex2mathml (the family and formula pages)."""
+    from dataclasses import replace
+    from fractions import Fraction
+
+    from esma.cli.web.mathml import to_mathml
+    from esma.cli.web.pages import closed_form_parts
+    from esma.render import closed_form_latex
+
+    records = catalog.conjectures()
+    assert any(r.preperiod for r in records) and any(r.period == 1 for r in records)
+    made = [replace(records[0], polynomials=(("-1/3", "0", "5/7"), ("4",), ("0",)), period=3, preperiod=2)]
+    for r in records + made:
+        assert _leaves(closed_form_parts(r)) == _leaves(to_mathml(closed_form_latex(r))), r.closed_form
+    assert any(Fraction(x).denominator > 1 for p in made[0].polynomials for x in p)
+    # a closed form that is not made of numbers falls back to its text, escaped
+    hostile = replace(records[0], polynomials=(("<script>",),), period=1, closed_form="<script>")
+    assert "<script" not in str(closed_form_parts(hostile))
