@@ -37,7 +37,6 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     Column,
-    Integer,
     MetaData,
     Select,
     Table,
@@ -906,6 +905,25 @@ class Catalog:
         found = self._records(self._conjecture_select().where(_conj.c.id == int(conjecture_id)))
         return found[0] if found else None
 
+    def conjectures_by_ids(self, ids: Iterable[int]) -> dict[int, Conjecture]:
+        """The conjectures with these ids, by id (ids not in the catalog are left out): one query per 500 ids,
+        in one read transaction (a page's family representatives: one query, not one ``get`` per row).
+
+        >>> with Catalog(":memory:") as cat:
+        ...     cat.conjectures_by_ids([3, 1, 2])
+        {}
+        """
+        wanted = sorted({int(i) for i in ids})
+        found: dict[int, Conjecture] = {}
+        if not wanted:
+            return found
+        with self._read() as s:
+            for part in _batches(wanted):
+                stmt = self._conjecture_select().where(_conj.c.id.in_(part))
+                for m in s.execute(stmt).mappings():
+                    found[m["id"]] = _record(m, m["text"])
+        return found
+
     def iter_records_json(
         self,
         constant: str | None = None,
@@ -1240,13 +1258,7 @@ class Catalog:
                 for i, t, nf, pf, nfam, pfam, ns in s.execute(stmt).all()
             ]
 
-    # ======================================================================================================
-    # Read-only access for the web pages (issue #12: ``esma serve`` and ``esma export --format html``).
-    #
-    # Until the families API (DESIGN 7) lands, the pages group formulas by ``group`` (formulas of equal value
-    # T(c)); a group's id is the smallest id of its formulas, so its link is stable while formulas are only
-    # ever added.  Every query is parameterised SQLAlchemy Core, aggregated and paginated in SQL.
-    # ======================================================================================================
+    # -- read-only access (``esma serve``, ``esma export --format html``) -------------------------------------
 
     @classmethod
     def open_read_only(cls, url_or_path: str | os.PathLike[str] | None = None) -> Catalog:
@@ -1321,237 +1333,11 @@ class Catalog:
         self.url = display_url(url)
         return self
 
-    def constant_counts(self) -> list[dict[str, Any]]:
-        """Per constant, ordered by text: ``id, text, formulas, groups, proved_formulas, searches``.
-
-        >>> with Catalog(":memory:") as cat:
-        ...     cat.constant_counts()
-        []
-        """
-        from sqlalchemy import case, distinct
-
-        formulas = (
-            select(
-                ConjectureRow.constant_id.label("cid"),
-                func.count().label("formulas"),
-                func.count(distinct(ConjectureRow.group_key)).label("groups"),
-                func.coalesce(func.sum(case((ConjectureRow.status == "proved", 1), else_=0)), 0).label("proved"),
-            )
-            .group_by(ConjectureRow.constant_id)
-            .subquery()
-        )
-        searches = (
-            select(SearchRow.constant_id.label("cid"), func.count().label("searches"))
-            .group_by(SearchRow.constant_id)
-            .subquery()
-        )
-        stmt = (
-            select(
-                ConstantRow.id,
-                ConstantRow.text,
-                func.coalesce(formulas.c.formulas, 0),
-                func.coalesce(formulas.c.groups, 0),
-                func.coalesce(formulas.c.proved, 0),
-                func.coalesce(searches.c.searches, 0),
-            )
-            .outerjoin(formulas, formulas.c.cid == ConstantRow.id)
-            .outerjoin(searches, searches.c.cid == ConstantRow.id)
-            .order_by(ConstantRow.text)
-        )
-        names = ("id", "text", "formulas", "groups", "proved_formulas", "searches")
-        with self._read() as s:
-            return [dict(zip(names, row, strict=True)) for row in s.execute(stmt).all()]
-
     def constant_by_id(self, constant_id: int) -> dict[str, Any] | None:
         """``{"id", "text"}`` of a constant, or ``None``."""
         with self._read() as s:
             row = s.get(ConstantRow, int(constant_id))
             return None if row is None else {"id": row.id, "text": row.text}
-
-    #: Sort orders of :meth:`value_groups`; "rank" is gain (descending), then simplicity.
-    GROUP_SORTS = ("rank", "gain", "members", "digits", "simplicity")
-
-    @staticmethod
-    def _group_filters(constant_id, kind, status, min_digits) -> list[Any]:
-        where = [ConjectureRow.constant_id == int(constant_id)]
-        if kind is not None:
-            where.append(ConjectureRow.kind == kind)
-        if status is not None:
-            _check_status(status, STATUSES)
-            where.append(ConjectureRow.status == status)
-        if min_digits is not None:
-            where.append(ConjectureRow.verified_digits >= int(min_digits))
-        return where
-
-    @staticmethod
-    def _gain_column() -> Any:
-        from sqlalchemy import case
-
-        # no division by zero on any backend: a record without a simple-fraction rate has no gain
-        return case(
-            (ConjectureRow.scf_digits_per_term > 0, ConjectureRow.digits_per_term / ConjectureRow.scf_digits_per_term),
-            else_=None,
-        )
-
-    def _groups_stmt(self, constant_id, kind, status, min_gain, min_digits, key: str | None = None) -> Select[Any]:
-        # the filters choose the groups and their best figures; a group's id and counts are those of the
-        # whole group, so that a link and a member count do not change with the filters
-        gain = func.max(self._gain_column())
-        chosen = (
-            select(
-                ConjectureRow.group_key.label("key"),
-                gain.label("gain"),
-                func.max(ConjectureRow.verified_digits).label("digits"),
-                func.min(ConjectureRow.period).label("period"),
-                func.min(ConjectureRow.linear_complexity).label("complexity"),
-                func.min(func.length(ConjectureRow.lhs)).label("lhs_length"),
-            )
-            .where(*self._group_filters(constant_id, kind, status, min_digits))
-            .group_by(ConjectureRow.group_key)
-        )
-        if key is not None:
-            chosen = chosen.where(ConjectureRow.group_key == key)
-        if min_gain is not None:
-            chosen = chosen.having(gain >= float(min_gain))
-        chosen = chosen.subquery()
-        whole = (
-            select(
-                ConjectureRow.group_key.label("key"),
-                func.min(ConjectureRow.id).label("id"),
-                func.count().label("members"),
-                func.coalesce(func.sum(func.cast(ConjectureRow.status == "proved", Integer)), 0).label("proved"),
-            )
-            .where(ConjectureRow.constant_id == int(constant_id))
-            .group_by(ConjectureRow.group_key)
-        )
-        if key is not None:
-            whole = whole.where(ConjectureRow.group_key == key)
-        whole = whole.subquery()
-        return select(
-            whole.c.id, chosen.c.key, whole.c.members, whole.c.proved, chosen.c.gain, chosen.c.digits,
-            chosen.c.period, chosen.c.complexity, chosen.c.lhs_length,
-        ).join(whole, whole.c.key == chosen.c.key)
-
-    def value_groups(
-        self,
-        constant_id: int,
-        *,
-        kind: str | None = None,
-        status: str | None = None,
-        min_gain: float | None = None,
-        min_digits: int | None = None,
-        sort: str = "rank",
-        descending: bool | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> list[dict[str, Any]]:
-        """Groups of formulas of equal value of one constant, one dict each, sorted and paginated in SQL.
-
-        Each has ``id`` (smallest formula id), ``key``, ``members``, ``proved``, ``gain`` (best
-        digits_per_term / scf_digits_per_term), ``digits`` (most verified digits), ``period``, ``complexity``,
-        ``lhs_length`` (smallest) and ``representative`` (the Conjecture with the shortest LHS, then the
-        shortest sign period, then the smallest id).  The filters choose the groups and the formulas their
-        figures and representative come from; ``id``, ``members`` and ``proved`` are those of the whole
-        group; ``total`` is the number of groups passing the filters (what :meth:`count_value_groups`
-        gives).  ``sort`` is one of :attr:`GROUP_SORTS`; ``descending`` defaults to True for gain, members
-        and digits and False for simplicity ("rank" is fixed: gain descending, then simplicity).
-
-        >>> with Catalog(":memory:") as cat:
-        ...     cat.value_groups(1, sort="gain", limit=10)
-        []
-        """
-        if sort not in self.GROUP_SORTS:
-            raise ValueError(f"Argument 'sort' must be one of {', '.join(self.GROUP_SORTS)}, not {sort!r}")
-        g = self._groups_stmt(constant_id, kind, status, min_gain, min_digits).subquery()
-        simplicity = [g.c.period, g.c.complexity, g.c.lhs_length]
-        if sort == "rank":
-            order = [g.c.gain.desc().nulls_last(), *simplicity]
-        else:
-            down = descending if descending is not None else sort != "simplicity"
-            cols = {"gain": [g.c.gain], "members": [g.c.members], "digits": [g.c.digits], "simplicity": simplicity}
-            order = [c.desc().nulls_last() if down else c.asc().nulls_first() for c in cols[sort]]
-        # the total rides along (a window count over the whole result): one scan instead of two per page
-        stmt = select(g, func.count().over().label("total")).order_by(*order, g.c.id).offset(max(int(offset), 0))
-        if limit is not None:
-            stmt = stmt.limit(max(int(limit), 0))
-        with self._read() as s:
-            groups = [dict(row._mapping) for row in s.execute(stmt).all()]
-            if not groups:
-                return []
-            reps = self._representatives(s, constant_id, [grp["key"] for grp in groups], kind, status, min_digits)
-        for grp in groups:
-            grp["representative"] = reps.get(grp["key"])
-        return groups
-
-    def _representatives(self, s: Session, constant_id, keys, kind, status, min_digits) -> dict[str, Conjecture]:
-        rank = (
-            func.row_number()
-            .over(
-                partition_by=ConjectureRow.group_key,
-                order_by=[func.length(ConjectureRow.lhs), func.length(ConjectureRow.signs), ConjectureRow.id],
-            )
-            .label("rn")
-        )
-        inner = (
-            select(ConjectureRow.id, rank)
-            .where(*self._group_filters(constant_id, kind, status, min_digits), ConjectureRow.group_key.in_(keys))
-            .subquery()
-        )
-        stmt = (
-            select(ConjectureRow, ConstantRow.text)
-            .join(ConstantRow, ConstantRow.id == ConjectureRow.constant_id)
-            .join(inner, inner.c.id == ConjectureRow.id)
-            .where(inner.c.rn == 1)
-        )
-        return {row.group_key: _record(row, text) for row, text in s.execute(stmt).all()}
-
-    def value_group(self, constant_id: int, key: str) -> dict[str, Any] | None:
-        """One group of :meth:`value_groups` by its key (``None`` when no formula of the constant has it)."""
-        stmt = self._groups_stmt(constant_id, None, None, None, None, key)
-        with self._read() as s:
-            row = s.execute(stmt).first()
-            if row is None:
-                return None
-            group = dict(row._mapping)
-            group["representative"] = self._representatives(s, constant_id, [key], None, None, None).get(key)
-        return group
-
-    def count_value_groups(
-        self,
-        constant_id: int,
-        *,
-        kind: str | None = None,
-        status: str | None = None,
-        min_gain: float | None = None,
-        min_digits: int | None = None,
-    ) -> int:
-        """How many groups :meth:`value_groups` lists with these filters (for pagination)."""
-        g = self._groups_stmt(constant_id, kind, status, min_gain, min_digits).subquery()
-        with self._read() as s:
-            return int(s.scalar(select(func.count()).select_from(g)) or 0)
-
-    def value_group_members(
-        self, constant_id: int, group_key: str, limit: int | None = None, offset: int = 0
-    ) -> list[Conjecture]:
-        """The formulas of one group, simplest first (shortest LHS, then sign period, then id), paginated."""
-        stmt = (
-            select(ConjectureRow, ConstantRow.text)
-            .join(ConstantRow, ConstantRow.id == ConjectureRow.constant_id)
-            .where(ConjectureRow.constant_id == int(constant_id), ConjectureRow.group_key == group_key)
-            .order_by(func.length(ConjectureRow.lhs), func.length(ConjectureRow.signs), ConjectureRow.id)
-            .offset(max(int(offset), 0))
-        )
-        if limit is not None:
-            stmt = stmt.limit(max(int(limit), 0))
-        return self._records(stmt)
-
-    def count_value_group_members(self, constant_id: int, group_key: str) -> int:
-        """How many formulas one group holds."""
-        stmt = select(func.count()).where(
-            ConjectureRow.constant_id == int(constant_id), ConjectureRow.group_key == group_key
-        )
-        with self._read() as s:
-            return int(s.scalar(stmt) or 0)
 
     def constant_id_of(self, conjecture_id: int) -> int | None:
         """The constant id of a formula (the web pages link a formula to its constant), or ``None``."""

@@ -14,15 +14,16 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
 
 from esma.cli.web.mathml import to_mathml
-from esma.cli.web.source import FamilyFilters, FamilyRow, FamilyView, Source, certificate, relation
+from esma.cli.web.source import FAMILY_MEANING, FamilyFilters, FamilyRow, Matrix, Source, certificate, relation
 from esma.cli.web.svgplot import Plot, PlotCache, draw_plot
-from esma.records import Conjecture
+from esma.records import Conjecture, Family
 
 __all__ = [
     "DEFAULT_PLOT_DIGITS",
@@ -31,11 +32,15 @@ __all__ = [
     "Page",
     "ServeLinks",
     "certificate_html",
+    "closed_form_parts",
     "constant_page",
+    "family_json",
     "family_page",
     "formula_math",
     "formula_page",
     "home_page",
+    "matrix_math",
+    "relation_math",
     "searches_page",
 ]
 
@@ -137,6 +142,73 @@ def closed_form_math(conj: Conjecture) -> Markup:
         return Markup('<code class="latex">{}</code>').format(conj.closed_form)
 
 
+_MATH = '<math display="inline" xmlns="http://www.w3.org/1998/Math/MathML"><mrow>{}</mrow></math>'
+
+
+def _poly_mathml(coeffs: tuple[Fraction, ...], var: str) -> str:
+    """sum_e coeffs[e] var^e in MathML, as :func:`esma.polys.poly_text` writes it in LaTeX (descending powers,
+    one common denominator).  Only integers and ``var`` reach the markup."""
+    den = math.lcm(*(c.denominator for c in coeffs)) if coeffs else 1
+    ints = [int(c * den) for c in coeffs]
+    out: list[str] = []
+    for e in range(len(ints) - 1, -1, -1):
+        a = ints[e]
+        if a == 0:
+            continue
+        power = "" if e == 0 else (f"<mi>{var}</mi>" if e == 1 else f"<msup><mi>{var}</mi><mn>{e}</mn></msup>")
+        body = (f"<mn>{abs(a)}</mn>" if abs(a) != 1 or e == 0 else "") + power
+        out.append(("<mo>−</mo>" if a < 0 else ("<mo>+</mo>" if out else "")) + body)
+    text = "".join(out) or "<mn>0</mn>"
+    return f"<mfrac><mrow>{text}</mrow><mn>{den}</mn></mfrac>" if den != 1 else text
+
+
+def closed_form_parts(conj: Conjecture) -> Markup:
+    """The closed form as one small MathML per residue class (a_{6m+1} = 3, ...), so that a narrow table cell
+    wraps between them: the same as :func:`esma.render.closed_form_latex`, written directly as MathML (a list
+    page holds hundreds of them; latex2mathml takes about 0.3 ms each).  A closed form without polynomials, or
+    with coefficients that are not numbers, is typeset from its LaTeX or shown as text.
+
+    >>> from types import SimpleNamespace as R
+    >>> html = closed_form_parts(R(polynomials=(("2",), ("1/3", "-1")), period=2, preperiod=3))
+    >>> import re; print(re.sub("<[^>]+>", " ", html).split())
+    ['a', '2', 'm', '=', '2', ',', 'a', '2', 'm', '+', '1', '=', '−', '3', 'm', '+', '1', '3', '(', 'n', '≥', '3', ')']
+    """
+    try:
+        polys = [tuple(Fraction(x) for x in poly) for poly in conj.polynomials]
+        n, start = int(conj.period), int(conj.preperiod)
+    except (TypeError, ValueError, ZeroDivisionError):
+        polys = []
+    if not polys or n != len(polys) or n < 1:
+        return closed_form_math(conj)
+    var = "n" if n == 1 else "m"
+    parts = []
+    for j, coeffs in enumerate(polys):
+        idx = "<mi>n</mi>" if n == 1 else f"<mn>{n}</mn><mi>m</mi>" + (f"<mo>+</mo><mn>{j}</mn>" if j else "")
+        parts.append(_MATH.format(f"<msub><mi>a</mi><mrow>{idx}</mrow></msub><mo>=</mo>{_poly_mathml(coeffs, var)}"))
+    spans = [f'<span class="cf-part">{part}</span>' for part in parts]
+    text = ", ".join(spans)
+    if start:
+        when = f'<mo stretchy="false">(</mo><mi>n</mi><mo>≥</mo><mn>{start}</mn><mo stretchy="false">)</mo>'
+        text += f' <span class="cf-part">{_MATH.format(when)}</span>'
+    return Markup(f'<span class="closed-form">{text}</span>')  # integers and fixed names only
+
+
+def matrix_math(g: Matrix, name: bool = False) -> Markup:
+    """G as a 2x2 matrix in MathML (``name``: preceded by "G =").
+
+    >>> "<mtable>" in matrix_math(((1, -2), (0, 1)))
+    True
+    """
+    (a, b), (c, d) = g
+    body = rf"\begin{{pmatrix}} {a} & {b} \\ {c} & {d} \end{{pmatrix}}"
+    return to_mathml(("G = " if name else "") + body)
+
+
+#: The relation of a family member to the representative, as text and typeset.
+RELATION_TEXT = "T(c) = G(T_rep(c))"
+RELATION_LATEX = r"T(c) = G\bigl(T_{\text{rep}}(c)\bigr)"
+
+
 def constant_math(text: str) -> Markup:
     from esma.render import constant_latex
 
@@ -211,11 +283,11 @@ def home_page(source: Source, links: Links) -> Page:
     constants = source.constants()
     data = {
         "catalog": source.url,
-        "families_are": source.grouping,
+        "families_are": FAMILY_MEANING,
         "constants": [{**c, "url": links.constant(c["id"])} for c in constants],
     }
     rows = [{**c, "math": constant_math(c["text"])} for c in constants]
-    return Page("home.html", "Constants", {"constants": rows, "grouping": source.grouping}, data)
+    return Page("home.html", "Constants", {"constants": rows, "family_meaning": FAMILY_MEANING}, data)
 
 
 @dataclass(frozen=True)
@@ -237,19 +309,25 @@ class Pagination:
 
 
 def family_entry(row: FamilyRow, links: Links) -> dict[str, Any]:
-    """What a family list shows of one family."""
+    """What a family list shows of one family: its representative typeset, its closed form, its figures."""
     fam, rep = row.family, row.representative
     return {
         "family": fam,
         "url": links.family(fam.id),
-        "math": formula_math(rep, 5, display=False) if rep is not None else Markup(""),
+        "rep_url": links.formula(fam.representative_id) if links.has_formula(fam.representative_id) else None,
+        "math": formula_math(rep, 5, display=False) if rep is not None else Markup("<code>{}</code>").format(
+            f"{fam.lhs} = {fam.cf_text}"),
+        "closed": closed_form_parts(rep) if rep is not None else Markup("<code>{}</code>").format(fam.closed_form),
         "gain": _num(fam.gain),
         "dpt": _num(fam.digits_per_term),
     }
 
 
-def _family_json(fam: FamilyView, links: Links) -> dict[str, Any]:
-    return {**fam.to_dict(), "url": links.family(fam.id), "representative_url": links.formula(fam.representative_id)}
+def family_json(row: FamilyRow, links: Links) -> dict[str, Any]:
+    """A family in the JSON documents: the fields of ``esma.records.Family``, its constant's id, links."""
+    fam = row.family
+    return {**fam.to_dict(), "constant_id": row.constant_id, "url": links.family(fam.id),
+            "representative_url": links.formula(fam.representative_id)}
 
 
 def constant_page(
@@ -280,31 +358,33 @@ def constant_page(
         "prev_url": page_link(page - 1) if page > 1 else None,
         "next_url": page_link(page + 1) if page < pag.pages else None,
         "query": query,
-        "grouping": source.grouping,
+        "family_meaning": FAMILY_MEANING,
     }
     data = {
         "constant": {**constant, "url": links.constant(constant["id"])},
         "filters": {k: v for k, v in vars(filters).items()},
         **pag.as_dict(),
-        "families": [_family_json(r.family, links) for r in rows],
+        "families": [family_json(r, links) for r in rows],
     }
     return Page("constant.html", f"Families of {constant['text']}", context, data)
 
 
-def member_entry(conj: Conjecture, fam: FamilyView, links: Links, typeset: bool = True) -> dict[str, Any]:
-    """One row of a family's member list; ``typeset=False`` writes the formula as text (the export's long
+def member_entry(conj: Conjecture, fam: Family, links: Links, typeset: bool = True) -> dict[str, Any]:
+    """One row of a family's member list; ``typeset=False`` writes the formula and G as text (the export's long
     lists: MathML of every member of every family would weigh kilobytes each)."""
     from esma.render import cf_text
 
-    g = relation(conj, fam)
+    g = relation(conj)
     gain = conj.digits_per_term / conj.scf_digits_per_term if conj.scf_digits_per_term else None
+    (a, b), (c, d) = g
     return {
         "conj": conj,
         "url": links.formula(conj.id) if links.has_formula(conj.id) else None,
         "math": formula_math(conj, 5, display=False) if typeset else None,
         "text": f"{plain_lhs(conj)} = {cf_text(conj.terms, conj.signs, 5)}" if not typeset else "",
         "relation": g,
-        "relation_math": relation_math(g) if typeset else Markup("<code>{}</code>").format([list(r) for r in g]),
+        "matrix": matrix_math(g) if typeset else Markup("<code>{}</code>").format(f"[[{a}, {b}], [{c}, {d}]]"),
+        "det": a * d - b * c,
         "gain": _num(gain),
         "representative": conj.id == fam.representative_id,
     }
@@ -313,31 +393,34 @@ def member_entry(conj: Conjecture, fam: FamilyView, links: Links, typeset: bool 
 def family_page(
     source: Source, links: Links, row: FamilyRow, page: int = 1, per_page: int | None = 100, typeset: bool = True
 ) -> Page:
-    """A family, one page of its members (``per_page=None``: all of them)."""
+    """A family: its tail key, its representative typeset, one page of its members with their relation G to
+    the representative (``per_page=None``: all of them)."""
     fam = row.family
     members = source.family_members(fam, per_page, (page - 1) * (per_page or 0))
     pag = Pagination(page, per_page or max(fam.members, 1), fam.members)
 
     def page_link(n: int) -> str:
-        return links.family(fam.id, {"page": n if n > 1 else None})
+        return links.family(fam.id, {"page": n if n > 1 else None, "per_page": per_page if per_page != 100 else None})
 
     context = {
         "family": fam,
         "entry": family_entry(row, links),
         "rep_math": formula_math(row.representative) if row.representative else Markup(""),
         "closed_math": closed_form_math(row.representative) if row.representative else Markup(""),
+        "relation_math": to_mathml(RELATION_LATEX),
         "members": [member_entry(c, fam, links, typeset) for c in members],
         "pagination": pag,
         "prev_url": page_link(page - 1) if page > 1 else None,
         "next_url": page_link(page + 1) if page < pag.pages else None,
-        "constant_url": links.constant(fam.constant_id) if fam.constant_id is not None else links.home(),
-        "grouping": source.grouping,
+        "constant_url": links.constant(row.constant_id) if row.constant_id is not None else links.home(),
+        "family_meaning": FAMILY_MEANING,
     }
     data = {
-        "family": _family_json(fam, links),
+        "family": family_json(row, links),
+        "relation": f"{RELATION_TEXT}, G = [[g11, g12], [g21, g22]] acting as x -> (g11 x + g12)/(g21 x + g22)",
         **pag.as_dict(),
         "members": [
-            {**c.to_dict(), "relation": [list(r) for r in relation(c, fam)], "url": links.formula(c.id)}
+            {**c.to_dict(), "relation": [list(r) for r in relation(c)], "url": links.formula(c.id)}
             for c in members
         ],
     }
@@ -358,7 +441,7 @@ def formula_page(
     fam_row = family if family is not None else source.family_of(conj)
     fam = fam_row.family if fam_row else None
     plot: Plot = plots.get((int(conj.id), int(digits)), lambda: draw_plot(conj, digits, plain_lhs(conj)))
-    g = relation(conj, fam) if fam else None
+    g = relation(conj)
     cert = certificate(conj)
     gain = conj.digits_per_term / conj.scf_digits_per_term if conj.scf_digits_per_term else None
     try:
@@ -366,6 +449,7 @@ def formula_page(
     except Exception:
         latex = ""
     constant = source.constant_of(conj)
+    rep_id = fam.representative_id if fam else None
     context = {
         "conj": conj,
         "math": formula_math(conj),
@@ -375,7 +459,12 @@ def formula_page(
         "latex": latex,
         "family": fam,
         "family_url": links.family(fam.id) if fam else None,
-        "relation_math": relation_math(g) if g else None,
+        "is_representative": fam is not None and rep_id == conj.id,
+        "rep_url": links.formula(rep_id) if rep_id is not None and links.has_formula(rep_id) else None,
+        "relation_note": to_mathml(RELATION_LATEX),
+        "family_gain": _num(fam.gain) if fam else "",
+        "matrix_math": matrix_math(g, name=True),
+        "relation_math": relation_math(g),
         "relation": g,
         "gain": _num(gain),
         "certificate": certificate_html(cert) if cert is not None else None,
@@ -387,8 +476,8 @@ def formula_page(
     data = {
         "conjecture": conj.to_dict(),
         "gain": gain,
-        "family": _family_json(fam, links) if fam else None,
-        "relation": [list(r) for r in g] if g else None,
+        "family": family_json(fam_row, links) if fam_row else None,
+        "relation": [list(r) for r in g],
         "certificate": cert,
         "plot": {
             "digits": plot.digits,

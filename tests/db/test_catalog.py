@@ -223,6 +223,20 @@ def test_filters_and_order(cat: Catalog) -> None:
     assert {x["text"]: x["conjectures"] for x in cat.constants()} == {"e": 1, "pi": 1, "zeta(3)": 2}
 
 
+def test_conjectures_by_ids_reads_many_in_batches(cat: Catalog) -> None:
+    sid = cat.start_search("pi", {}, 1, "0.1.0")
+    records = [make_conjecture(n, family=f"2|+m;-{n % 7 + 1}", representative=n < 7) for n in range(1203)]
+    ids = cat.store_formulas(sid, records)
+    by_id = dict(zip(ids, records, strict=True))
+    wanted = ids[::-1] + ids[:5] + [max(ids) + 10**6]  # three batches of IN (...), repeats, an unknown id
+    found = cat.conjectures_by_ids(wanted)
+    assert sorted(found) == sorted(ids)
+    assert all(same_record(found[i], by_id[i]) and found[i].id == i for i in ids)
+    for i in (ids[0], ids[700], ids[-1]):  # the same records as one get() each, family id included
+        assert found[i] == cat.get(i) and found[i].family_id == cat.get(i).family_id is not None
+    assert cat.conjectures_by_ids([]) == {} and cat.conjectures_by_ids(iter([ids[3]])) == {ids[3]: found[ids[3]]}
+
+
 def test_verification_and_refutation(cat: Catalog) -> None:
     sid = cat.start_search("pi", {}, 1, "0.1.0")
     [cid] = cat.store_formulas(sid, [make_conjecture(0, verified_digits=60)])

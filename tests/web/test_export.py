@@ -23,14 +23,15 @@ def export(web_catalog, tmp_path_factory):
 def test_export_has_every_family_and_each_representative(export, catalog):
     html = export.read_text(encoding="utf-8")
     formulas = catalog.conjectures()
-    groups = {(f.constant, getattr(f, "family", None) or f.group) for f in formulas}
-    families = re.findall(r'<section id="family-(\d+)"', html)
-    assert len(families) == len(groups)
-    sections = set(re.findall(r'<section id="formula-(\d+)"', html))
-    assert len(sections) == len(groups)  # one representative per family by default
-    for fid in families:  # the family's anchor is its smallest formula id; its representative has a section
+    families = {f.id: f for f in catalog.families()}
+    assert {f.family_id for f in formulas} == set(families)
+    found = [int(i) for i in re.findall(r'<section id="family-(\d+)"', html)]
+    assert sorted(found) == sorted(families)
+    sections = {int(i) for i in re.findall(r'<section id="formula-(\d+)"', html)}
+    assert sections == {f.representative_id for f in families.values()}  # one representative per family
+    for fid in found:  # each family is linked from its constant's list
         assert f'href="#family-{fid}"' in html
-    for c in catalog.constant_counts():
+    for c in catalog.constants_overview():
         assert f'<section id="constant-{c["id"]}"' in html and f'href="#constant-{c["id"]}"' in html
     # every in-page link points at a section of the file
     anchors = set(re.findall(r'id="([^"]+)"', html))

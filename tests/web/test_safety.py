@@ -37,9 +37,9 @@ def doctor(db) -> dict[str, int]:
         victim = con.execute("SELECT min(id) FROM conjectures WHERE constant_id = ?", (e_id,)).fetchone()[0]
         con.execute(
             "UPDATE conjectures SET lhs = ?, closed_form = ?, status_reason = ?, value = ?, polynomials = '[]', "
-            "extra = ? WHERE id = ?",
+            "certificate = ? WHERE id = ?",
             (HOSTILE["lhs"], HOSTILE["closed_form"], HOSTILE["status_reason"], HOSTILE["value"],
-             json.dumps({"certificate": HOSTILE["certificate"]}), victim),
+             json.dumps(HOSTILE["certificate"]), victim),
         )
         tan_formula = con.execute("SELECT min(id) FROM conjectures WHERE constant_id = ?", (tan_id,)).fetchone()[0]
         con.execute("UPDATE searches SET esma_version = ?", (HOSTILE["version"],))
