@@ -50,7 +50,11 @@ def test_constants_page_counts_what_the_catalog_holds(client, catalog):
         formulas = catalog.conjectures(constant=text)
         assert c["formulas"] == len(formulas)
         assert c["families"] == len({f.family for f in formulas}) == len(catalog.families(text))
-        assert c["searches"] == 1 and c["proved_formulas"] == 0
+        assert c["searches"] == 1
+        # e and tan(1) follow from registry theorems (every formula proved); sqrt(2) is outside the registry
+        assert c["proved_formulas"] == sum(1 for f in formulas if f.status == "proved")
+        assert c["proved_formulas"] == (len(formulas) if text in ("e", "tan(1)") else 0)
+        assert c["proved_families"] == (c["families"] if text in ("e", "tan(1)") else 0)
         assert c["url"] == f"/constants/{c['id']}"
     html = client.get("/").text
     for text, c in by_text.items():
@@ -102,9 +106,10 @@ def test_filters(client, catalog):
     assert client.get(f"/constants/{e}?format=json&kind=polynomial").json()["total"] == everything["total"]
     periodic = client.get(f"/constants/{sqrt2}?format=json&kind=periodic").json()
     assert periodic["total"] > 0 and all(f["kind"] == "periodic" for f in periodic["families"])
-    # status: nothing is proved in this catalog
-    assert client.get(f"/constants/{e}?format=json&status=proved").json()["total"] == 0
-    assert client.get(f"/constants/{e}?format=json&status=conjecture").json()["total"] == everything["total"]
+    # status: every family of e is proved (Euler's continued fraction), none of sqrt(2)'s
+    assert client.get(f"/constants/{e}?format=json&status=proved").json()["total"] == everything["total"]
+    assert client.get(f"/constants/{e}?format=json&status=conjecture").json()["total"] == 0
+    assert client.get(f"/constants/{sqrt2}?format=json&status=proved").json()["total"] == 0
     # min_gain keeps the families whose best gain reaches it
     gains = sorted(f["gain"] for f in everything["families"])
     cut = gains[len(gains) // 2]
@@ -168,7 +173,9 @@ def test_formula_page(client, catalog):
     assert doc["conjecture"] == json.loads(json.dumps(conj.to_dict()))
     assert doc["gain"] == pytest.approx(conj.digits_per_term / conj.scf_digits_per_term)
     assert doc["family"]["id"] == ids["fid"] and doc["relation"] == [[1, 0], [0, 1]]
-    assert doc["certificate"] is None
+    # a representative of e's family carries its tail certificate (DESIGN 8), checked before it was stored
+    assert doc["certificate"] == conj.certificate and doc["certificate"]["format"] == "esma-tail-cert/1"
+    assert doc["conjecture"]["status"] == "proved" and "Euler" in doc["conjecture"]["status_reason"]
     assert doc["plot"]["digits"] == 300 and doc["plot"]["signed_terms"] > 10 and doc["plot"]["error"] is None
     html = client.get(f"/formulas/{ids['rid']}").text
     assert '<math display="block"' in html and "<mfrac>" in html  # the continued fraction, typeset
