@@ -45,7 +45,7 @@ def test_verify_approves_a_true_formula(esma_run, esma_main, db, tan1):
     assert v["digits_requested"] == 1500 and v["verified_digits"] >= 1500
     assert v["conjecture_id"] == tan1["id"] and v["terms_used"] > 0
     assert shown["conjecture"]["verified_digits"] >= 1500  # the deeper verification is kept
-    assert shown["conjecture"]["status"] == "conjecture"
+    assert shown["conjecture"]["status"] == "proved"  # tan 1 follows from Lambert's continued fraction
     for k in ("lhs", "signs", "terms", "recurrence", "closed_form", "value"):
         assert shown["conjecture"][k] == tan1[k], k
     text = esma_main("show", tan1["id"], "--db", db).stdout
@@ -57,7 +57,7 @@ def test_verify_json(esma_main, db, tan1):
     assert res.code == 0, res.stderr
     doc = json.loads(res.stdout)
     assert doc["id"] == tan1["id"] and doc["ok"] is True
-    assert doc["verified_digits"] >= 1200 and doc["status"] == "conjecture"
+    assert doc["verified_digits"] >= 1200 and doc["status"] == "proved"
     assert len(show(esma_main, db, tan1["id"])["verifications"]) == 1
 
 
@@ -72,6 +72,9 @@ def inject(db, tan1, **changes):
             family="",  # stored as by an older esma: the next command gives it its family
             representative=False,
             relation=(1, 0, 0, 1),
+            status="conjecture",  # and no proof: only its numbers are wrong
+            status_reason="",
+            certificate=None,
             **changes,
         )
         sid = cat.start_search(good.constant, {"injected": True, "what": sorted(changes)}, 1, "test")
@@ -111,7 +114,7 @@ def test_verify_refutes_a_wrong_formula(esma_run, esma_main, db, tan1, case):
     assert status_in_list(esma_main, db, cid) == "refuted"
     assert status_in_list(esma_main, db, cid, "--status", "refuted") == "refuted"
     assert status_in_list(esma_main, db, cid, "--status", "conjecture") is None
-    assert status_in_list(esma_main, db, tan1["id"]) == "conjecture", "the true formula was touched"
+    assert status_in_list(esma_main, db, tan1["id"]) == "proved", "the true formula was touched"
     shown = show(esma_main, db, cid)
     assert shown["conjecture"]["status"] == "refuted"
     assert shown["conjecture"]["status_reason"]
