@@ -65,6 +65,9 @@ class SearchRun:
     #: Seconds spent proving (finding and checking certificates), and the families left unproved with why.
     proof_seconds: float = 0.0
     unproved: list[dict] = field(default_factory=list)
+    #: Where this run's time went (seconds): scan, hits (confirming them), families (the whole families phase),
+    #: approvals, proofs, store (catalog writes of the formulas); reported in the summary as ``timings``.
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def prepare(catalog, expr: str, params: dict[str, Any], plan: SearchPlan | None = None) -> SearchRun:
@@ -165,6 +168,8 @@ def run(
                 item = {"index": result.index, "hits": result.hits, "candidates": result.candidates,
                         "scanned": result.scanned, "seconds": result.seconds, "scan_seconds": result.scan_seconds}
                 job.rejected.extend(result.rejected)
+                job.timings["scan"] = job.timings.get("scan", 0.0) + result.scan_seconds
+                job.timings["hits"] = job.timings.get("hits", 0.0) + result.seconds - result.scan_seconds
                 if result.hits:
                     flush(item)  # a chunk with hits commits at once (with the empty ones before it)
                     if hits is not None:
@@ -209,8 +214,11 @@ def run(
     )
     job.families = catalog.families(search_id=job.search_id, limit=load)
     proofs = catalog.search_proofs(job.search_id)
+    job.timings["proofs"] = job.proof_seconds
+    job.timings["families"] = job.assemble_seconds
     job.summary.update(proved=proofs["proved"], proved_families=proofs["proved_families"],
-                       proof_seconds=round(job.proof_seconds, 3), unproved_families=job.unproved)
+                       proof_seconds=round(job.proof_seconds, 3), unproved_families=job.unproved,
+                       timings={k: round(v, 3) for k, v in job.timings.items()})
     return job
 
 
@@ -242,7 +250,10 @@ def _families_phase(catalog, job: SearchRun, hits: list[Hit] | None, on_phase) -
             load_members=lambda key: catalog.family_records(constant, key),
         )
         last = b + FAMILY_BATCH >= len(order)
+        t_store = time.perf_counter()
         catalog.store_formulas(job.search_id, asm.conjectures, found=asm.found, clear_hits=last)
+        job.timings["store"] = job.timings.get("store", 0.0) + time.perf_counter() - t_store
+        job.timings["approvals"] = job.timings.get("approvals", 0.0) + asm.approval_seconds
         stored_total += len(asm.conjectures)
         job.rejected.extend(asm.rejected)
         job.approvals += asm.approvals

@@ -83,6 +83,8 @@ _Row = TypeVar("_Row", bound=Base)
 _DIGIT_FIELDS = ("verified_digits", "verify_terms", "digits_per_term", "scf_digits_per_term")
 # Fields that follow the formula's family (its representative may change when a simpler member is found).
 _FAMILY_FIELDS = ("family_key", "representative", "relation", "gain")
+# Fields of a formula's proof: replaced when a new record brings another (never over a refutation).
+_PROOF_FIELDS = ("status", "status_reason", "certificate")
 #: How ``Catalog.families`` can sort: rank (gain, then simplicity), gain, members, digits, simplicity.
 FAMILY_SORTS = ("rank", "gain", "members", "digits", "simplicity")
 _BATCH = 500  # keys per IN (...) list: far below every backend's parameter limit
@@ -601,7 +603,8 @@ class Catalog:
         A new formula is inserted.  A stored one (same constant and key) keeps its row and identity; its family
         fields (family, representative, relation, gain) are replaced, and so are its digit figures when the
         new record has more verified digits or its family changed (they are then derived from another
-        representative).  The formulas whose keys are in ``found`` (default: all) are linked to the search
+        representative), and its proof (status, reason, certificate) unless it was refuted.  The formulas whose
+        keys are in ``found`` (default: all) are linked to the search
         ``search_id``.  The families of every key touched are refreshed and the constants' families ranked.
         ``clear_hits`` forgets the search's pending hits in the same transaction (its families are stored).
         """
@@ -620,7 +623,7 @@ class Catalog:
             for cid, v in zip(const_ids, values, strict=True):
                 by_constant.setdefault(cid, []).append(v["key"])
             t = _conj_text  # stored text of the list and JSON columns, compared and written as is
-            cols = [t.c.id, t.c.key, t.c.verified_digits, *(t.c[f] for f in _FAMILY_FIELDS)]
+            cols = [t.c.id, t.c.key, t.c.verified_digits, *(t.c[f] for f in (*_FAMILY_FIELDS, *_PROOF_FIELDS))]
             for cid, keys in by_constant.items():
                 for part in _batches(sorted(set(keys))):
                     stmt = select(*cols).where(t.c.constant_id == cid, t.c.key.in_(part))
@@ -642,6 +645,8 @@ class Catalog:
                 upd = {f: v[f] for f in _FAMILY_FIELDS} if moved else {}
                 if moved or v["verified_digits"] > old["verified_digits"]:
                     upd.update({f: v[f] for f in _DIGIT_FIELDS})
+                if old["status"] != "refuted" and any(old[f] != v[f] for f in _PROOF_FIELDS):
+                    upd.update({f: v[f] for f in _PROOF_FIELDS})
                 if upd:
                     changed[old["id"]] = {"_id": old["id"], "updated_at": now, **upd}
             if fresh:

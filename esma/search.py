@@ -214,7 +214,7 @@ class Assembly:
     that failed approval, with the reason; ``approvals``: numerical approvals run; ``seconds``: wall time;
     ``found``: the keys of the formulas the hits stand for; ``unproved``: the families of a registry constant
     whose representative could not be proved, with the prover's reason; ``proof_seconds``: the time proofs took
-    (finding and checking certificates).
+    (finding and checking certificates); ``approval_seconds``: the time numerical approvals took.
     """
 
     conjectures: list[Conjecture]
@@ -225,6 +225,7 @@ class Assembly:
     found: set[str] = field(default_factory=set)
     unproved: list[dict] = field(default_factory=list)
     proof_seconds: float = 0.0
+    approval_seconds: float = 0.0
 
 
 @dataclass
@@ -772,6 +773,7 @@ def _assemble(plan, hits, stored_reps, load_members, approve_many, prove) -> Ass
             work.candidates = fresh + [_member_of_record(r) for r in loaded if r.key not in known]
             work.candidates.sort(key=lambda m: m.order)
     approvals = 0
+    approval_seconds = 0.0
     pending = list(families.values())
     for _attempt in range(MAX_REP_ATTEMPTS):
         todo = []
@@ -789,7 +791,9 @@ def _assemble(plan, hits, stored_reps, load_members, approve_many, prove) -> Ass
             break
         requests = [(plan.constant, w.rep.transform, w.rep.signs, Recurrence(w.rep.recurrence, w.rep.start),
                      w.rep.terms, required + EXTRA_DIGITS) for w in todo]
+        t_approve = time.perf_counter()
         verdicts = approve_many(requests)
+        approval_seconds += time.perf_counter() - t_approve
         approvals += len(requests)
         pending = []
         for work, verdict in zip(todo, verdicts, strict=True):
@@ -836,7 +840,9 @@ def _assemble(plan, hits, stored_reps, load_members, approve_many, prove) -> Ass
     if own:
         requests = [(plan.constant, m.transform, m.signs, Recurrence(m.recurrence, m.start), m.terms, required)
                     for _, m in own]
+        t_approve = time.perf_counter()
         verdicts = approve_many(requests)
+        approval_seconds += time.perf_counter() - t_approve
         approvals += len(requests)
         for (work, m), verdict in zip(own, verdicts, strict=True):
             if not verdict.ok:
@@ -860,7 +866,8 @@ def _assemble(plan, hits, stored_reps, load_members, approve_many, prove) -> Ass
     rank = {f.key: f.rank for f in fams}
     out.sort(key=lambda c: (rank.get(c.family, len(rank) + 1), c.family, not c.representative,
                             simplicity(c.lhs_numerator, c.lhs_denominator, c.preperiod, c.lhs, c.signs_text)))
-    return Assembly(out, fams, rejected, approvals, time.perf_counter() - t0, found, unproved, proof_seconds)
+    return Assembly(out, fams, rejected, approvals, time.perf_counter() - t0, found, unproved, proof_seconds,
+                    approval_seconds)
 
 
 def regroup(records: Sequence[Conjecture]) -> list[Conjecture]:

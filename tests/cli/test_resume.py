@@ -1,6 +1,6 @@
 """Crash safety: a search killed at any point (SIGKILL, Ctrl-C) resumes to exactly the uninterrupted catalog.
 
-The reference is the 9-chunk e search run once without interruption (``e_reference``).  Each scenario runs
+The reference is a 40-chunk e search run once without interruption (``reference``).  Each scenario runs
 the same search into a fresh catalog, kills it after at least k chunks are committed (polling the
 ``search_chunks`` table), checks that the half-written catalog is consistent, reruns the command to
 completion and compares the two catalogs.  One scenario kills the search in its families phase (every chunk
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import pytest
 from catalog_checks import result_lines
 
-E_CHUNKS = 9
+E_CHUNKS = 40
 
 
 def check_consistent(snap):
@@ -49,16 +49,20 @@ def check_same_as_reference(snap, ref):
     assert snap["records"] == ref["records"]
 
 
+#: 40 chunks of about 15 ms (hits in most): a signal sent between commits lands mid-search
+E_ARGS = ["search", "e", "--coeff-limit", "3", "--max-period", "2", "--verify-digits", "300"]
+
+
 @pytest.fixture(scope="module")
-def reference(e_reference, snapshot):
-    ref = snapshot(e_reference.db)
+def reference(esma_run, snapshot, tmp_path_factory):
+    db = tmp_path_factory.mktemp("resume-ref") / "a.sqlite"
+    res = esma_run(*E_ARGS, "--executor", "serial", "--db", db)
+    assert res.code == 0, res.stderr
+    ref = snapshot(db)
     check_consistent(ref)
-    assert ref["searches"][0]["status"] == "done"
+    assert ref["searches"][0]["status"] == "done" and ref["searches"][0]["chunks_total"] == E_CHUNKS
     assert len(ref["records"]) > 0
     return ref
-
-
-E_ARGS = ["search", "e", "--coeff-limit", "2", "--max-period", "2", "--verify-digits", "300"]
 
 
 @dataclass
@@ -112,7 +116,7 @@ def crash_and_resume(esma_popen, esma_run, wait_for_chunks, chunks_committed, sn
     return crash
 
 
-@pytest.mark.parametrize(("k", "where"), [(1, "early"), (4, "middle"), (7, "late")])
+@pytest.mark.parametrize(("k", "where"), [(1, "early"), (15, "middle"), (30, "late")])
 def test_sigkill_serial_then_resume(crash_and_resume, snapshot, reference, tmp_path, k, where):
     c = crash_and_resume(k)
     assert c.code == -signal.SIGKILL

@@ -102,7 +102,8 @@ def test_workers_ignore_ctrl_c(tmp_path: Path) -> None:
     the pool processes must not each print a KeyboardInterrupt traceback."""
     env = {k: v for k, v in os.environ.items() if k not in ("ESMA_DB", "ESMA_DEBUG")}
     db = tmp_path / "c.sqlite"
-    args = [sys.executable, "-m", "esma.cli.main", "search", "e", "--coeff-limit", "2", "--max-period", "3",
+    # a search of a few seconds: the signal must find it running
+    args = [sys.executable, "-m", "esma.cli.main", "search", "e", "--coeff-limit", "3", "--max-period", "4",
             "--verify-digits", "300", "--executor", "process", "--workers", "2", "--db", str(db)]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                             text=True, env=env, cwd=tmp_path, start_new_session=True)
@@ -116,7 +117,7 @@ def test_workers_ignore_ctrl_c(tmp_path: Path) -> None:
                 break
             time.sleep(0.05)
         assert proc.poll() is None, "the search ended before it could be interrupted"
-        time.sleep(0.5)
+        time.sleep(0.2)
         os.killpg(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=120)
     finally:
