@@ -458,9 +458,7 @@ def _member(rep: _Rep, cert, P, Q, record: QuasiPolynomial) -> str:
     (g11, g12), (g21, g22) = _int_list(G[0], "relation"), _int_list(G[1], "relation")
     if abs(g11 * g22 - g12 * g21) != 1:
         raise _Reject("the relation G is not unimodular (det G must be +-1)")
-    num = _add(_mul((g11,), _trim(PR)), _mul((g12,), _trim(QR)))
-    den = _add(_mul((g21,), _trim(PR)), _mul((g22,), _trim(QR)))
-    if not _is_zero(_add(_mul(_trim(P), den), _neg(_mul(_trim(Q), num)))):
+    if not _moebius_identity(P, Q, PR, QR, g11, g12, g21, g22):
         raise _Reject("the relation fails: T(c) != G(T_rep(c)) in Z[c]")
     shift = _get(cert, "shift", "the certificate")
     kf, kr = _int_field(shift, "member", "shift"), _int_field(shift, "representative", "shift")
@@ -501,6 +499,25 @@ def _member(rep: _Rep, cert, P, Q, record: QuasiPolynomial) -> str:
         if f.term(n) < low:
             raise _Reject(f"the member is not admissible: a({n}) = {f.term(n)} < {low} with b({n}) = {f.sign(n):+d}")
     return f"{rep.reason}, through the family's representative (T(c) = G(T_rep(c)))"
+
+
+def _moebius_identity(P, Q, PR, QR, g11, g12, g21, g22) -> bool:
+    """P (g21 PR + g22 QR) == Q (g11 PR + g12 QR) in Z[c] (integer coefficient lists, ascending powers)."""
+    n = max(len(PR), len(QR))
+    pr, qr = [*PR, *[0] * (n - len(PR))], [*QR, *[0] * (n - len(QR))]
+    num = [g11 * a + g12 * b for a, b in zip(pr, qr, strict=True)]
+    den = [g21 * a + g22 * b for a, b in zip(pr, qr, strict=True)]
+    width = max(len(P), len(Q)) + n
+    acc = [0] * width
+    for i, x in enumerate(P):
+        if x:
+            for j, y in enumerate(den):
+                acc[i + j] += x * y
+    for i, x in enumerate(Q):
+        if x:
+            for j, y in enumerate(num):
+                acc[i + j] -= x * y
+    return not any(acc)
 
 
 def _check_member(cert, constant_text: str, P, Q, record: QuasiPolynomial) -> str:
@@ -652,10 +669,18 @@ def check_members(representative, constant_text: str, members) -> list[tuple[boo
     except _Reject as exc:
         return [(False, str(exc))] * len(members)
     out = []
+    # members sharing their signs and polynomials (the same objects: a search's translation class) are
+    # described from one validated description; the key holds the polynomials, so their id stays theirs
+    tails: dict[tuple, tuple[object, QuasiPolynomial]] = {}
     for cert, lhs_numerator, lhs_denominator, signs, head, period, polynomials in members:
         P = _record_poly(lhs_numerator, "lhs_numerator")
         Q = _record_poly(lhs_denominator, "lhs_denominator")
-        record = QuasiPolynomial(tuple(signs), tuple(head), period, tuple(tuple(p) for p in polynomials))
+        key = (tuple(signs), period, id(polynomials))
+        known = tails.get(key)
+        if known is None or known[0] is not polynomials:
+            proto = QuasiPolynomial(tuple(signs), (), period, tuple(tuple(p) for p in polynomials))
+            known = tails[key] = (polynomials, proto)
+        record = known[1].with_head(tuple(head))
         try:
             if not isinstance(cert, dict) or cert.get("format") != MEMBER_FORMAT:
                 raise _Reject(f"unknown certificate format {cert.get('format') if isinstance(cert, dict) else cert!r}")

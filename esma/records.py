@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 __all__ = [
@@ -36,6 +37,11 @@ def signs_to_text(signs: tuple[int, ...]) -> str:
     >>> signs_to_text((1, -1, 1))
     '+-+'
     """
+    return _signs_text(tuple(signs))
+
+
+@lru_cache(maxsize=1024)
+def _signs_text(signs: tuple[int, ...]) -> str:
     return "".join("+" if s > 0 else "-" for s in signs)
 
 

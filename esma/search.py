@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from fractions import Fraction
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -377,11 +377,39 @@ def distinct_values(constant, transforms: tuple[Transform, ...]) -> tuple[Transf
     return tuple(kept)
 
 
-@lru_cache(maxsize=65536)
+def _closed_form_text(period: int, start: int, head: tuple[int, ...], polynomials) -> str:
+    """``closed_form_text`` with the polynomials' part shared: a hit's class members share their polynomials
+    (the same tuple object), and their texts differ only in the head."""
+    # keyed by identity (hashing tuples of Fractions costs more than the text); the entry holds the tuple, so
+    # its id cannot be reused while the entry lives
+    hit = _BODIES.get((period, id(polynomials)))
+    if hit is None or hit[0] is not polynomials:
+        if len(_BODIES) > 8192:
+            _BODIES.clear()
+        hit = _BODIES[(period, id(polynomials))] = (polynomials, closed_form_text(period, 0, (), polynomials))
+    body = hit[1]
+    if not start:
+        return body
+    return f"{body} for n >= {start}; " + ", ".join(f"a({i}) = {head[i]}" for i in range(start))
+
+
+_BODIES: dict[tuple[int, int], tuple[tuple, str]] = {}
+
+
 def _polynomial_texts(polynomials: tuple[tuple[Fraction, ...], ...]) -> tuple[tuple[str, ...], ...]:
-    """The record's form of interlaced polynomials: each coefficient as the text of a fraction."""
-    return tuple(tuple(str(c.numerator) if c.denominator == 1 else f"{c.numerator}/{c.denominator}"
-                       for c in (Fraction(x) for x in poly)) for poly in polynomials)
+    """The record's form of interlaced polynomials: each coefficient as the text of a fraction (memoised by the
+    tuple's identity, like ``_closed_form_text``)."""
+    hit = _TEXTS.get(id(polynomials))
+    if hit is None or hit[0] is not polynomials:
+        if len(_TEXTS) > 8192:
+            _TEXTS.clear()
+        texts = tuple(tuple(str(c.numerator) if c.denominator == 1 else f"{c.numerator}/{c.denominator}"
+                            for c in (Fraction(x) for x in poly)) for poly in polynomials)
+        hit = _TEXTS[id(polynomials)] = (polynomials, texts)
+    return hit[1]
+
+
+_TEXTS: dict[int, tuple[tuple, tuple]] = {}
 
 
 @lru_cache(maxsize=16384)
@@ -553,11 +581,11 @@ class _Member:
     linear_complexity: int
     record: Conjecture | None = None
 
-    @property
+    @cached_property
     def key(self) -> str:
         return f"{self.transform.key()}|{signs_to_text(self.signs)}"
 
-    @property
+    @cached_property
     def order(self) -> tuple:
         return simplicity(self.transform.numerator, self.transform.denominator, self.start, self.transform.text,
                           signs_to_text(self.signs))
@@ -646,7 +674,7 @@ def _record(
     elif m.kind == "periodic":
         reason = "eventually periodic: T(c) is then a quadratic irrational (Lagrange); not a new constant formula"
     head = m.terms[: m.start]
-    text = closed_form_text(m.form_period, m.start, head, m.polynomials) if m.polynomials else (
+    text = _closed_form_text(m.form_period, m.start, head, m.polynomials) if m.polynomials else (
         closed_form(Recurrence(m.recurrence, m.start), m.terms).text)
     return Conjecture(
         constant=plan.constant.text,

@@ -240,6 +240,18 @@ class QuasiPolynomial:
         return (hash(self) == hash(other) and self.signs == other.signs and self.head == other.head
                 and self.period == other.period and self._ints == other._ints)
 
+    def with_head(self, head: tuple[int, ...]) -> QuasiPolynomial:
+        """The same signs and polynomials after another head (validated: ints only), without validating the
+        rest again: how a family's members, which share their tail, are described cheaply."""
+        head = tuple(head)
+        if head and set(map(type, head)) != {int}:
+            raise TypeError("Argument 'head' must be a sequence of ints")
+        new = object.__new__(QuasiPolynomial)
+        for name, value in (("signs", self.signs), ("head", head), ("period", self.period), ("polys", self.polys),
+                            ("_ints", self._ints)):
+            object.__setattr__(new, name, value)
+        return new
+
     @property
     def start(self) -> int:
         """The first index the polynomials describe (the length of the head)."""

@@ -27,7 +27,7 @@ import numpy as np
 from gmpy2 import mpq, mpz
 
 from esma.records import Recurrence
-from esma.scf import expand_enclosure
+from esma.scf import expand_enclosure, simple_cfs
 from esma.transforms import transform_ball
 
 __all__ = ["Approval", "agreement_digits", "approve", "convergent", "terms_to_digits", "transform_ball"]
@@ -267,13 +267,17 @@ class Approval:
 def _certified_terms(constant, transform, signs, lo, hi, digits: int) -> tuple[int, ...]:
     """All terms of T(c) under ``signs`` that the precision certifies: from the constant's own continued fraction
     through the Numba transducer for a Mobius transform, from the enclosure [lo, hi] of T(c) otherwise."""
-    if transform.degree <= 1:
-        from esma.transducer import _mobius_coef, constant_cf, mobius_terms
+    from esma.transducer import IDENTITY, _mobius_coef, constant_cf, mobius_terms
 
-        cf = constant_cf(constant, digits)
-        terms, status = mobius_terms(cf, _mobius_coef(transform), signs, 10 * len(cf) + 100)
-        if status == 0:
-            return terms
+    if transform.degree <= 1:
+        cf, coef = constant_cf(constant, digits), _mobius_coef(transform)
+    else:
+        # the simple continued fraction of T(c) (batched Euclid in Numba), then the identity map through the
+        # transducer: each term it emits holds for every x with that expansion prefix, a fortiori on [lo, hi]
+        cf, coef = simple_cfs([(lo, hi)], 10 * digits + 100)[0], IDENTITY
+    terms, status = mobius_terms(cf, coef, signs, 10 * len(cf) + 100)
+    if status == 0:
+        return terms
     return expand_enclosure(lo, hi, signs, 1_000_000).terms
 
 
