@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
@@ -296,10 +297,18 @@ def _json_int_list(text: str | None) -> str:
 
 
 def _relation_json(text: str | None) -> str:
+    """The stored ``[g11,g12,g21,g22]`` as the record's ``[[g11,g12],[g21,g22]]`` (text to text)."""
     if not text:
         return "[[1,0],[0,1]]"
-    g11, g12, g21, g22 = json.loads(text)
-    return f"[[{g11},{g12}],[{g21},{g22}]]"
+    g11, g12, g21, g22 = text.strip()[1:-1].split(",")
+    return f"[[{g11.strip()},{g12.strip()}],[{g21.strip()},{g22.strip()}]]"
+
+
+def _json_float(x: float | None) -> str:
+    """A number as ``json.dumps`` writes it (finite floats by ``repr``), without its call overhead."""
+    if x is None:
+        return "null"
+    return float.__repr__(float(x)) if math.isfinite(x) else json.dumps(x)
 
 
 class Catalog:
@@ -507,7 +516,7 @@ class Catalog:
                     "hits": len(hits),
                     "seconds": float(ch.get("seconds", 0.0)),
                     "scan_seconds": float(ch.get("scan_seconds", 0.0)),
-                    "hit_records": [h.to_dict() for h in hits] if hits else None,
+                    "hit_records": [h.to_row() for h in hits] if hits else None,
                     "created_at": now,
                 })
             if not rows:
@@ -540,7 +549,9 @@ class Catalog:
             .order_by(_chunks.c.chunk_index)
         )
         with self._read() as s:
-            return [Hit.from_dict(d) for blob in s.scalars(stmt) for d in blob]
+            # a list per hit (``Hit.to_row``); a dict from a development build of this version is read too
+            return [Hit.from_dict(d) if isinstance(d, dict) else Hit.from_row(d)
+                    for blob in s.scalars(stmt) for d in blob]
 
     def clear_pending_hits(self, search_id: int) -> None:
         """Forget a search's hits once its families are stored (nothing unapproved stays in the catalog)."""
@@ -960,7 +971,9 @@ class Catalog:
                                  _conj.c.id)
         else:
             stmt = stmt.order_by(_conj.c.id)
-        dumps = json.dumps
+        # the C string encoder json.dumps uses, without json.dumps's per-call overhead (17 values a record)
+        dumps = json.encoder.encode_basestring_ascii
+        num = _json_float
         with self._read() as s:
             conn = s.connection().execution_options(stream_results=True, yield_per=batch)
             for m in conn.execute(stmt).mappings():
@@ -972,7 +985,7 @@ class Catalog:
                     f'"lhs_numerator":{_json_int_list(m["lhs_numerator"])}',
                     f'"lhs_denominator":{_json_int_list(m["lhs_denominator"])}',
                     f'"value":{dumps(m["value"])}',
-                    f'"signs":{dumps([1 if ch == "+" else -1 for ch in signs])}',
+                    f'"signs":[{",".join("1" if ch == "+" else "-1" for ch in signs)}]',
                     f'"signs_text":{dumps(signs)}',
                     f'"preperiod":{m["preperiod"]}',
                     f'"terms":{_json_int_list(m["terms"])}',
@@ -980,8 +993,8 @@ class Catalog:
                     f'"closed_form":{dumps(m["closed_form"])}',
                     f'"kind":{dumps(m["kind"])}',
                     f'"verified_digits":{m["verified_digits"]}',
-                    f'"digits_per_term":{dumps(m["digits_per_term"])}',
-                    f'"scf_digits_per_term":{dumps(m["scf_digits_per_term"])}',
+                    f'"digits_per_term":{num(m["digits_per_term"])}',
+                    f'"scf_digits_per_term":{num(m["scf_digits_per_term"])}',
                     f'"status":{dumps(m["status"])}',
                     f'"status_reason":{dumps(m["status_reason"])}',
                     f'"key":{dumps(m["key"])}',
@@ -994,10 +1007,10 @@ class Catalog:
                     f'"verify_terms":{m["verify_terms"]}',
                     f'"cf_text":{dumps(m["cf_text"])}',
                     f'"family":{dumps(m["family_key"])}',
-                    f'"family_id":{dumps(m["family_id"])}',
+                    f'"family_id":{"null" if m["family_id"] is None else m["family_id"]}',
                     f'"representative":{"true" if m["representative"] else "false"}',
                     f'"relation":{_relation_json(m["relation"])}',
-                    f'"gain":{dumps(m["gain"])}',
+                    f'"gain":{num(m["gain"])}',
                     f'"certificate":{m["certificate"] or "null"}',
                 ]
                 extra = m["extra"]

@@ -38,6 +38,53 @@ def _factor(coeffs: tuple[int, ...]) -> tuple[tuple[tuple[int, ...], int], ...]:
     return tuple((tuple(int(x) for x in f.all_coeffs()), int(k)) for f, k in factors)
 
 
+@lru_cache(maxsize=256)
+def _cyclotomic_poly(n: int) -> tuple[int, ...]:
+    """Phi_n, descending integer coefficients: t^n - 1 divided by Phi_d for every proper divisor d of n."""
+    p = (1, *([0] * (n - 1)), -1)
+    for d in range(1, n):
+        if n % d == 0:
+            p = _exact_quotient(p, _cyclotomic_poly(d))
+    return p
+
+
+def _exact_quotient(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
+    """a / b for integer polynomials (descending coefficients, b monic up to sign), or None if b does not divide a."""
+    a = list(a)
+    lead = b[0]
+    q = []
+    for i in range(len(a) - len(b) + 1):
+        c, r = divmod(a[i], lead)
+        if r:
+            return None
+        q.append(c)
+        if c:
+            for j, x in enumerate(b):
+                a[i + j] -= c * x
+    if any(a[len(a) - len(b) + 1 :]):
+        return None
+    return tuple(q)
+
+
+@lru_cache(maxsize=4096)
+def _cyclotomic_split(chi: tuple[int, ...]) -> dict[int, int] | None:
+    """{n: multiplicity} when the characteristic polynomial ``chi`` (descending) is +-1 times a product of
+    cyclotomic polynomials Phi_n (every root a root of unity), else None.  Exact integer division; phi(n) <= deg
+    bounds n by 2 deg^2 + 2 (phi(n) >= sqrt(n/2))."""
+    rest = tuple(chi)
+    deg = len(rest) - 1
+    found: dict[int, int] = {}
+    n = 1
+    while len(rest) > 1 and n <= 2 * deg * deg + 2:
+        q = _exact_quotient(rest, _cyclotomic_poly(n))
+        if q is None:
+            n += 1
+            continue
+        found[n] = found.get(n, 0) + 1
+        rest = q
+    return found if len(rest) == 1 and abs(rest[0]) == 1 else None
+
+
 @lru_cache(maxsize=1024)
 def _cyclotomic_order(coeffs: tuple[int, ...]) -> int | None:
     """n when the primitive irreducible polynomial ``coeffs`` (descending) is +-Phi_n, else None."""
@@ -151,20 +198,13 @@ def closed_form(rec: Recurrence, terms: list[int] | tuple[int, ...]) -> ClosedFo
     order = rec.order
     chi = rec.coefficients  # c_0 t^L + ... + c_L: the descending coefficients are the recurrence itself
     start = rec.preperiod
-    factors = _factor(chi) if order > 0 else ()
-    orders: list[int] = []
-    mult = 1
-    all_cyclotomic = True
+    cyclotomic = _cyclotomic_split(chi) if order > 0 else {}
+    all_cyclotomic = cyclotomic is not None
+    orders: list[int] = list(cyclotomic or ())
+    mult = max((cyclotomic or {}).values(), default=1)
     all_rational = True
-    for f, k in factors:
-        n = _cyclotomic_order(f)
-        if n is None:
-            all_cyclotomic = False
-            if len(f) > 2:
-                all_rational = False
-        else:
-            orders.append(n)
-        mult = max(mult, k)
+    if not all_cyclotomic:  # some root is not a root of unity: factor (sympy) to tell the kinds apart
+        all_rational = all(len(f) <= 2 or _cyclotomic_order(f) is not None for f, _ in _factor(chi))
     if all_cyclotomic:  # order 0 included: the sequence vanishes after its pre-period
         period = lcm(*orders) if orders else 1
         degree = mult - 1

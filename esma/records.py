@@ -344,6 +344,20 @@ class Hit:
             "offset": self.offset,
         }
 
+    def to_row(self) -> list[Any]:
+        """The compact JSON form (a list in field order) a scan checkpoint stores; ``from_row`` inverts it."""
+        return [self.transform, self.period, list(self.terms), list(self.recurrence), self.start, self.kind,
+                self.form_period, [[_fraction_text(c) for c in p] for p in self.polynomials],
+                self.detection_terms, self.detection_digits, self.linear_complexity, self.family, self.offset]
+
+    @classmethod
+    def from_row(cls, row: list[Any]) -> Hit:
+        (transform, period, terms, recurrence, start, kind, form_period, polys, detection_terms, detection_digits,
+         linear_complexity, family, offset) = row
+        return cls(int(transform), int(period), tuple(int(v) for v in terms), tuple(int(v) for v in recurrence),
+                   int(start), str(kind), int(form_period), tuple(tuple(_fraction(c) for c in p) for p in polys),
+                   int(detection_terms), int(detection_digits), int(linear_complexity), str(family), int(offset))
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Hit:
         kw = dict(d)
