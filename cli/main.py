@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from esma.cli import output
+from esma.memory import paused_gc
 
 EXAMPLE = "\n\n\b\nExample:\n  "
 
@@ -188,7 +189,9 @@ def _search_into(db, expr, params, plan, executor, workers, scheduler, limit, sh
             output.err("stopping once the chunk in flight is saved (Ctrl-C again to stop at once)")
 
     catalog = _catalog(db)
-    with catalog:
+    # the collector has nothing to free in a search's objects but would walk all of them, more often the more
+    # there are: paused for the whole command (esma.memory)
+    with catalog, paused_gc():
         with bad_input():
             job = runner.prepare(catalog, expr, params, plan=plan)
         progress = output.Progress(job.plan, len(job.plan.chunks) - len(job.todo))
@@ -597,6 +600,20 @@ def main(argv: list[str] | None = None) -> Any:
     sys.exit(rv if isinstance(rv, int) else 0)
 
 
+def entry() -> None:
+    """The ``esma`` command: ``main``, then an exit that skips the interpreter's last full garbage collection.
+
+    At exit the interpreter walks every object still alive for cycles (1.4 s after a search that stored 45,129
+    formulas); the process is ending, so the heap is frozen first and the walk skips it.  Tests call ``main``.
+    """
+    import gc
+
+    try:
+        main()
+    finally:
+        gc.freeze()
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    entry()
 
