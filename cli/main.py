@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
 import sys
 import time
 from typing import Any
@@ -202,6 +203,10 @@ def _search_into(db, expr, params, plan, executor, workers, scheduler, limit, sh
                            graceful_sigint=True, on_stop_request=stop_requested, on_phase=output.err,
                            load=None if as_json else max(limit, 0))
         except KeyboardInterrupt:
+            # what was found is saved and only the exit remains: a further Ctrl-C would only garble this report
+            # (``main`` restores the handler for a caller in the same process)
+            with contextlib.suppress(ValueError):  # not the main thread: no handler to change
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
             when = "once the chunk in flight was saved" if job.stopped == "sigint" else "at once"
             output.err(
                 f"interrupted {when}: {len(catalog.done_chunks(job.search_id))}/{len(job.plan.chunks)} chunks are "
@@ -568,7 +573,18 @@ def _interrupted(exc: BaseException) -> bool:
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Console entry point with the exit-code contract."""
+    """The command line with the exit-code contract, for a caller in this process (``entry`` is the command):
+    always ends with ``sys.exit``; the SIGINT handler is left as it was found."""
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        _main(argv)
+    finally:
+        if signal.getsignal(signal.SIGINT) is not previous and previous is not None:
+            with contextlib.suppress(ValueError):
+                signal.signal(signal.SIGINT, previous)
+
+
+def _main(argv: list[str] | None) -> Any:
     # terms and recurrence coefficients are exact integers of any size: print them whole
     sys.set_int_max_str_digits(0)
     try:
@@ -604,12 +620,13 @@ def entry() -> None:
     """The ``esma`` command: ``main``, then an exit that skips the interpreter's last full garbage collection.
 
     At exit the interpreter walks every object still alive for cycles (1.4 s after a search that stored 45,129
-    formulas); the process is ending, so the heap is frozen first and the walk skips it.  Tests call ``main``.
+    formulas); the process is ending, so the heap is frozen first and the walk skips it.  A caller in this
+    process uses ``main``.
     """
     import gc
 
     try:
-        main()
+        _main(None)
     finally:
         gc.freeze()
 

@@ -86,13 +86,17 @@ def prepare(catalog, expr: str, params: dict[str, Any], plan: SearchPlan | None 
 
 class _StopRequest:
     """SIGINT handler for the duration of a run: the first Ctrl-C sets ``requested``, the second raises
-    KeyboardInterrupt.  Only installed in the main thread (where Python delivers signals)."""
+    KeyboardInterrupt, unless the run is ``finishing`` (stopping already, with nothing left to stop but its
+    last commit and status).  Only installed in the main thread (where Python delivers signals)."""
 
     def __init__(self, notice: Callable[[], None] | None) -> None:
         self.requested = False
+        self.finishing = False
         self.notice = notice
 
     def __call__(self, signum, frame) -> None:
+        if self.finishing:
+            return
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
@@ -145,68 +149,19 @@ def run(
     On KeyboardInterrupt (or any other exception) the committed chunks stay, the search is marked
     ``interrupted`` and the exception propagates (the caller tells the user how to resume).
     """
-    total = len(job.plan.chunks)
-    done = total - len(job.todo)
     job.stopped = None
-    chunks = None
-    hits: list[Hit] | None = [] if not done else None  # this run scans everything: keep its hits at hand
-    pending: list[dict[str, Any]] = []
-    last_flush = time.monotonic()
-
-    def flush(extra: dict[str, Any] | None = None) -> None:
-        nonlocal last_flush
-        batch = [*pending, extra] if extra is not None else list(pending)
-        if batch:
-            catalog.commit_chunks(job.search_id, batch)
-        pending.clear()
-        last_flush = time.monotonic()
-
-    try:
-        with _graceful_sigint(graceful_sigint, on_stop_request) as stop, paused_gc():
-            chunks = run_chunks(job.plan, job.todo, executor, workers, scheduler)
-            for result in chunks:
-                item = {"index": result.index, "hits": result.hits, "candidates": result.candidates,
-                        "scanned": result.scanned, "seconds": result.seconds, "scan_seconds": result.scan_seconds}
-                job.rejected.extend(result.rejected)
-                job.timings["scan"] = job.timings.get("scan", 0.0) + result.scan_seconds
-                job.timings["hits"] = job.timings.get("hits", 0.0) + result.seconds - result.scan_seconds
-                if result.hits:
-                    flush(item)  # a chunk with hits commits at once (with the empty ones before it)
-                    if hits is not None:
-                        hits.extend(result.hits)
-                else:
-                    pending.append(item)
-                    if len(pending) >= EMPTY_FLUSH_CHUNKS or time.monotonic() - last_flush >= EMPTY_FLUSH_SECONDS:
-                        flush()
-                done += 1
-                if on_chunk is not None:
-                    on_chunk(result, done, total)
-                if done >= total:
-                    continue
-                if stop is not None and stop.requested:
-                    flush()
-                    job.stopped = "sigint"
-                    raise KeyboardInterrupt
-                if deadline is not None and time.monotonic() >= deadline:
-                    flush()
-                    job.stopped = "deadline"
-                    break
-            flush()
-            _close(chunks)  # stops the executor's workers (a broken-off run leaves none behind)
-            if job.stopped in (None, "deadline"):
-                # at a deadline too: what was found so far is approved and stored, families may grow on resume
-                _families_phase(catalog, job, None if job.stopped else hits, on_phase)
-    except KeyboardInterrupt:
-        _close(chunks)
-        # best effort: the status is informative only (the checkpoint rows decide what a rerun resumes)
-        with contextlib.suppress(Exception):
-            catalog.finish_search(job.search_id, status="interrupted")
-        raise
-    except Exception:
-        _close(chunks)
-        with contextlib.suppress(Exception):  # the original failure is the one to report
-            catalog.finish_search(job.search_id, status="interrupted")
-        raise
+    with _graceful_sigint(graceful_sigint, on_stop_request) as stop:
+        try:
+            with paused_gc():
+                _scan(catalog, job, executor, workers, scheduler, on_chunk, deadline, stop, on_phase)
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt) and stop is not None:
+                stop.finishing = True  # the wrap-up below is short: a further Ctrl-C would only cut it
+            # best effort: the status is informative only (the checkpoint rows decide what a rerun resumes), and
+            # the original failure is the one to report
+            with contextlib.suppress(Exception):
+                catalog.finish_search(job.search_id, status="interrupted")
+            raise
     families = catalog.count_families(search_id=job.search_id)
     job.summary = catalog.finish_search(
         job.search_id, status="interrupted" if job.stopped else "done", families=families,
@@ -220,6 +175,61 @@ def run(
                        proof_seconds=round(job.proof_seconds, 3), unproved_families=job.unproved,
                        timings={k: round(v, 3) for k, v in job.timings.items()})
     return job
+
+
+def _scan(catalog, job: SearchRun, executor, workers, scheduler, on_chunk, deadline, stop, on_phase) -> None:
+    """The chunks still to do, committed as they complete (``run``), then the families phase."""
+    total = len(job.plan.chunks)
+    done = total - len(job.todo)
+    hits: list[Hit] | None = [] if not done else None  # this run scans everything: keep its hits at hand
+    pending: list[dict[str, Any]] = []
+    last_flush = time.monotonic()
+
+    def flush(extra: dict[str, Any] | None = None) -> None:
+        nonlocal last_flush
+        batch = [*pending, extra] if extra is not None else list(pending)
+        if batch:
+            catalog.commit_chunks(job.search_id, batch)
+        pending.clear()
+        last_flush = time.monotonic()
+
+    chunks = run_chunks(job.plan, job.todo, executor, workers, scheduler)
+    try:
+        for result in chunks:
+            item = {"index": result.index, "hits": result.hits, "candidates": result.candidates,
+                    "scanned": result.scanned, "seconds": result.seconds, "scan_seconds": result.scan_seconds}
+            job.rejected.extend(result.rejected)
+            job.timings["scan"] = job.timings.get("scan", 0.0) + result.scan_seconds
+            job.timings["hits"] = job.timings.get("hits", 0.0) + result.seconds - result.scan_seconds
+            if result.hits:
+                flush(item)  # a chunk with hits commits at once (with the empty ones before it)
+                if hits is not None:
+                    hits.extend(result.hits)
+            else:
+                pending.append(item)
+                if len(pending) >= EMPTY_FLUSH_CHUNKS or time.monotonic() - last_flush >= EMPTY_FLUSH_SECONDS:
+                    flush()
+            done += 1
+            if on_chunk is not None:
+                on_chunk(result, done, total)
+            if done >= total:
+                continue
+            if stop is not None and stop.requested:
+                # the stop is decided: a second Ctrl-C would only cut the commit below
+                stop.finishing = True
+                flush()
+                job.stopped = "sigint"
+                raise KeyboardInterrupt
+            if deadline is not None and time.monotonic() >= deadline:
+                flush()
+                job.stopped = "deadline"
+                break
+        flush()
+    finally:
+        _close(chunks)  # stops the executor's workers (a broken-off run leaves none behind)
+    if job.stopped in (None, "deadline"):
+        # at a deadline too: what was found so far is approved and stored, families may grow on resume
+        _families_phase(catalog, job, None if job.stopped else hits, on_phase)
 
 
 def _families_phase(catalog, job: SearchRun, hits: list[Hit] | None, on_phase) -> None:
