@@ -71,6 +71,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from esma import theorems
+from esma.polys import poly_add, poly_mul, poly_scale, poly_trim
 from esma.theorems import FORMAT, MEMBER_FORMAT, QuasiPolynomial, parse_poly
 
 __all__ = ["MAX_BLOCK", "MAX_HEAD", "check", "clear_caches"]
@@ -85,38 +86,13 @@ class _Reject(Exception):
 
 
 # --------------------------------------------------------------------------------- polynomials over Q
-# A polynomial is a tuple of Fractions in ascending powers, trimmed (zero is (0,)).
-
-
-def _trim(p) -> tuple:
-    p = list(p)
-    while len(p) > 1 and p[-1] == 0:
-        p.pop()
-    return tuple(p) if p else (0,)
+# A polynomial is a tuple of Fractions in ascending powers, trimmed (zero is (0,)): esma.polys does the
+# arithmetic (the registry's own).
 
 
 def _norm(p) -> tuple:
     """Integral coefficients as ints (exact, equal and hashing alike, and far faster than Fractions)."""
-    return _trim(tuple(int(x) if isinstance(x, Fraction) and x.denominator == 1 else x for x in p))
-
-
-def _add(a, b) -> tuple:
-    if len(a) < len(b):
-        a, b = b, a
-    return _trim(tuple(x + (b[i] if i < len(b) else 0) for i, x in enumerate(a)))
-
-
-def _neg(a) -> tuple:
-    return tuple(-x for x in a)
-
-
-def _mul(a, b) -> tuple:
-    out = [0] * (len(a) + len(b) - 1)
-    for i, x in enumerate(a):
-        if x:
-            for j, y in enumerate(b):
-                out[i + j] += x * y
-    return _trim(tuple(out))
+    return poly_trim(tuple(int(x) if isinstance(x, Fraction) and x.denominator == 1 else x for x in p))
 
 
 def _is_zero(a) -> bool:
@@ -136,15 +112,14 @@ def _shift(p: tuple, m0: int, step: int) -> tuple:
     out: tuple = (0,)
     lin = (m0, step)
     for c in reversed(p):
-        out = _add(_mul(out, lin), (c,))
+        out = poly_add(poly_mul(out, lin), (c,))
     return _norm(out)
 
 
 def _mat_mul(x, y):
     """Product of 2x2 matrices whose entries are polynomials."""
-    return (
-        (_add(_mul(x[0][0], y[0][0]), _mul(x[0][1], y[1][0])), _add(_mul(x[0][0], y[0][1]), _mul(x[0][1], y[1][1]))),
-        (_add(_mul(x[1][0], y[0][0]), _mul(x[1][1], y[1][0])), _add(_mul(x[1][0], y[0][1]), _mul(x[1][1], y[1][1]))),
+    return tuple(
+        tuple(poly_add(poly_mul(x[i][0], y[0][j]), poly_mul(x[i][1], y[1][j])) for j in (0, 1)) for i in (0, 1)
     )
 
 
@@ -249,8 +224,8 @@ def _tail_domain(U: tuple) -> int | None:
     image endpoint at 1 or inf is allowed: the interval is open.)
     """
     (a, b), (c, d) = U
-    beta, delta = _add(a, b), _add(c, d)
-    return _for_all((c, delta, _add(a, _neg(c)), _add(beta, _neg(delta))), _maps_into)
+    beta, delta = poly_add(a, b), poly_add(c, d)
+    return _for_all((c, delta, poly_add(a, poly_scale(c, -1)), poly_add(beta, poly_scale(delta, -1))), _maps_into)
 
 
 def _admissible(seq: QuasiPolynomial, what: str) -> str | None:
@@ -276,7 +251,7 @@ def _admissible_tail(signs: tuple, period: int, ints: tuple, first: int) -> str 
             return f"has non-integer terms in the class n = {n0} mod {L}"
         b = signs[n0 % len(signs)]
         low = 1 if b > 0 else 2
-        bad = _for_all((_add(p, (-low,)),), lambda v: v[0] >= 0)
+        bad = _for_all((poly_add(p, (-low,)),), lambda v: v[0] >= 0)
         if bad is not None:
             n = n0 + L * bad
             return f"is not admissible: a({n}) = {_eval(p, bad)} < {low} with b({n}) = {b:+d}"
@@ -308,7 +283,9 @@ def _block_identity(k_terms: tuple, a_terms: tuple, U: tuple, sigma: int) -> boo
     left = _mat_mul(U, _block_product(k_terms))
     right = _mat_mul(_block_product(a_terms), U1)
     return all(
-        _is_zero(_add(left[i][j], _neg(right[i][j]) if sigma > 0 else right[i][j])) for i in (0, 1) for j in (0, 1)
+        _is_zero(poly_add(left[i][j], poly_scale(right[i][j], -1) if sigma > 0 else right[i][j]))
+        for i in (0, 1)
+        for j in (0, 1)
     )
 
 
@@ -380,11 +357,11 @@ def _record_poly(x, what: str) -> tuple[int, ...]:
 def _relation_holds(F: tuple, sub: theorems.Substitution, P: tuple, Q: tuple) -> bool:
     """(f11 Sn + f12 Sd) Q == (f21 Sn + f22 Sd) P in Z[c], with nonzero denominators."""
     sn, sd = sub.numerator, sub.denominator
-    num = _add(_mul((F[0][0],), sn), _mul((F[0][1],), sd))
-    den = _add(_mul((F[1][0],), sn), _mul((F[1][1],), sd))
+    num = poly_add(poly_mul((F[0][0],), sn), poly_mul((F[0][1],), sd))
+    den = poly_add(poly_mul((F[1][0],), sn), poly_mul((F[1][1],), sd))
     if _is_zero(den) or _is_zero(Q):
         return False
-    return _is_zero(_add(_mul(num, _trim(Q)), _neg(_mul(den, _trim(P)))))
+    return _is_zero(poly_add(poly_mul(num, poly_trim(Q)), poly_scale(poly_mul(den, poly_trim(P)), -1)))
 
 
 @lru_cache(maxsize=4096)

@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property, lru_cache
 
-from esma.polys import poly_text
+from esma.polys import poly_add, poly_mul, poly_scale, poly_text, poly_trim
 
 __all__ = [
     "KnownTail",
@@ -74,10 +74,7 @@ Matrix = tuple[int, int, int, int]  # (g11, g12, g21, g22)
 
 
 def _trim(p: Sequence[Fraction]) -> Poly:
-    p = list(p)
-    while len(p) > 1 and p[-1] == 0:
-        p.pop()
-    return tuple(Fraction(x) for x in p) if p else (Fraction(0),)
+    return tuple(Fraction(x) for x in poly_trim(p))
 
 
 def _itrim(p: Sequence[int]) -> tuple[int, ...]:
@@ -312,25 +309,6 @@ def relation(
     return g
 
 
-def _pmul(a: Sequence[int], b: Sequence[int]) -> list[int]:
-    out = [0] * (len(a) + len(b) - 1)
-    for i, x in enumerate(a):
-        if x:
-            for j, y in enumerate(b):
-                out[i + j] += x * y
-    return out
-
-
-def _plin(x: int, p: Sequence[int], y: int, q: Sequence[int]) -> list[int]:
-    n = max(len(p), len(q))
-    return [x * (p[i] if i < len(p) else 0) + y * (q[i] if i < len(q) else 0) for i in range(n)]
-
-
-def _same(a: Sequence[int], b: Sequence[int]) -> bool:
-    n = max(len(a), len(b))
-    return all((a[i] if i < len(a) else 0) == (b[i] if i < len(b) else 0) for i in range(n))
-
-
 def identity_holds(
     member: tuple[Sequence[int], Sequence[int]], rep: tuple[Sequence[int], Sequence[int]], g: Matrix
 ) -> bool:
@@ -345,7 +323,9 @@ def identity_holds(
     """
     (p1, q1), (p2, q2) = member, rep
     g11, g12, g21, g22 = g
-    return _same(_pmul(p1, _plin(g21, p2, g22, q2)), _pmul(q1, _plin(g11, p2, g12, q2)))
+    left = poly_mul(p1, poly_add(poly_scale(p2, g21), poly_scale(q2, g22)))
+    right = poly_mul(q1, poly_add(poly_scale(p2, g11), poly_scale(q2, g12)))
+    return left == right
 
 
 def derived_digits(rep_value, g: Matrix, digits: int) -> int:

@@ -1,11 +1,18 @@
-"""Polynomials as text: the one formatter every rendering of a polynomial goes through.
+"""Polynomials over Q: the arithmetic, and the one formatter every rendering of a polynomial goes through.
 
 A polynomial is given by its coefficients in ascending powers (``(2, 4)`` is 4x + 2), as ints or exact
-fractions.  Rational coefficients are written over their common denominator, so the text stays exact.  Three
+fractions.  The arithmetic (``poly_add``, ``poly_mul``, ``poly_divmod``, ``poly_gcd`` ...) returns trimmed tuples:
+no trailing zeros, and the zero polynomial is ``(0,)``, of degree -1.  Integers stay integers (products and sums
+of ints); division brings Fractions.
+
+>>> poly_mul((1, 1), (-1, 1)), poly_degree((0,)), poly_divmod((-1, 0, 1), (1, 1))
+((-1, 0, 1), -1, ((Fraction(-1, 1), Fraction(1, 1)), (Fraction(0, 1),)))
+
+In text, rational coefficients are written over their common denominator, so the text stays exact.  Three
 styles cover every use:
 
 * ``python``: what ``esma.constants`` parses once the variable is substituted (``3*c**2 - 2*c + 1``), used for
-  the LHS texts T(c);
+  the LHS texts T(c), and in proof certificates (``esma.theorems.parse_poly`` reads it back);
 * ``plain``: what a human reads in a terminal (``4m + 2``, ``(m^2 + m)/2``), used for closed forms and family keys;
 * ``latex``: for papers and pages (``3c^{2} - 2c + 1``, ``\\frac{m^{2} + m}{2}``); ``var`` may itself be LaTeX.
 
@@ -24,9 +31,79 @@ from collections.abc import Sequence
 from fractions import Fraction
 from math import lcm
 
-__all__ = ["STYLES", "poly_text"]
+__all__ = ["STYLES", "poly_add", "poly_degree", "poly_divmod", "poly_gcd", "poly_mul", "poly_scale", "poly_text",
+           "poly_trim"]
 
 STYLES = ("python", "plain", "latex")
+
+
+def poly_trim(p: Sequence) -> tuple:
+    """``p`` without trailing zeros; the zero polynomial (also ``()``) is ``(0,)``."""
+    out = list(p)
+    while len(out) > 1 and out[-1] == 0:
+        out.pop()
+    return tuple(out) if out else (0,)
+
+
+def poly_degree(p: Sequence) -> int:
+    """The degree of ``p``; -1 for the zero polynomial."""
+    p = poly_trim(p)
+    return -1 if p == (0,) else len(p) - 1
+
+
+def poly_add(a: Sequence, b: Sequence) -> tuple:
+    """a + b."""
+    if len(a) < len(b):
+        a, b = b, a
+    return poly_trim(tuple(x + b[i] if i < len(b) else x for i, x in enumerate(a)))
+
+
+def poly_scale(a: Sequence, s) -> tuple:
+    """s a for a number s."""
+    return poly_trim(tuple(s * x for x in a))
+
+
+def poly_mul(a: Sequence, b: Sequence) -> tuple:
+    """a b (schoolbook: these polynomials have a few coefficients)."""
+    out = [0] * (len(a) + len(b) - 1)
+    for i, x in enumerate(a):
+        if x:
+            for j, y in enumerate(b):
+                out[i + j] += x * y
+    return poly_trim(out)
+
+
+def poly_divmod(a: Sequence, b: Sequence) -> tuple[tuple, tuple]:
+    """(q, r) with a = q b + r and deg r < deg b, over Q (Fractions); ``ZeroDivisionError`` when b = 0.
+
+    >>> poly_divmod((1, 0, 1), (1, 1))
+    ((Fraction(-1, 1), Fraction(1, 1)), (Fraction(2, 1),))
+    """
+    r = [Fraction(x) for x in poly_trim(a)]
+    d = [Fraction(x) for x in poly_trim(b)]
+    if d == [0]:
+        raise ZeroDivisionError("polynomial division by zero")
+    q = [Fraction(0)] * max(len(r) - len(d) + 1, 1)
+    while len(r) >= len(d) and r != [0]:
+        k = r[-1] / d[-1]
+        s = len(r) - len(d)
+        q[s] = k
+        for i, y in enumerate(d):
+            r[i + s] -= k * y
+        r = list(poly_trim(r))
+    return poly_trim(q), tuple(r)
+
+
+def poly_gcd(a: Sequence, b: Sequence) -> tuple:
+    """A greatest common divisor of a and b over Q (Euclid; not normalised: scale it as you need).
+
+    >>> poly_degree(poly_gcd((2, 3, 1), (3, 4, 1)))  # (x + 1)(x + 2) and (x + 1)(x + 3)
+    1
+    """
+    a, b = poly_trim(tuple(Fraction(x) for x in a)), poly_trim(tuple(Fraction(x) for x in b))
+    while b != (0,):
+        a, b = b, poly_divmod(a, b)[1]
+    return a
 
 
 def _power(var: str, e: int, style: str) -> str:

@@ -35,7 +35,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from esma import checker, theorems
-from esma.theorems import FORMAT, QuasiPolynomial, Substitution, poly_text
+from esma.polys import poly_text
+from esma.theorems import FORMAT, QuasiPolynomial, Substitution
 
 __all__ = [
     "Formula",

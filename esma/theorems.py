@@ -35,8 +35,9 @@ carries a substitution x = S(c) (``Substitution``) from the constant c to the ba
 >>> e.key, e.sequence.terms(9)
 ('e', (2, 1, 2, 1, 1, 4, 1, 1, 6))
 
-Polynomials travel as text (``poly_text``/``parse_poly``) in the certificate format ``esma-tail-cert/1``
-(``esma.checker`` documents it); the parser is strict and never evaluates its input.
+Polynomials travel as text (``esma.polys.poly_text`` in the python style, read back by ``parse_poly``) in the
+certificate format ``esma-tail-cert/1`` (``esma.checker`` documents it); the parser is strict and never evaluates
+its input.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from esma.constants import BinOp, Call, Dec, Name, Neg, Node, fold, parse, to_text
+from esma.polys import poly_add, poly_degree, poly_divmod, poly_gcd, poly_mul, poly_scale, poly_text, poly_trim
 
 __all__ = [
     "FORMAT",
@@ -63,7 +65,6 @@ __all__ = [
     "has_decimal",
     "match",
     "parse_poly",
-    "poly_text",
     "registry",
     "tan_entry",
     "tanh_entry",
@@ -78,55 +79,36 @@ MAX_POLY_TEXT = 10_000
 # ------------------------------------------------------------------------------------------ polynomial text
 
 
-def _trim(coeffs) -> tuple:
-    out = list(coeffs)
-    while len(out) > 1 and out[-1] == 0:
-        out.pop()
-    return tuple(out) if out else (0,)
-
-
-def poly_text(coeffs, var: str = "m") -> str:
-    """Text of the polynomial with ascending coefficients ``coeffs`` (ints or Fractions), highest power first.
-
-    >>> poly_text((2, 4)), poly_text((Fraction(1, 2), 0, Fraction(-3, 2)), "k"), poly_text(())
-    ('4*m + 2', '-3/2*k^2 + 1/2', '0')
-    """
-    cs = [Fraction(c) for c in _trim(tuple(coeffs) or (0,))]
-    parts: list[str] = []
-    for e in range(len(cs) - 1, -1, -1):
-        c = cs[e]
-        if c == 0 and (e or parts):
-            continue
-        mag = abs(c)
-        num = str(mag.numerator) if mag.denominator == 1 else f"{mag.numerator}/{mag.denominator}"
-        power = "" if e == 0 else (var if e == 1 else f"{var}^{e}")
-        body = num if not power else (power if mag == 1 else f"{num}*{power}")
-        if not parts:
-            parts.append(("-" if c < 0 else "") + body)
-        else:
-            parts.append(("- " if c < 0 else "+ ") + body)
-    return " ".join(parts)
-
-
 _TERM = re.compile(
     r"\s*(?P<sign>[+-])?\s*(?:(?P<num>\d+)(?:\s*/\s*(?P<den>\d+))?)?\s*(?P<mul>\*)?\s*"
     r"(?P<var>[A-Za-z_]\w*)?(?:\s*(?:\^|\*\*)\s*(?P<exp>\d+))?\s*"
 )
 
 
+_OVER = re.compile(r"\s*\((?P<body>[^()]*)\)\s*/\s*(?P<den>\d+)\s*")
+
+
 @lru_cache(maxsize=65536)
 def parse_poly(text: str, var: str = "m") -> tuple[Fraction, ...]:
-    """Ascending coefficients of a polynomial written as ``poly_text`` writes it (``ValueError`` otherwise).
+    """Ascending coefficients of a polynomial written as ``esma.polys.poly_text`` writes it in the ``python``
+    style (``ValueError`` otherwise).
 
-    Accepts ``c*m^e`` terms (``c`` an integer or ``p/q``, ``*`` optional, ``**`` for ``^``) joined by ``+``/``-``.
+    Accepts ``c*m**e`` terms (``c`` an integer or ``p/q``, ``*`` optional, ``^`` for ``**``) joined by
+    ``+``/``-``, the whole optionally over a common denominator, ``(...)/d``.
 
-    >>> parse_poly("4*m + 2"), parse_poly("-3/2*k^2 + 1/2", "k")
-    ((Fraction(2, 1), Fraction(4, 1)), (Fraction(1, 2), Fraction(0, 1), Fraction(-3, 2)))
+    >>> parse_poly("4*m + 2"), parse_poly("(-3*k**2 + 1)/2", "k") == parse_poly("-3/2*k^2 + 1/2", "k")
+    ((Fraction(2, 1), Fraction(4, 1)), True)
     """
     if not isinstance(text, str):
         raise TypeError(f"Argument 'text' must be a str, not {type(text).__name__}")
     if not text.strip() or len(text) > MAX_POLY_TEXT:
         raise ValueError(f"Argument 'text' must be a polynomial in {var}, not {text[:60]!r}")
+    over = _OVER.fullmatch(text)
+    if over is not None:
+        den = int(over.group("den"))
+        if den == 0:
+            raise ValueError(f"Argument 'text' must be a polynomial in {var}, not {text[:60]!r}")
+        return tuple(c / den for c in parse_poly(over.group("body"), var))
     coeffs: dict[int, Fraction] = {}
     pos, first = 0, True
     while pos < len(text):
@@ -150,7 +132,7 @@ def parse_poly(text: str, var: str = "m") -> tuple[Fraction, ...]:
         c = Fraction(int(num) if num is not None else 1, int(den) if den is not None else 1)
         coeffs[e] = coeffs.get(e, Fraction(0)) + (-c if sign == "-" else c)
         pos, first = m.end(), False
-    return _trim(tuple(coeffs.get(e, Fraction(0)) for e in range(max(coeffs) + 1)))
+    return poly_trim(tuple(coeffs.get(e, Fraction(0)) for e in range(max(coeffs) + 1)))
 
 
 # ---------------------------------------------------------------------------------------- quasi-polynomials
@@ -215,7 +197,7 @@ class QuasiPolynomial:
                 raise ValueError(f"Argument 'polys' must hold non-empty coefficient sequences, not {p!r}")
             if len(p) > MAX_POLY_DEGREE + 1:
                 raise ValueError(f"Argument 'polys' has a polynomial of degree above {MAX_POLY_DEGREE}")
-            polys.append(_trim(tuple(c if type(c) is Fraction else _as_fraction(c, "polys") for c in p)))
+            polys.append(poly_trim(tuple(c if type(c) is Fraction else _as_fraction(c, "polys") for c in p)))
         object.__setattr__(self, "signs", signs)
         object.__setattr__(self, "head", head)
         object.__setattr__(self, "polys", tuple(polys))
@@ -488,95 +470,49 @@ def registry() -> tuple[tuple[str, str, str], ...]:
 # Polynomials here are tuples of ascending coefficients (Fractions while computing, ints when published).
 
 
-def _padd(a, b):
-    n = max(len(a), len(b))
-    return _trim(tuple((a[i] if i < len(a) else 0) + (b[i] if i < len(b) else 0) for i in range(n)))
-
-
-def _pscale(a, s):
-    return _trim(tuple(s * x for x in a))
-
-
-def _pmul(a, b):
-    out = [0] * (len(a) + len(b) - 1)
-    for i, x in enumerate(a):
-        if x:
-            for j, y in enumerate(b):
-                out[i + j] += x * y
-    return _trim(tuple(out))
-
-
-def _deg(a) -> int:
-    a = _trim(a)
-    return -1 if a == (0,) else len(a) - 1
-
-
-def _pdivmod(a, b):
-    a = [Fraction(x) for x in _trim(a)]
-    b = [Fraction(x) for x in _trim(b)]
-    q = [Fraction(0)] * max(len(a) - len(b) + 1, 1)
-    while _deg(a) >= _deg(b) and _deg(a) >= 0:
-        k = a[-1] / b[-1]
-        s = len(a) - len(b)
-        q[s] = k
-        for i, y in enumerate(b):
-            a[i + s] -= k * y
-        a = list(_trim(a))
-    return _trim(tuple(q)), _trim(tuple(a))
-
-
-def _pgcd(a, b):
-    a, b = _trim(tuple(Fraction(x) for x in a)), _trim(tuple(Fraction(x) for x in b))
-    while _deg(b) >= 0:
-        a, b = b, _pdivmod(a, b)[1]
-    return a
-
-
 def _primitive(num, den) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Integer coefficients, gcd 1, the denominator's leading coefficient positive."""
-    num = tuple(Fraction(x) for x in _trim(num))
-    den = tuple(Fraction(x) for x in _trim(den))
+    num = tuple(Fraction(x) for x in poly_trim(num))
+    den = tuple(Fraction(x) for x in poly_trim(den))
     scale = math.lcm(*(x.denominator for x in num + den))
     ni = [int(x * scale) for x in num]
     di = [int(x * scale) for x in den]
     g = math.gcd(*ni, *di) or 1
-    s = -1 if di[_deg(di)] < 0 else 1
+    s = -1 if di[poly_degree(di)] < 0 else 1
     return tuple(s * x // g for x in ni), tuple(s * x // g for x in di)
 
 
 def _reduce(num, den):
     """num/den in lowest terms, primitive (``ValueError`` for a zero denominator)."""
-    if _deg(den) < 0:
+    if poly_degree(den) < 0:
         raise ValueError("zero denominator")
-    g = _pgcd(num, den)
-    if _deg(g) > 0:
-        num, den = _pdivmod(num, g)[0], _pdivmod(den, g)[0]
+    g = poly_gcd(num, den)
+    if poly_degree(g) > 0:
+        num, den = poly_divmod(num, g)[0], poly_divmod(den, g)[0]
     return _primitive(num, den)
 
 
 def _compose_mobius(num, den, mob):
     """num(y)/den(y) at y = (p c + q)/(r c + s), ``mob = ((p, q), (r, s))``, in lowest terms."""
     (p, q), (r, s) = mob
-    d = max(_deg(num), _deg(den), 0)
+    d = max(poly_degree(num), poly_degree(den), 0)
     lin_num, lin_den = (q, p), (s, r)
     powers_n = [(1,)]
     powers_d = [(1,)]
     for _ in range(d):
-        powers_n.append(_pmul(powers_n[-1], lin_num))
-        powers_d.append(_pmul(powers_d[-1], lin_den))
+        powers_n.append(poly_mul(powers_n[-1], lin_num))
+        powers_d.append(poly_mul(powers_d[-1], lin_den))
 
     def hom(f):
         acc = (0,)
         for i, x in enumerate(f):
             if x:
-                acc = _padd(acc, _pscale(_pmul(powers_n[i], powers_d[d - i]), x))
+                acc = poly_add(acc, poly_scale(poly_mul(powers_n[i], powers_d[d - i]), x))
         return acc
 
     return _reduce(hom(num), hom(den))
 
 
-def _poly_var_text(p: tuple[int, ...], var: str) -> str:
-    return poly_text(p, var).replace(f"*{var}", var)
 
 
 @dataclass(frozen=True)
@@ -601,14 +537,14 @@ class Substitution:
 
     @property
     def degree(self) -> int:
-        return max(_deg(self.numerator), _deg(self.denominator))
+        return max(poly_degree(self.numerator), poly_degree(self.denominator))
 
     @functools.cached_property
     def text(self) -> str:
-        n, d = _poly_var_text(self.numerator, "c"), _poly_var_text(self.denominator, "c")
+        n, d = poly_text(self.numerator, "c", "plain"), poly_text(self.denominator, "c", "plain")
         if self.denominator == (1,):
             return f"x = {n}"
-        n = n if _deg(self.numerator) < 1 or len([x for x in self.numerator if x]) == 1 else f"({n})"
+        n = n if poly_degree(self.numerator) < 1 or len([x for x in self.numerator if x]) == 1 else f"({n})"
         d = d if len([x for x in self.denominator if x]) == 1 and self.denominator[-1] == 1 else f"({d})"
         return f"x = {n}/{d}"
 
@@ -727,7 +663,7 @@ def _rational_function(node: Node) -> tuple[_Atom | None, tuple, tuple]:
         return atom, (Fraction(r), Fraction(p)), (Fraction(t), Fraction(s))
     if isinstance(node, Neg):
         atom, n, d = _rational_function(node.arg)
-        return atom, _pscale(n, -1), d
+        return atom, poly_scale(n, -1), d
     if isinstance(node, BinOp) and node.op in "+-*/":
         a1, n1, d1 = _rational_function(node.left)
         a2, n2, d2 = _rational_function(node.right)
@@ -735,19 +671,19 @@ def _rational_function(node: Node) -> tuple[_Atom | None, tuple, tuple]:
             raise _NoMatch("more than one transcendental atom")
         if node.op in "+-":
             s = 1 if node.op == "+" else -1
-            n, d = _padd(_pmul(n1, d2), _pscale(_pmul(n2, d1), s)), _pmul(d1, d2)
+            n, d = poly_add(poly_mul(n1, d2), poly_scale(poly_mul(n2, d1), s)), poly_mul(d1, d2)
         elif node.op == "*":
-            n, d = _pmul(n1, n2), _pmul(d1, d2)
+            n, d = poly_mul(n1, n2), poly_mul(d1, d2)
         else:
-            if _deg(n2) < 0:
+            if poly_degree(n2) < 0:
                 raise _NoMatch("division by zero")
-            n, d = _pmul(n1, d2), _pmul(d1, n2)
-        if _deg(d) < 0:
+            n, d = poly_mul(n1, d2), poly_mul(d1, n2)
+        if poly_degree(d) < 0:
             raise _NoMatch("division by zero")
-        g = _pgcd(n, d)
-        if _deg(g) > 0:
-            n, d = _pdivmod(n, g)[0], _pdivmod(d, g)[0]
-        if max(_deg(n), _deg(d)) > 2:
+        g = poly_gcd(n, d)
+        if poly_degree(g) > 0:
+            n, d = poly_divmod(n, g)[0], poly_divmod(d, g)[0]
+        if max(poly_degree(n), poly_degree(d)) > 2:
             raise _NoMatch("not a Möbius map of one atom")
         return a1 or a2, n, d
     raise _NoMatch("not a Möbius map of a registry constant")
@@ -776,7 +712,7 @@ def _atom_matches(atom: _Atom) -> list[tuple[Theorem, tuple, tuple, str]]:
         rr = abs(r)
         # b = e^|r| is a for r > 0, 1/a for r < 0 (e^(-r) = 1/e^r); write the base in b, hence in a
         b_num, b_den = a if r > 0 else inv
-        sq_num, sq_den = _pmul(b_num, b_num), _pmul(b_den, b_den)
+        sq_num, sq_den = poly_mul(b_num, b_num), poly_mul(b_den, b_den)
         sign = "" if r > 0 else "e^(-r) = 1/e^r; "
         t = _exp_theorem(rr)
         if t is not None:
@@ -784,14 +720,14 @@ def _atom_matches(atom: _Atom) -> list[tuple[Theorem, tuple, tuple, str]]:
         k = _unit_fraction(rr / 2)
         if k is not None:
             why = f"{sign}tanh(r/2) = (e^r - 1)/(e^r + 1)"
-            out.append((tanh_entry(k), _padd(b_num, _pscale(b_den, -1)), _padd(b_num, b_den), why))
+            out.append((tanh_entry(k), poly_add(b_num, poly_scale(b_den, -1)), poly_add(b_num, b_den), why))
         t2 = _exp_theorem(2 * rr)
         if t2 is not None:
             out.append((t2, sq_num, sq_den, f"{sign}e^(2r) = (e^r)^2"))
         k = _unit_fraction(rr)
         if k is not None:
             why = f"{sign}tanh r = ((e^r)^2 - 1)/((e^r)^2 + 1)"
-            out.append((tanh_entry(k), _padd(sq_num, _pscale(sq_den, -1)), _padd(sq_num, sq_den), why))
+            out.append((tanh_entry(k), poly_add(sq_num, poly_scale(sq_den, -1)), poly_add(sq_num, sq_den), why))
     elif atom.kind in ("tan", "tanh"):
         (q,) = atom.params
         entry = tan_entry if atom.kind == "tan" else tanh_entry
@@ -864,7 +800,7 @@ def match(constant_text: str) -> tuple[Match, ...]:
         atom, num, den = _rational_function(node)
     except _NoMatch:
         return ()
-    if atom is None or max(_deg(num), _deg(den)) != 1:
+    if atom is None or max(poly_degree(num), poly_degree(den)) != 1:
         return ()
     # c = (p a + q)/(r a + s)  ->  a = (s c - q)/(-r c + p)
     num = (*num, 0)[:2]

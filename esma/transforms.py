@@ -23,10 +23,9 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from fractions import Fraction
 from functools import cached_property, lru_cache
 
-from esma.polys import poly_text
+from esma.polys import poly_divmod, poly_gcd, poly_text
 
 __all__ = ["Transform", "transform_ball", "transform_space"]
 
@@ -38,34 +37,11 @@ def _trim(p: list[int] | tuple[int, ...]) -> list[int]:
     return p
 
 
-def _poly_gcd(a: list[int], b: list[int]) -> list[int]:
-    """Monic-up-to-content gcd of two integer polynomials (ascending coefficients), by Euclid over Q."""
-    fa = [Fraction(x) for x in _trim(a)]
-    fb = [Fraction(x) for x in _trim(b)]
-    while fb:
-        # remainder of fa by fb
-        r = fa[:]
-        while len(r) >= len(fb) and r:
-            k = r[-1] / fb[-1]
-            shift = len(r) - len(fb)
-            for i, cb in enumerate(fb):
-                r[i + shift] -= k * cb
-            r = [x for x in r]
-            while r and r[-1] == 0:
-                r.pop()
-        fa, fb = fb, r
-    # primitive integer form of fa
-    den = math.lcm(*(x.denominator for x in fa)) if fa else 1
-    ints = [int(x * den) for x in fa]
-    g = math.gcd(*ints) if ints else 1
-    return [x // g for x in ints]
-
-
 def _coprime(a: list[int], b: list[int]) -> bool:
     """True when the trimmed integer polynomials a and b have no common factor of positive degree.
 
     Their resultant (the determinant of the Sylvester matrix, computed fraction-free by Bareiss' method) is
-    nonzero exactly then; this settles almost every pair without the rational Euclid of ``_poly_gcd``.
+    nonzero exactly then; this settles almost every pair without the rational Euclid of ``esma.polys.poly_gcd``.
     """
     m, n = len(a) - 1, len(b) - 1
     if m <= 0 or n <= 0:
@@ -90,23 +66,6 @@ def _coprime(a: list[int], b: list[int]) -> bool:
     return rows[size - 1][size - 1] != 0
 
 
-def _poly_div_exact(a: list[int], g: list[int]) -> list[int]:
-    """a / g over Q, where g divides a; the result has rational coefficients in general (scaled later)."""
-    r = [Fraction(x) for x in _trim(a)]
-    q = [Fraction(0)] * (len(r) - len(g) + 1)
-    while len(r) >= len(g) and r:
-        k = r[-1] / g[-1]
-        shift = len(r) - len(g)
-        q[shift] = k
-        for i, cg in enumerate(g):
-            r[i + shift] -= k * cg
-        while r and r[-1] == 0:
-            r.pop()
-    if r:
-        raise ArithmeticError("not an exact division")
-    return q  # type: ignore[return-value]
-
-
 def _lead_sign(p: tuple[int, ...]) -> int:
     for x in reversed(p):
         if x:
@@ -127,9 +86,9 @@ def canonical(num: tuple[int, ...], den: tuple[int, ...]) -> tuple[tuple[int, ..
     p, q = _trim(num), _trim(den)
     if not q or not p:
         return None
-    g = [1] if _coprime(p, q) else _poly_gcd(p, q)
+    g = (1,) if _coprime(p, q) else poly_gcd(p, q)
     if len(g) > 1:
-        fp, fq = _poly_div_exact(p, g), _poly_div_exact(q, g)
+        fp, fq = poly_divmod(p, g)[0], poly_divmod(q, g)[0]
         den_l = math.lcm(*(x.denominator for x in fp + fq))
         p = _trim([int(x * den_l) for x in fp])
         q = _trim([int(x * den_l) for x in fq])

@@ -207,7 +207,8 @@ def test_transport_proves_every_member(e_families):
 
 
 def _neg(text: str) -> str:
-    from esma.theorems import parse_poly, poly_text
+    from esma.polys import poly_text
+    from esma.theorems import parse_poly
 
     return poly_text(tuple(-c for c in parse_poly(text, "k")), "k")
 
