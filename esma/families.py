@@ -74,7 +74,7 @@ Matrix = tuple[int, int, int, int]  # (g11, g12, g21, g22)
 
 
 def _trim(p: Sequence[Fraction]) -> Poly:
-    return tuple(Fraction(x) for x in poly_trim(p))
+    return tuple(x if type(x) is Fraction else Fraction(x) for x in poly_trim(p))
 
 
 def _itrim(p: Sequence[int]) -> tuple[int, ...]:

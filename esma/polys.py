@@ -128,8 +128,12 @@ def poly_text(coeffs: Sequence[int | Fraction], var: str = "c", style: str = "py
     """
     if style not in STYLES:
         raise ValueError(f"Argument 'style' must be one of {', '.join(STYLES)}, not {style!r}")
-    den = lcm(*(Fraction(c).denominator for c in coeffs)) if coeffs else 1
-    ints = [int(Fraction(c) * den) for c in coeffs]
+    if all(type(c) is int for c in coeffs):
+        den, ints = 1, coeffs
+    else:
+        fracs = [Fraction(c) for c in coeffs]
+        den = lcm(*(c.denominator for c in fracs)) if fracs else 1
+        ints = [c.numerator * (den // c.denominator) for c in fracs]
     mul = "*" if style == "python" else ""
     parts: list[str] = []
     for e in range(len(ints) - 1, -1, -1):

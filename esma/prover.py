@@ -150,14 +150,16 @@ def _forced_term(S, b: int) -> int | None:
     d1 = s21 + s22
     if s21 == 0 or d1 == 0 or (s21 > 0) != (d1 > 0):
         return None
-    lo, hi = Fraction(s11, s21), Fraction(s11 + s12, d1)
-    lo, hi = min(lo, hi), max(lo, hi)
-    # the image is the open interval (lo, hi): floor (b = +1) or ceil (b = -1) is fixed when it fits a cell
+    # the image is the open interval between s11/s21 and (s11 + s12)/d1, in integers (positive denominators)
+    ln, ld, hn, hd = (s11, s21, s11 + s12, d1) if s21 > 0 else (-s11, -s21, -s11 - s12, -d1)
+    if ln * hd > hn * ld:
+        ln, ld, hn, hd = hn, hd, ln, ld
+    # floor (b = +1) or ceil (b = -1) is fixed when the interval fits a cell
     if b > 0:
-        a = math.floor(lo)
-        return a if hi <= a + 1 else None
-    a = math.ceil(hi)
-    return a if lo >= a - 1 else None
+        a = ln // ld
+        return a if hn <= (a + 1) * hd else None
+    a = -(-hn // hd)
+    return a if ln >= (a - 1) * ld else None
 
 
 class _Terms:

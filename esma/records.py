@@ -26,6 +26,7 @@ __all__ = [
     "Hit",
     "Recurrence",
     "SignedCF",
+    "fraction_text",
     "signs_from_text",
     "signs_to_text",
 ]
@@ -336,7 +337,7 @@ class Hit:
             "start": self.start,
             "kind": self.kind,
             "form_period": self.form_period,
-            "polynomials": [[_fraction_text(c) for c in p] for p in self.polynomials],
+            "polynomials": [[fraction_text(c) for c in p] for p in self.polynomials],
             "detection_terms": self.detection_terms,
             "detection_digits": self.detection_digits,
             "linear_complexity": self.linear_complexity,
@@ -347,7 +348,7 @@ class Hit:
     def to_row(self) -> list[Any]:
         """The compact JSON form (a list in field order) a scan checkpoint stores; ``from_row`` inverts it."""
         return [self.transform, self.period, list(self.terms), list(self.recurrence), self.start, self.kind,
-                self.form_period, [[_fraction_text(c) for c in p] for p in self.polynomials],
+                self.form_period, [[fraction_text(c) for c in p] for p in self.polynomials],
                 self.detection_terms, self.detection_digits, self.linear_complexity, self.family, self.offset]
 
     @classmethod
@@ -367,7 +368,7 @@ class Hit:
         return cls(**kw)
 
 
-def _fraction_text(c: Fraction | int) -> str:
+def fraction_text(c: Fraction | int) -> str:
     """``str(Fraction)`` without its cost for the common integer case."""
     if type(c) is int:
         return str(c)
@@ -375,7 +376,7 @@ def _fraction_text(c: Fraction | int) -> str:
 
 
 def _fraction(text: str) -> Fraction:
-    """Inverse of ``_fraction_text`` (``Fraction(str)`` parses with a regular expression: slow)."""
+    """Inverse of ``fraction_text`` (``Fraction(str)`` parses with a regular expression: slow)."""
     num, _, den = text.partition("/")
     return Fraction(int(num), int(den)) if den else Fraction(int(num))
 

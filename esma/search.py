@@ -53,7 +53,7 @@ from esma.families import (
 )
 from esma.memory import paused_gc
 from esma.patterns import closed_form, closed_form_text
-from esma.records import Conjecture, Family, Hit, Recurrence, signs_to_text
+from esma.records import Conjecture, Family, Hit, Recurrence, fraction_text, signs_to_text
 from esma.render import cf_text
 from esma.scf import sign_periods
 from esma.transducer import constant_cf, scan, scan_py, scan_rows, warm
@@ -403,8 +403,7 @@ def _polynomial_texts(polynomials: tuple[tuple[Fraction, ...], ...]) -> tuple[tu
     if hit is None or hit[0] is not polynomials:
         if len(_TEXTS) > 8192:
             _TEXTS.clear()
-        texts = tuple(tuple(str(c.numerator) if c.denominator == 1 else f"{c.numerator}/{c.denominator}"
-                            for c in (Fraction(x) for x in poly)) for poly in polynomials)
+        texts = tuple(tuple(fraction_text(c) for c in poly) for poly in polynomials)
         hit = _TEXTS[id(polynomials)] = (polynomials, texts)
     return hit[1]
 

@@ -104,16 +104,21 @@ def mobius_terms(cf, coef, signs, depth: int) -> tuple[tuple[int, ...], int]:
     return tuple(out[:n].tolist()), int(st)
 
 
+def _kernel_length(cf: tuple[int, ...]) -> int:
+    """How many leading terms of ``cf`` the kernel takes: up to the first term too large for it."""
+    if not cf or abs(cf[0]) > MAX_CF_TERM:
+        return 0
+    for n in range(1, len(cf)):
+        if abs(cf[n]) > MAX_CF_TERM:
+            return n
+    return len(cf)
+
+
 @lru_cache(maxsize=64)
 def _cf_array(cf: tuple[int, ...]) -> tuple[np.ndarray, int]:
     """int64 copy of the constant's terms, cut before the first term too large for the kernel."""
-    n = 0
-    while n < len(cf) and (n == 0 or abs(cf[n]) <= MAX_CF_TERM) and abs(cf[0]) <= MAX_CF_TERM:
-        n += 1
-    arr = np.zeros(max(n, 1), np.int64)
-    for i in range(n):
-        arr[i] = cf[i]
-    return arr, n
+    n = _kernel_length(cf)
+    return (np.array(cf[:n], np.int64) if n else np.zeros(1, np.int64)), n
 
 
 @lru_cache(maxsize=32)
@@ -127,8 +132,7 @@ def constant_cf(constant, digits: int) -> tuple[int, ...]:
 
     lo, hi = ball_to_enclosure(constant.ball(digits))
     terms = expand_enclosure(lo, hi, (1,), 10 * digits + 100).terms
-    _, n = _cf_array(terms)
-    return terms[:n]
+    return terms[: _kernel_length(terms)]
 
 
 # ------------------------------------------------------------------------------------------------ the scan
@@ -175,7 +179,7 @@ def scan_rows(constant, transforms, digits: int, depth: int) -> ScanRows:
         coefs.append(IDENTITY)
     # the quadratic transforms' own simple continued fractions, in one batch
     for terms in simple_cfs(enclosures, depth + 20):
-        cfs.append(terms[: _cf_array(terms)[1]])
+        cfs.append(terms[: _kernel_length(terms)])
     return ScanRows(tuple(cfs), tuple(index), tuple(coefs))
 
 
