@@ -156,16 +156,16 @@ def test_recurrences_hold_on_the_stored_terms(records):
 
 def test_values_are_T_of_tan1_and_the_terms_expand_them(records):
     """value = P(c)/Q(c) for c = tan(1) (independently, with mpmath) and the stored terms converge to it."""
-    mpmath.mp.dps = 80
-    c = mpmath.tan(1)
-    for r in records:
-        num = sum(a * c**i for i, a in enumerate(r["lhs_numerator"]))
-        den = sum(a * c**i for i, a in enumerate(r["lhs_denominator"]))
-        t = num / den
-        stored = mpmath.mpf(r["value"])
-        assert abs(stored - t) <= mpmath.mpf(10) ** -48 * max(1, abs(t)), (r["id"], r["lhs"], r["value"])
-        approx = cf_value(r["terms"], r["signs"])
-        assert abs(mpmath.mpf(approx.numerator) / approx.denominator - t) < mpmath.mpf(10) ** -10, r["id"]
+    with mpmath.workdps(80):
+        c = mpmath.tan(1)
+        for r in records:
+            num = sum(a * c**i for i, a in enumerate(r["lhs_numerator"]))
+            den = sum(a * c**i for i, a in enumerate(r["lhs_denominator"]))
+            t = num / den
+            stored = mpmath.mpf(r["value"])
+            assert abs(stored - t) <= mpmath.mpf(10) ** -48 * max(1, abs(t)), (r["id"], r["lhs"], r["value"])
+            approx = cf_value(r["terms"], r["signs"])
+            assert abs(mpmath.mpf(approx.numerator) / approx.denominator - t) < mpmath.mpf(10) ** -10, r["id"]
 
 
 def test_tan1_record(records):

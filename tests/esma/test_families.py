@@ -178,7 +178,6 @@ def test_every_relation_is_an_identity_and_holds_numerically(expr, params, searc
     key = (expr, tuple(sorted(params.items())))
     result = searched.get(key) or search(expr, verify_digits=300, **params)
     reps = {c.family: c for c in result.conjectures if c.representative}
-    mpmath.mp.dps = 60
     checked = 0
     for c in result.conjectures:
         rep = reps[c.family]
@@ -189,9 +188,10 @@ def test_every_relation_is_an_identity_and_holds_numerically(expr, params, searc
         right = _poly_mul(list(c.lhs_denominator), _poly_lin(g11, rep.lhs_numerator, g12, rep.lhs_denominator))
         assert _same(left, right), (c.key, rep.key, c.relation)
         # and as numbers: T(c) = G(T_rep(c)) from the stored 60-digit values
-        x = mpmath.mpf(rep.value)
-        assert abs(mpmath.mpf(c.value) - (g11 * x + g12) / (g21 * x + g22)) <= mpmath.mpf(10) ** -50 * max(
-            1, abs(mpmath.mpf(c.value)))
+        with mpmath.workdps(60):
+            x = mpmath.mpf(rep.value)
+            assert abs(mpmath.mpf(c.value) - (g11 * x + g12) / (g21 * x + g22)) <= mpmath.mpf(10) ** -50 * max(
+                1, abs(mpmath.mpf(c.value)))
         checked += 1
     assert checked == len(result.conjectures)
 

@@ -65,8 +65,8 @@ def test_every_family_of_a_registry_constant_is_proved(expr, params):
 def test_a_decimal_literal_of_e_finds_formulas_and_proves_none():
     import mpmath
 
-    mpmath.mp.dps = 1010
-    literal = mpmath.nstr(mpmath.e, 1000, strip_zeros=False)
+    with mpmath.workdps(1010):
+        literal = mpmath.nstr(mpmath.e, 1000, strip_zeros=False)
     result = search(literal, coeff_limit=1, max_period=2, verify_digits=300)
     assert len(result.conjectures) > 10
     assert all(c.status == "conjecture" and c.certificate is None for c in result.conjectures)
