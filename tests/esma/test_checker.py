@@ -11,11 +11,10 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from proof_helpers import expression, formula_of
 
 import esma
 from esma import checker
-from esma.bm import find_recurrence
-from esma.patterns import closed_form
 from esma.prover import Formula, prove_formula
 from esma.theorems import QuasiPolynomial
 
@@ -31,23 +30,6 @@ def run(cert, record):
     r = record
     return checker.check(cert, r["constant"], r["lhs_numerator"], r["lhs_denominator"], r["signs"], r["head"],
                          r["period"], r["polynomials"])
-
-
-def expression(constant: str, P, Q) -> str:
-    def poly(p):
-        return " + ".join(f"({k})*({constant})**{i}" for i, k in enumerate(p) if k) or "0"
-
-    return f"({poly(P)})/({poly(Q)})"
-
-
-def formula_of(constant: str, P, Q, signs: str, terms: int = 260) -> Formula:
-    """The claimed expansion of P(c)/Q(c), from its certified terms (the engine's recurrence and closed form)."""
-    cf = esma.expand(expression(constant, P, Q), signs, terms)
-    rec = find_recurrence(cf.terms, margin=20)
-    assert rec is not None
-    form = closed_form(rec, list(cf.terms))
-    assert form.kind in ("polynomial", "periodic")
-    return Formula.from_parts(constant, P, Q, cf.signs, form.head, form.period, form.polynomials)
 
 
 def test_doctests():

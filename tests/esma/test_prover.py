@@ -7,27 +7,12 @@ import json
 import math
 
 import pytest
+from proof_helpers import formula_of
 
 import esma
 from esma import checker, prover
-from esma.bm import find_recurrence
-from esma.patterns import closed_form
 from esma.prover import Formula, Member, Proof, prove, prove_formula, transport
 from esma.theorems import FORMAT, QuasiPolynomial, match
-
-
-def expression(constant: str, P, Q) -> str:
-    def poly(p):
-        return " + ".join(f"({k})*({constant})**{i}" for i, k in enumerate(p) if k) or "0"
-
-    return f"({poly(P)})/({poly(Q)})"
-
-
-def formula_of(constant: str, P, Q, signs: str, terms: int = 260) -> Formula:
-    cf = esma.expand(expression(constant, P, Q), signs, terms)
-    rec = find_recurrence(cf.terms, margin=20)
-    form = closed_form(rec, list(cf.terms))
-    return Formula.from_parts(constant, P, Q, cf.signs, form.head, form.period, form.polynomials)
 
 
 def test_doctests():
