@@ -121,6 +121,11 @@ def summary_line(summary: dict, url: str) -> str:
     )
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 formula``, ``3 formulas``."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def _status_cell(status: str, base: bool = False) -> str:
     return f"{status}, base" if base else status
 
@@ -169,8 +174,8 @@ def families_table(families, title: str) -> None:
     click.echo(title)
     for rank, lhs, signs, cf, closed, gain, digits, members, status, rid in rows:
         click.echo(
-            f"{rank:>3}. {lhs} = {cf}  [{signs}]  {closed}  (gain {gain}; {digits} digits; {members} "
-            f"formulas; {status}; #{rid})"
+            f"{rank:>3}. {lhs} = {cf}  [{signs}]  {closed}  (gain {gain}; {digits} digits; "
+            f"{_count(int(members), 'formula')}; {status}; #{rid})"
         )
 
 
@@ -360,7 +365,7 @@ def _latex(catalog, constant: str | None, provenance: dict, every: bool, out: Te
             label = rf"\paragraph{{Theorem}} ({_tex_escape(theorem_phrase(c.status_reason))})"
         else:
             label = r"\paragraph{Conjecture}"
-        rank = f"family {fam.rank}, {fam.members} formulas" if fam is not None else "no family"
+        rank = f"family {fam.rank}, {_count(fam.members, 'formula')}" if fam is not None else "no family"
         if fam is not None and fam.base:
             rank += ", the simple continued fraction of c"
         out.write(

@@ -182,6 +182,11 @@ class SearchPlan:
         ch = self.chunks[index]
         return sum(len(self.shifts[i]) for i in range(ch.start, ch.stop)) * len(self.periods)
 
+    @cached_property
+    def class_index(self) -> dict[int, int]:
+        """The translation class of each representative: ``class_index[reps[i]] == i``."""
+        return {rep: i for i, rep in enumerate(self.reps)}
+
     def chunk_transforms(self, index: int) -> tuple[Transform, ...]:
         """The class representatives scanned by chunk ``index``."""
         ch = self.chunks[index]
@@ -377,38 +382,37 @@ def distinct_values(constant, transforms: tuple[Transform, ...]) -> tuple[Transf
     return tuple(kept)
 
 
+def _per_tuple(cache: dict, obj: tuple, salt, compute: Callable[[], Any]) -> Any:
+    """``compute()``, memoised in ``cache`` by the identity of ``obj`` (and ``salt``).
+
+    A hit's class members share their polynomials (one tuple object), and hashing tuples of Fractions costs more
+    than the texts made from them; the entry holds the tuple, so its id cannot be reused while the entry lives.
+    """
+    key = (id(obj), salt)
+    hit = cache.get(key)
+    if hit is None or hit[0] is not obj:
+        if len(cache) > 8192:
+            cache.clear()
+        hit = cache[key] = (obj, compute())
+    return hit[1]
+
+
+_TEXTS: dict[tuple[int, Any], tuple[tuple, Any]] = {}
+
+
 def _closed_form_text(period: int, start: int, head: tuple[int, ...], polynomials) -> str:
-    """``closed_form_text`` with the polynomials' part shared: a hit's class members share their polynomials
-    (the same tuple object), and their texts differ only in the head."""
-    # keyed by identity (hashing tuples of Fractions costs more than the text); the entry holds the tuple, so
-    # its id cannot be reused while the entry lives
-    hit = _BODIES.get((period, id(polynomials)))
-    if hit is None or hit[0] is not polynomials:
-        if len(_BODIES) > 8192:
-            _BODIES.clear()
-        hit = _BODIES[(period, id(polynomials))] = (polynomials, closed_form_text(period, 0, (), polynomials))
-    body = hit[1]
+    """``closed_form_text`` with the polynomials' part shared: the texts of a class's members differ only in the
+    head."""
+    body = _per_tuple(_TEXTS, polynomials, period, lambda: closed_form_text(period, 0, (), polynomials))
     if not start:
         return body
     return f"{body} for n >= {start}; " + ", ".join(f"a({i}) = {head[i]}" for i in range(start))
 
 
-_BODIES: dict[tuple[int, int], tuple[tuple, str]] = {}
-
-
 def _polynomial_texts(polynomials: tuple[tuple[Fraction, ...], ...]) -> tuple[tuple[str, ...], ...]:
-    """The record's form of interlaced polynomials: each coefficient as the text of a fraction (memoised by the
-    tuple's identity, like ``_closed_form_text``)."""
-    hit = _TEXTS.get(id(polynomials))
-    if hit is None or hit[0] is not polynomials:
-        if len(_TEXTS) > 8192:
-            _TEXTS.clear()
-        texts = tuple(tuple(fraction_text(c) for c in poly) for poly in polynomials)
-        hit = _TEXTS[id(polynomials)] = (polynomials, texts)
-    return hit[1]
-
-
-_TEXTS: dict[int, tuple[tuple, tuple]] = {}
+    """The record's form of interlaced polynomials: each coefficient as the text of a fraction."""
+    return _per_tuple(_TEXTS, polynomials, "coefficients",
+                      lambda: tuple(tuple(fraction_text(c) for c in poly) for poly in polynomials))
 
 
 @lru_cache(maxsize=16384)
@@ -655,7 +659,7 @@ def _record(
     term, digits per term of the simple continued fraction), and its proof (reason, checked certificate)."""
     verified, used, dpt, scf = figures
     dpt, scf = round(dpt, 4), round(scf, 4)
-    gain = round(dpt / scf, 4) if scf > 0 else 0.0
+    gain = _gain(dpt, scf)
     if m.record is not None:  # a stored formula keeps its identity and status; its family figures change
         rec = m.record
         moved = (rec.family, rec.representative, rec.relation) != (family, representative, relation)
@@ -718,6 +722,25 @@ def approve_serial(requests) -> list[Approval]:
     return [approve(c, t, s, rec, head, digits) for c, t, s, rec, head, digits in requests]
 
 
+def _figures(verdict: Approval) -> tuple[int, int, float, float]:
+    """The approval figures a record keeps: verified digits, terms used, digits per term, and those of the simple
+    continued fraction."""
+    return verdict.verified_digits, verdict.terms_used, verdict.digits_per_term, verdict.scf_digits_per_term
+
+
+def _stored_figures(c: Conjecture) -> tuple[int, int, float, float]:
+    """``_figures`` of a stored record."""
+    return c.verified_digits, c.verify_terms, c.digits_per_term, c.scf_digits_per_term
+
+
+def _failure(verdict: Approval) -> str:
+    return verdict.reason or f"approved only {verdict.verified_digits} digits"
+
+
+def _rejection(m: _Member, reason: str) -> dict[str, str]:
+    return {"lhs": m.transform.text, "signs": signs_to_text(m.signs), "reason": reason}
+
+
 @dataclass(frozen=True)
 class _Pending:
     """A formula the families phase will store: its approval figures and family fields."""
@@ -772,11 +795,10 @@ def _assemble(plan, hits, stored_reps, load_members, approve_many, prove) -> Ass
     stored_reps = stored_reps or {}
     approve_many = approve_many or approve_serial
     required = plan.params.verify_digits
-    class_of = {rep: i for i, rep in enumerate(plan.reps)}
     families: dict[str, _FamilyWork] = {}
     found: set[str] = set()
     for hit in hits:
-        for m in _members_of_hit(plan, hit, class_of[hit.transform]):
+        for m in _members_of_hit(plan, hit, plan.class_index[hit.transform]):
             if m.key in found:
                 continue
             found.add(m.key)
@@ -801,6 +823,15 @@ def _assemble(plan, hits, stored_reps, load_members, approve_many, prove) -> Ass
             work.candidates.sort(key=lambda m: m.order)
     approvals = 0
     approval_seconds = 0.0
+
+    def approve_now(requests) -> list[Approval]:
+        nonlocal approvals, approval_seconds
+        t_approve = time.perf_counter()
+        verdicts = approve_many(requests)
+        approval_seconds += time.perf_counter() - t_approve
+        approvals += len(requests)
+        return verdicts
+
     pending = list(families.values())
     for _attempt in range(MAX_REP_ATTEMPTS):
         todo = []
@@ -810,7 +841,7 @@ def _assemble(plan, hits, stored_reps, load_members, approve_many, prove) -> Ass
             _relate(work)
             rec = work.rep.record
             if rec is not None and rec.verified_digits >= required + EXTRA_DIGITS:
-                work.approval = (rec.verified_digits, rec.verify_terms, rec.digits_per_term, rec.scf_digits_per_term)
+                work.approval = _stored_figures(rec)
                 work.required = required
             else:
                 todo.append(work)
@@ -818,19 +849,15 @@ def _assemble(plan, hits, stored_reps, load_members, approve_many, prove) -> Ass
             break
         requests = [(plan.constant, w.rep.transform, w.rep.signs, Recurrence(w.rep.recurrence, w.rep.start),
                      w.rep.terms, required + EXTRA_DIGITS) for w in todo]
-        t_approve = time.perf_counter()
-        verdicts = approve_many(requests)
-        approval_seconds += time.perf_counter() - t_approve
-        approvals += len(requests)
+        verdicts = approve_now(requests)
         pending = []
         for work, verdict in zip(todo, verdicts, strict=True):
             if verdict.ok:
-                work.approval = (verdict.verified_digits, verdict.terms_used, verdict.digits_per_term,
-                                 verdict.scf_digits_per_term)
+                work.approval = _figures(verdict)
                 work.required = min(required, verdict.required_digits)
                 work.reapproved = True
                 continue
-            work.failed.append((work.rep, verdict.reason or f"approved only {verdict.verified_digits} digits"))
+            work.failed.append((work.rep, _failure(verdict)))
             work.candidates = [m for m in work.candidates if m.key != work.rep.key]
             work.rep = None
             if work.candidates:
@@ -842,11 +869,10 @@ def _assemble(plan, hits, stored_reps, load_members, approve_many, prove) -> Ass
     rejected: list[dict] = []
     for work in families.values():
         for m, reason in work.failed:
-            rejected.append({"lhs": m.transform.text, "signs": signs_to_text(m.signs), "reason": reason})
+            rejected.append(_rejection(m, reason))
         if work.approval is None:
             for m in work.candidates:
-                rejected.append({"lhs": m.transform.text, "signs": signs_to_text(m.signs),
-                                 "reason": "the family's representatives failed approval"})
+                rejected.append(_rejection(m, "the family's representatives failed approval"))
             continue
         rep = work.rep
         verified, used, _, _ = work.approval
@@ -867,21 +893,14 @@ def _assemble(plan, hits, stored_reps, load_members, approve_many, prove) -> Ass
     if own:
         requests = [(plan.constant, m.transform, m.signs, Recurrence(m.recurrence, m.start), m.terms, required)
                     for _, m in own]
-        t_approve = time.perf_counter()
-        verdicts = approve_many(requests)
-        approval_seconds += time.perf_counter() - t_approve
-        approvals += len(requests)
-        for (work, m), verdict in zip(own, verdicts, strict=True):
+        for (work, m), verdict in zip(own, approve_now(requests), strict=True):
             if not verdict.ok:
-                rejected.append({"lhs": m.transform.text, "signs": signs_to_text(m.signs),
-                                 "reason": verdict.reason or f"approved only {verdict.verified_digits} digits"})
+                rejected.append(_rejection(m, _failure(verdict)))
                 continue
             rel, _, _, holds = work.relations[m.key]
             # approved on its own: in the family when G is exact, else a family of its own (not one discovery)
             fam, relation = (work.key, rel) if holds else (f"{work.key}~{m.key}", (1, 0, 0, 1))
-            figures = (verdict.verified_digits, verdict.terms_used, verdict.digits_per_term,
-                       verdict.scf_digits_per_term)
-            pending.append(_Pending(m, figures, fam, not holds, relation))
+            pending.append(_Pending(m, _figures(verdict), fam, not holds, relation))
     t_proofs = time.perf_counter()
     proofs, unproved = _prove(plan, families, pending) if prove else ({}, [])
     proof_seconds = time.perf_counter() - t_proofs
@@ -916,22 +935,24 @@ def regroup(records: Sequence[Conjecture]) -> list[Conjecture]:
     out = []
     for (_, key), members in groups.items():
         members.sort(key=lambda m: m.order)
-        rep = members[0]
-        rep_pq = (rep.transform.numerator, rep.transform.denominator)
+        work = _FamilyWork(key, members, rep=members[0])
+        _relate(work)
         for m in members:
-            rel, holds = (1, 0, 0, 1), m is rep
-            if m is not rep and rep.place.tail is not None:
-                rel = _relation(m, rep)[0]
-                holds = identity_holds((m.transform.numerator, m.transform.denominator), rep_pq, rel)
+            rel, _, _, holds = ((1, 0, 0, 1), 0, 0, True) if m is work.rep else work.relations[m.key]
             c = m.record
             assert c is not None
-            gain = round(c.digits_per_term / c.scf_digits_per_term, 4) if c.scf_digits_per_term > 0 else 0.0
+            gain = _gain(c.digits_per_term, c.scf_digits_per_term)
             if holds:
-                out.append(replace(c, family=key, representative=m is rep, relation=rel, gain=gain))
+                out.append(replace(c, family=key, representative=m is work.rep, relation=rel, gain=gain))
             else:
                 out.append(replace(c, family=f"{key}~{c.key}", representative=True, relation=(1, 0, 0, 1),
                                    gain=gain))
     return out
+
+
+def _gain(dpt: float, scf: float) -> float:
+    """gain = digits per term / those of the simple continued fraction of the same number (DESIGN 7)."""
+    return round(dpt / scf, 4) if scf > 0 else 0.0
 
 
 def _prove(plan: SearchPlan, families: dict[str, _FamilyWork], pending: list[_Pending]):
@@ -968,8 +989,7 @@ def _prove(plan: SearchPlan, families: dict[str, _FamilyWork], pending: list[_Pe
                 continue
             cert, reason = proof.certificate, proof.reason
             if rep.key not in out and stored is not None:  # a stored representative now proved: store that
-                x = _Pending(rep, (stored.verified_digits, stored.verify_terms, stored.digits_per_term,
-                                   stored.scf_digits_per_term), work.key, True, (1, 0, 0, 1))
+                x = _Pending(rep, _stored_figures(stored), work.key, True, (1, 0, 0, 1))
                 pending.append(x)
                 out[rep.key] = x
         proofs[rep.key] = (reason, cert)
@@ -997,13 +1017,12 @@ def _prove(plan: SearchPlan, families: dict[str, _FamilyWork], pending: list[_Pe
 
 def family_keys(plan: SearchPlan, hits: Iterable[Hit]) -> set[str]:
     """The family keys the hits fall in (what to look up in a catalog before ``assemble``)."""
-    class_of = {rep: i for i, rep in enumerate(plan.reps)}
     keys = set()
     for hit in hits:
         if hit.family:
             keys.add(hit.family)
         else:
-            keys.update(m.place.key for m in _members_of_hit(plan, hit, class_of[hit.transform]))
+            keys.update(m.place.key for m in _members_of_hit(plan, hit, plan.class_index[hit.transform]))
     return keys
 
 

@@ -244,7 +244,8 @@ def test_latex_has_one_formula_per_family_ranked(latex, representatives, records
     # each family says how many formulas it stands for, and whether it is a theorem or a conjecture
     for c in representatives:
         members = sum(1 for r in records if r.constant == c.constant and r.family == c.family)
-        assert f"\\#{c.id} (family " in latex and f"{members} formulas" in latex
+        noun = "formula" if members == 1 else "formulas"
+        assert f"\\#{c.id} (family " in latex and f"{members} {noun}" in latex
     assert latex.count(r"\paragraph{Conjecture}") + latex.count(r"\paragraph{Theorem}") == len(representatives)
 
 
