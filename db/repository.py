@@ -32,6 +32,7 @@ import hashlib
 import json
 import math
 import os
+import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -1308,7 +1309,9 @@ class Catalog:
                 raise ValueError(f"A read-only catalog must be an SQLite file path, not {path or 'memory'!r}")
             if not os.path.isfile(path):
                 raise FileNotFoundError(f"No catalog file {path}")
-            ro = URL.create(url.drivername, database=f"file:{path}?mode=ro", query={"uri": "true"})
+            # a URI: '#', '?' and '%' in the path must be quoted, or they would cut it (and drop mode=ro)
+            ro = URL.create(url.drivername, database=f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=ro",
+                            query={"uri": "true"})
             engine = create_engine(ro, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 
             @event.listens_for(engine, "connect")

@@ -58,3 +58,18 @@ def test_read_only_postgres_refuses_writes(postgres_url, records, tmp_path):
         assert cat.constants_overview()
         with pytest.raises(Exception, match="read-only transaction"):
             cat.start_search("pi", {"x": 1}, chunks_total=1, esma_version="0")
+
+
+@pytest.mark.parametrize("name", ["a#b.sqlite", "q?mode=rwc&z.sqlite", "100%.sqlite"])
+def test_read_only_opening_of_a_path_with_uri_characters(tmp_path, name):
+    """The read-only SQLite connection is a ``file:`` URI: a '#', '?' or '%' in the path opens that very file,
+    read-only, and creates no other."""
+    path = tmp_path / name
+    with Catalog(str(path)) as cat:
+        cat.start_search("e", {"x": 1}, chunks_total=1, esma_version="0")
+    with Catalog.open_read_only(str(path)) as cat:
+        assert [s["constant"] for s in cat.searches()] == ["e"]
+        with pytest.raises(Exception, match="readonly|read-only"):
+            cat.start_search("pi", {"x": 2}, chunks_total=1, esma_version="0")
+    # the file itself, and its WAL index (reading a WAL database makes one): nothing else
+    assert {p.name for p in tmp_path.iterdir()} <= {name, f"{name}-wal", f"{name}-shm"}
