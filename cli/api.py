@@ -22,11 +22,9 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, overload
 
-from esma.records import Conjecture, Family
+from esma.records import KINDS, Conjecture, Family
 
 __all__ = ["Catalog", "ConjectureList", "ConjectureView"]
-
-KINDS = ("periodic", "polynomial", "exponential", "other")
 
 
 class ConjectureView:

@@ -19,6 +19,7 @@ import click
 
 from esma.cli import output
 from esma.memory import paused_gc
+from esma.records import FAMILY_SORTS, KINDS, STATUSES
 
 EXAMPLE = "\n\n\b\nExample:\n  "
 
@@ -287,9 +288,9 @@ def expand(expr, signs, terms, digits, as_json) -> None:
 @click.option(
     "--constant", "constant_expr", default=None, help="Only this constant (as searched; spacing does not matter)."
 )
-@click.option("--kind", type=click.Choice(["periodic", "polynomial", "exponential", "other"]), default=None)
+@click.option("--kind", type=click.Choice(KINDS), default=None)
 @click.option("--min-digits", type=int, default=None, help="Only those verified to at least this many digits.")
-@click.option("--status", type=click.Choice(["conjecture", "proved", "refuted"]), default=None)
+@click.option("--status", type=click.Choice(STATUSES), default=None)
 @click.option("--family", "family_key", default=None, metavar="KEY", help="Only the members of this family.")
 @click.option("--representatives", is_flag=True, help="Only each family's representative.")
 @DB_OPTION
@@ -323,13 +324,13 @@ def _constant_text(constant_expr: str | None) -> str | None:
     + 'esma families --constant e\n  esma families --constant "tan(1)" --min-gain 1.2 --json'
 )
 @click.option("--constant", "constant_expr", default=None, help="Only this constant.")
-@click.option("--kind", type=click.Choice(["periodic", "polynomial", "exponential", "other"]), default=None)
-@click.option("--status", type=click.Choice(["conjecture", "proved", "refuted"]), default=None,
+@click.option("--kind", type=click.Choice(KINDS), default=None)
+@click.option("--status", type=click.Choice(STATUSES), default=None,
               help="Only families whose representative has this status.")
 @click.option("--min-gain", type=float, default=None, help="Only families at least this much faster than the "
               "simple continued fraction (digits per term over those of the simple continued fraction).")
 @click.option("--min-digits", type=int, default=None, help="Only families approved to at least this many digits.")
-@click.option("--sort", type=click.Choice(["rank", "gain", "members", "digits", "simplicity"]), default="rank",
+@click.option("--sort", type=click.Choice(FAMILY_SORTS), default="rank",
               show_default=True)
 @click.option("--limit", type=int, default=None, help="At most this many families.")
 @DB_OPTION

@@ -162,13 +162,12 @@ def run(
             with contextlib.suppress(Exception):
                 catalog.finish_search(job.search_id, status="interrupted")
             raise
-    families = catalog.count_families(search_id=job.search_id)
+    proofs = catalog.search_proofs(job.search_id)
     job.summary = catalog.finish_search(
-        job.search_id, status="interrupted" if job.stopped else "done", families=families,
+        job.search_id, status="interrupted" if job.stopped else "done", families=proofs["families"],
         approvals=job.approvals, seconds=job.assemble_seconds or None,
     )
     job.families = catalog.families(search_id=job.search_id, limit=load)
-    proofs = catalog.search_proofs(job.search_id)
     job.timings["proofs"] = job.proof_seconds
     job.timings["families"] = job.assemble_seconds
     job.summary.update(proved=proofs["proved"], proved_families=proofs["proved_families"],

@@ -34,6 +34,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from esma.records import STATUSES  # the statuses a formula can have
+
 __all__ = [
     "NAMING_CONVENTION",
     "SEARCH_STATUSES",
@@ -64,8 +66,6 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-#: Statuses of a conjecture (``refuted`` when a deeper verification disagreed).
-STATUSES = ("conjecture", "proved", "refuted")
 #: Statuses of a search.
 SEARCH_STATUSES = ("running", "done", "interrupted")
 

@@ -75,7 +75,7 @@ from esma.db.models import (
     json_text,
     utcnow,
 )
-from esma.records import Conjecture, Family, Hit, signs_from_text, signs_to_text
+from esma.records import FAMILY_SORTS, Conjecture, Family, Hit, signs_from_text, signs_to_text
 
 __all__ = ["FAMILY_SORTS", "Catalog", "params_key"]
 
@@ -87,8 +87,6 @@ _DIGIT_FIELDS = ("verified_digits", "verify_terms", "digits_per_term", "scf_digi
 _FAMILY_FIELDS = ("family_key", "representative", "relation", "gain")
 # Fields of a formula's proof: replaced when a new record brings another (never over a refutation).
 _PROOF_FIELDS = ("status", "status_reason", "certificate")
-#: How ``Catalog.families`` can sort: rank (gain, then simplicity), gain, members, digits, simplicity.
-FAMILY_SORTS = ("rank", "gain", "members", "digits", "simplicity")
 _BATCH = 500  # keys per IN (...) list: far below every backend's parameter limit
 
 _conj = ConjectureRow.__table__
@@ -908,9 +906,13 @@ class Catalog:
         proved = func.sum(case((_conj.c.status == "proved", 1), else_=0))
         with self._read() as s:
             n, n_proved = s.execute(select(func.count(), proved).where(_conj.c.id.in_(mine))).one()
-        fams = self.families(search_id=search_id)
-        return {"formulas": int(n or 0), "proved": int(n_proved or 0), "families": len(fams),
-                "proved_families": sum(1 for f in fams if f.status == "proved")}
+            stmt, rep = self._family_select()
+            found = self._family_filters(stmt, rep, None, None, None, None, None, search_id).subquery()
+            f, f_proved = s.execute(
+                select(func.count(), func.sum(case((found.c.status == "proved", 1), else_=0))).select_from(found)
+            ).one()
+        return {"formulas": int(n or 0), "proved": int(n_proved or 0), "families": int(f or 0),
+                "proved_families": int(f_proved or 0)}
 
     def get_by_key(self, constant: str, key: str) -> Conjecture | None:
         """The formula of ``constant`` with this key (``"num|den|signs"``), or ``None``."""

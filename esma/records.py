@@ -20,6 +20,9 @@ from functools import lru_cache
 from typing import Any
 
 __all__ = [
+    "FAMILY_SORTS",
+    "KINDS",
+    "STATUSES",
     "ClosedForm",
     "Conjecture",
     "Family",
@@ -30,6 +33,14 @@ __all__ = [
     "signs_from_text",
     "signs_to_text",
 ]
+
+#: Kinds of closed form (``esma.patterns``): eventually periodic, interlaced polynomials, exponential, other.
+KINDS = ("periodic", "polynomial", "exponential", "other")
+#: Statuses of a formula: approved numerically (``conjecture``), ``proved`` (a checked certificate), or
+#: ``refuted`` (a deeper verification disagreed).
+STATUSES = ("conjecture", "proved", "refuted")
+#: How families can be listed: rank (gain, then simplicity), gain, members, digits, simplicity.
+FAMILY_SORTS = ("rank", "gain", "members", "digits", "simplicity")
 
 
 def signs_to_text(signs: tuple[int, ...]) -> str:

@@ -24,14 +24,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from esma.db import Catalog
-from esma.records import Conjecture, Family
+from esma.records import FAMILY_SORTS, KINDS, STATUSES, Conjecture, Family
 
 __all__ = ["FAMILY_MEANING", "KINDS", "SORTS", "STATUSES", "FamilyFilters", "FamilyRow", "Matrix", "Source",
            "certificate", "relation"]
 
-KINDS = ("periodic", "polynomial", "exponential", "other")
-STATUSES = ("conjecture", "proved", "refuted")
-SORTS = ("rank", "gain", "members", "digits", "simplicity")
+SORTS = FAMILY_SORTS
 #: What a family is, for the pages to say so.
 FAMILY_MEANING = "the formulas of one constant whose continued fractions share their tail (DESIGN 7)"
 
