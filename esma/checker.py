@@ -2,7 +2,8 @@
 
 It trusts nothing in a certificate: it reads the base's theorem from the registry (``esma.theorems``), the
 claim from the record, and checks every identity and inequality exactly.  It imports only the standard
-library, ``esma.theorems`` (and sympy for a rare root isolation); it never imports the prover.
+library, ``esma.theorems`` with the polynomial arithmetic it rests on (``esma.polys``), and sympy for a rare
+root isolation; it never imports the prover.
 
 **The tail lemma.**  Let the base x have the ESMA expansion x = q_0 + beta_0/(q_1 + beta_1/(q_2 + ...))
 (a registry theorem), K_n = [[q_n, beta_n], [1, 0]], so that x = K_0 ... K_{n-1}(y_n) with y_n in (1, inf)
@@ -50,8 +51,8 @@ is defined up to a scalar, and det Kblock = det Ablock = +-1 leaves only sigma =
 (``esma.theorems.match``); the bases are transcendental, so it is an identity of values.  The claim may use
 another but equivalent description than the record's (start, period, sign period): they are compared as
 exact descriptions of sequences, polynomial by polynomial on a common period.  A family member's
-certificate (``esma.prover.transport``) has the same form: the representative's blocks, U and sigma with
-the member's map, claim and head.  Success reads ``proved from <theorem key> (<theorem>) with <x = S(c)>``.
+certificate, ``esma-member-cert/1`` (``_check_member``), holds its representative's certificate and the
+exact relation G between the two.  Success reads ``proved from <theorem key> (<theorem>) with <x = S(c)>``.
 
 >>> cert = {"format": "esma-tail-cert/1",
 ...         "base": {"theorem": "e", "signs": [1], "head": [2], "period": 3, "polys": ["1", "1", "2*m + 2"]},
@@ -71,7 +72,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from esma import theorems
-from esma.polys import poly_add, poly_mul, poly_scale, poly_trim
+from esma.polys import moebius_identity, poly_add, poly_mul, poly_scale, poly_trim
 from esma.theorems import FORMAT, MEMBER_FORMAT, QuasiPolynomial, parse_poly
 
 __all__ = ["MAX_BLOCK", "MAX_HEAD", "check", "clear_caches"]
@@ -137,8 +138,7 @@ def _int_mat_mul(x, y):
 def _residue_poly(seq: QuasiPolynomial, n0: int, step: int) -> tuple:
     """a(n0 + step k) as a polynomial in k (n0 >= start, step a multiple of the period)."""
     m, j = divmod(n0, seq.period)
-    ints, den = seq._ints[j]
-    return _shift(ints if den == 1 else _norm(seq.polys[j]), m, step // seq.period)
+    return _shift(_poly_of(seq, j), m, step // seq.period)
 
 
 @lru_cache(maxsize=16384)
@@ -435,7 +435,7 @@ def _member(rep: _Rep, cert, P, Q, record: QuasiPolynomial) -> str:
     (g11, g12), (g21, g22) = _int_list(G[0], "relation"), _int_list(G[1], "relation")
     if abs(g11 * g22 - g12 * g21) != 1:
         raise _Reject("the relation G is not unimodular (det G must be +-1)")
-    if not _moebius_identity(P, Q, PR, QR, g11, g12, g21, g22):
+    if not moebius_identity(P, Q, PR, QR, (g11, g12, g21, g22)):
         raise _Reject("the relation fails: T(c) != G(T_rep(c)) in Z[c]")
     shift = _get(cert, "shift", "the certificate")
     kf, kr = _int_field(shift, "member", "shift"), _int_field(shift, "representative", "shift")
@@ -476,25 +476,6 @@ def _member(rep: _Rep, cert, P, Q, record: QuasiPolynomial) -> str:
         if f.term(n) < low:
             raise _Reject(f"the member is not admissible: a({n}) = {f.term(n)} < {low} with b({n}) = {f.sign(n):+d}")
     return f"{rep.reason}, through the family's representative (T(c) = G(T_rep(c)))"
-
-
-def _moebius_identity(P, Q, PR, QR, g11, g12, g21, g22) -> bool:
-    """P (g21 PR + g22 QR) == Q (g11 PR + g12 QR) in Z[c] (integer coefficient lists, ascending powers)."""
-    n = max(len(PR), len(QR))
-    pr, qr = [*PR, *[0] * (n - len(PR))], [*QR, *[0] * (n - len(QR))]
-    num = [g11 * a + g12 * b for a, b in zip(pr, qr, strict=True)]
-    den = [g21 * a + g22 * b for a, b in zip(pr, qr, strict=True)]
-    width = max(len(P), len(Q)) + n
-    acc = [0] * width
-    for i, x in enumerate(P):
-        if x:
-            for j, y in enumerate(den):
-                acc[i + j] += x * y
-    for i, x in enumerate(Q):
-        if x:
-            for j, y in enumerate(num):
-                acc[i + j] -= x * y
-    return not any(acc)
 
 
 def _check_member(cert, constant_text: str, P, Q, record: QuasiPolynomial) -> str:
@@ -543,6 +524,8 @@ def _check(cert, constant_text: str, P, Q, record: QuasiPolynomial) -> str:
     theorem = _base_match(constant_text, key, base, sub).theorem
     if not _relation_holds(F, sub, P, Q):
         raise _Reject(f"the map T is not the record's P/Q: F({sub.text[4:]}) != P(c)/Q(c) in Z[c]")
+    if cert.get("constant", constant_text) != constant_text:  # informative copy, like lhs
+        raise _Reject("the certificate's constant is not the record's")
     if "lhs" in cert:  # informative copy: it must agree with the record when present
         lhs = cert["lhs"]
         if not isinstance(lhs, dict) or [*lhs.get("numerator", ())] != [*P] or [*lhs.get("denominator", ())] != [*Q]:
@@ -576,11 +559,7 @@ def _check(cert, constant_text: str, P, Q, record: QuasiPolynomial) -> str:
     # (c) head identity, exact integers
     left = _int_mat_mul(F, _prefix(base, N0))
     right = _prefix(claim, M0)
-    U0 = tuple(tuple(_eval(e, 0) for e in row) for row in U)
-    right = (
-        (right[0][0] * U0[0][0] + right[0][1] * U0[1][0], right[0][0] * U0[0][1] + right[0][1] * U0[1][1]),
-        (right[1][0] * U0[0][0] + right[1][1] * U0[1][0], right[1][0] * U0[0][1] + right[1][1] * U0[1][1]),
-    )
+    right = _int_mat_mul(right, tuple(tuple(_eval(e, 0) for e in row) for row in U))
     if left != right:
         raise _Reject("the head identity fails: F K_0...K_(N0-1) != A_0...A_(M0-1) U(0)")
 

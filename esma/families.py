@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property, lru_cache
 
-from esma.polys import poly_add, poly_mul, poly_scale, poly_text, poly_trim
+from esma.polys import moebius_identity, poly_text, poly_trim
 
 __all__ = [
     "KnownTail",
@@ -292,21 +292,24 @@ def head_matrix(head: Sequence[int], place: Placement, signs: Sequence[int], k: 
 def relation(
     member: tuple[Sequence[int], Placement, Sequence[int]],
     rep: tuple[Sequence[int], Placement, Sequence[int]],
-) -> Matrix:
-    """G = H_member adj(H_rep) over the shared tail (same family key required), sign-normalised so that
-    (g21, g22) > (0, 0) lexicographically; T_member(c) = G(T_rep(c)) when the identity in Z[c] holds.
+) -> tuple[Matrix, int, int]:
+    """(G, k_member, k_rep): G = H_member adj(H_rep) with H the products of the first k_member (k_rep) matrices,
+    the heads before the shared tail (same family key required), sign-normalised so that (g21, g22) > (0, 0)
+    lexicographically; T_member(c) = G(T_rep(c)) when the identity in Z[c] holds.
 
-    Each argument is (head terms, placement, signs).  The identity relation is (1, 0, 0, 1).
+    Each argument is (terms, placement, signs), the terms covering the head.  The identity relation is
+    (1, 0, 0, 1).
     """
     (h1, p1, s1), (h2, p2, s2) = member, rep
     if p1.key != p2.key or p1.tail is None:
         raise ValueError("Arguments 'member' and 'rep' must share a canonical tail")
     i0 = max(p1.start - p1.offset, p2.start - p2.offset)
-    a, b, c, d = head_matrix(h2, p2, s2, i0 + p2.offset)
-    g = _mat_mul(head_matrix(h1, p1, s1, i0 + p1.offset), (d, -b, -c, a))
+    k1, k2 = i0 + p1.offset, i0 + p2.offset
+    a, b, c, d = head_matrix(h2, p2, s2, k2)
+    g = _mat_mul(head_matrix(h1, p1, s1, k1), (d, -b, -c, a))
     if g[2] < 0 or (g[2] == 0 and g[3] < 0):
         g = (-g[0], -g[1], -g[2], -g[3])
-    return g
+    return g, k1, k2
 
 
 def identity_holds(
@@ -322,10 +325,7 @@ def identity_holds(
     False
     """
     (p1, q1), (p2, q2) = member, rep
-    g11, g12, g21, g22 = g
-    left = poly_mul(p1, poly_add(poly_scale(p2, g21), poly_scale(q2, g22)))
-    right = poly_mul(q1, poly_add(poly_scale(p2, g11), poly_scale(q2, g12)))
-    return left == right
+    return moebius_identity(p1, q1, p2, q2, g)
 
 
 def derived_digits(rep_value, g: Matrix, digits: int) -> int:

@@ -31,8 +31,8 @@ from collections.abc import Sequence
 from fractions import Fraction
 from math import lcm
 
-__all__ = ["STYLES", "poly_add", "poly_degree", "poly_divmod", "poly_gcd", "poly_mul", "poly_scale", "poly_text",
-           "poly_trim"]
+__all__ = ["STYLES", "moebius_identity", "poly_add", "poly_degree", "poly_divmod", "poly_gcd", "poly_mul",
+           "poly_scale", "poly_text", "poly_trim"]
 
 STYLES = ("python", "plain", "latex")
 
@@ -104,6 +104,33 @@ def poly_gcd(a: Sequence, b: Sequence) -> tuple:
     while b != (0,):
         a, b = b, poly_divmod(a, b)[1]
     return a
+
+
+def moebius_identity(P: Sequence[int], Q: Sequence[int], PR: Sequence[int], QR: Sequence[int],
+                     g: Sequence[int]) -> bool:
+    """P (g21 PR + g22 QR) == Q (g11 PR + g12 QR): T = P/Q is G(T_R) for T_R = PR/QR and the Möbius map
+    G = (g11, g12, g21, g22), as rational functions (integer coefficients, ascending powers).
+
+    >>> moebius_identity((1, 1), (1,), (0, 1), (1,), (1, 1, 0, 1))    # c + 1 = G(c) with G(x) = x + 1
+    True
+    >>> moebius_identity((1, 1), (1,), (0, 1), (1,), (1, 2, 0, 1))
+    False
+    """
+    g11, g12, g21, g22 = g
+    n = max(len(PR), len(QR))
+    pr, qr = [*PR, *[0] * (n - len(PR))], [*QR, *[0] * (n - len(QR))]
+    num = [g11 * a + g12 * b for a, b in zip(pr, qr, strict=True)]
+    den = [g21 * a + g22 * b for a, b in zip(pr, qr, strict=True)]
+    acc = [0] * (max(len(P), len(Q)) + n)
+    for i, x in enumerate(P):  # one pass each, on plain lists: this runs for every family member
+        if x:
+            for j, y in enumerate(den):
+                acc[i + j] += x * y
+    for i, x in enumerate(Q):
+        if x:
+            for j, y in enumerate(num):
+                acc[i + j] -= x * y
+    return not any(acc)
 
 
 def _power(var: str, e: int, style: str) -> str:

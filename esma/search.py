@@ -44,9 +44,9 @@ from esma.families import (
     Placement,
     TailIndex,
     derived_digits,
-    head_matrix,
     identity_holds,
     placement,
+    relation,
     simplicity,
     tail_from_key,
     tail_of,
@@ -635,15 +635,7 @@ def _member_of_record(conj: Conjecture) -> _Member:
 
 def _relation(member: _Member, rep: _Member) -> tuple[tuple[int, int, int, int], int, int]:
     """G, and the head lengths (k_member, k_rep) that align the two tails."""
-    pm, pr = member.place, rep.place
-    i0 = max(pm.start - pm.offset, pr.start - pr.offset)
-    km, kr = i0 + pm.offset, i0 + pr.offset
-    a, b, c, d = head_matrix(rep.terms, pr, rep.signs, kr)
-    e, f, g, h = head_matrix(member.terms, pm, member.signs, km)
-    rel = (e * d - f * c, -e * b + f * a, g * d - h * c, -g * b + h * a)
-    if rel[2] < 0 or (rel[2] == 0 and rel[3] < 0):
-        rel = (-rel[0], -rel[1], -rel[2], -rel[3])
-    return rel, km, kr
+    return relation((member.terms, member.place, member.signs), (rep.terms, rep.place, rep.signs))
 
 
 def _record(
@@ -978,9 +970,14 @@ def _prove(plan: SearchPlan, families: dict[str, _FamilyWork], pending: list[_Pe
         formula = Formula.from_parts(constant, t.numerator, t.denominator, rep.signs, rep.terms[: rep.start],
                                      rep.form_period, rep.polynomials)
         stored = rep.record
+        reused = None
         if stored is not None and stored.status == "proved" and (stored.certificate or {}).get("format") == (
                 theorems.FORMAT):
-            cert, reason = stored.certificate, stored.status_reason
+            # a stored proof is kept only if the checker (as it is now) still accepts it
+            ok, why = checker.check(stored.certificate, *formula.record())
+            reused = (stored.certificate, why) if ok else None
+        if reused is not None:
+            cert, reason = reused
         else:
             proof = prove_formula(formula)
             if not proof.ok:
@@ -1006,6 +1003,8 @@ def _prove(plan: SearchPlan, families: dict[str, _FamilyWork], pending: list[_Pe
             mt = m.transform
             todo.append((m.key, (member_certificate(formula, cert, rel, km, kr, _part=full), mt.numerator,
                                  mt.denominator, m.signs, m.terms[: m.start], m.form_period, m.polynomials)))
+        if not todo:
+            continue
         # the representative's part is checked once for the family, each member's own part after it
         for (key, item), (ok, why) in zip(todo, checker.check_members(full, constant, [x for _, x in todo]),
                                           strict=True):

@@ -191,12 +191,14 @@ def test_rejects_a_constant_outside_the_registry():
     assert run(cert, record) == (False, "no registry entry for pi")
 
 
-def test_rejects_a_non_admissible_claim():
+def test_rejects_a_non_admissible_claim(monkeypatch):
     cert, record = golden("e with a zero term")
     ok, why = run(cert, record)
     assert not ok and "not admissible: a(3) = 0" in why
-    # the identities themselves hold: the same certificate passes with admissibility skipped
-    assert checker._admissible(QuasiPolynomial((1,), (2,), 3, ((1,), (1,), (2, 2))), "the claim") is None
+    # the identities themselves hold: the same certificate passes with the admissibility check switched off
+    monkeypatch.setattr(checker, "_admissible", lambda seq, what: None)
+    monkeypatch.setattr(checker, "_admissible_tail", lambda *args: None, raising=False)
+    assert run(cert, record)[0]
 
 
 def test_admissibility_per_residue_class():

@@ -69,7 +69,7 @@ def test_read_only_opening_of_a_path_with_uri_characters(tmp_path, name):
         cat.start_search("e", {"x": 1}, chunks_total=1, esma_version="0")
     with Catalog.open_read_only(str(path)) as cat:
         assert [s["constant"] for s in cat.searches()] == ["e"]
-        with pytest.raises(Exception, match="readonly|read-only"):
+        with pytest.raises(Exception, match=r"readonly|read-only"):
             cat.start_search("pi", {"x": 2}, chunks_total=1, esma_version="0")
     # the file itself, and its WAL index (reading a WAL database makes one): nothing else
     assert {p.name for p in tmp_path.iterdir()} <= {name, f"{name}-wal", f"{name}-shm"}
