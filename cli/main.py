@@ -108,8 +108,14 @@ def cli() -> None:
 @click.option("--coeff-limit", type=int, default=2, show_default=True, help="Coefficients of P and Q in [-L, L].")
 @click.option("--min-period", type=int, default=1, show_default=True, help="Shortest sign period.")
 @click.option("--max-period", type=int, default=4, show_default=True, help="Longest sign period.")
-@click.option("--depth", type=int, default=100, show_default=True, help="Certified terms per candidate.")
-@click.option("--digits", type=int, default=None, help="Scan precision in digits [default: 5 per term of depth].")
+@click.option("--depth", type=int, default=100, show_default=True,
+              help="The paper's window: Berlekamp–Massey on the first DEPTH terms of each candidate.")
+@click.option("--max-qperiod", type=int, default=200, show_default=True,
+              help="Deep search: tails of interlaced polynomials (degree <= 2) up to this quasi-period (0: off).")
+@click.option("--max-preperiod", type=int, default=150, show_default=True,
+              help="Deep search: ... after a pre-period up to this many terms.")
+@click.option("--digits", type=int, default=None,
+              help="Precision of the constant's continued fraction [default: 10 per deep term, at least 300].")
 @click.option("--verify-digits", type=int, default=1000, show_default=True, help="Digits to approve each formula.")
 @click.option("--workers", type=int, default=None, help="Worker processes [default: CPU count].")
 @click.option(
@@ -134,8 +140,8 @@ def cli() -> None:
 @click.option("--yes", is_flag=True, help="Confirm a request over the limits (10^9 candidates, 10^6 digits).")
 @DB_OPTION
 @JSON_OPTION
-def search(expr, degree, coeff_limit, min_period, max_period, depth, digits, verify_digits, workers, executor,
-           scheduler, limit, show_all, max_seconds, yes, db, as_json) -> None:
+def search(expr, degree, coeff_limit, min_period, max_period, depth, max_qperiod, max_preperiod, digits,
+           verify_digits, workers, executor, scheduler, limit, show_all, max_seconds, yes, db, as_json) -> None:
     import math
 
     from esma import executors, limits
@@ -149,6 +155,8 @@ def search(expr, degree, coeff_limit, min_period, max_period, depth, digits, ver
         "min_period": min_period,
         "max_period": max_period,
         "depth": depth,
+        "max_qperiod": max_qperiod,
+        "max_preperiod": max_preperiod,
         "digits": digits,
         "verify_digits": verify_digits,
     }

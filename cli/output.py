@@ -117,8 +117,17 @@ def summary_line(summary: dict, url: str) -> str:
         f"searched {summary['candidates']:,} candidates in {summary['seconds']:.1f} s "
         f"(scan {scan:,.0f}/s): {summary['hits']} hits, {summary['conjectures']} formulas in "
         f"{summary.get('families', 0)} families ({summary.get('approvals', 0)} approved numerically, the "
-        f"others derived exactly){proved} in {url} (search #{summary['id']})"
+        f"others derived exactly){proved} in {url} (search #{summary['id']})" + _depth_note(summary)
     )
+
+
+def _depth_note(summary: dict) -> str:
+    """Where the constant's digits did not reach the deep search's terms: how deep the search went."""
+    want, got = summary.get("deep_terms"), summary.get("certified_terms")
+    if not want or got is None or got >= want:
+        return ""
+    return (f"; the constant's digits certify {got} of the {want} terms per candidate the deep search wants, so "
+            f"quasi-periods up to about {max(0, (got - 10) // 3)} are searched (give more digits to go deeper)")
 
 
 def _count(n: int, noun: str) -> str:

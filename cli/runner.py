@@ -170,6 +170,7 @@ def run(
     job.families = catalog.families(search_id=job.search_id, limit=load)
     job.timings["proofs"] = job.proof_seconds
     job.timings["families"] = job.assemble_seconds
+    job.summary.update(deep_terms=job.plan.params.deep_terms, certified_terms=job.plan.certified_terms)
     job.summary.update(proved=proofs["proved"], proved_families=proofs["proved_families"],
                        proof_seconds=round(job.proof_seconds, 3), unproved_families=job.unproved,
                        timings={k: round(v, 3) for k, v in job.timings.items()})
@@ -193,10 +194,16 @@ def _scan(catalog, job: SearchRun, executor, workers, scheduler, on_chunk, deadl
         last_flush = time.monotonic()
 
     chunks = run_chunks(job.plan, job.todo, executor, workers, scheduler)
+    # a chunk's ``seconds`` is the wall time the user waited for it (since the previous chunk came back), so that
+    # the search's seconds are wall-clock however many workers ran chunks side by side; ``scan_seconds`` stays
+    # the workers' own kernel time (the scan rate per worker)
+    last_result = time.monotonic()
     try:
         for result in chunks:
+            now = time.monotonic()
+            waited, last_result = now - last_result, now
             item = {"index": result.index, "hits": result.hits, "candidates": result.candidates,
-                    "scanned": result.scanned, "seconds": result.seconds, "scan_seconds": result.scan_seconds}
+                    "scanned": result.scanned, "seconds": waited, "scan_seconds": result.scan_seconds}
             job.rejected.extend(result.rejected)
             job.timings["scan"] = job.timings.get("scan", 0.0) + result.scan_seconds
             job.timings["hits"] = job.timings.get("hits", 0.0) + result.seconds - result.scan_seconds

@@ -474,7 +474,7 @@ class TailIndex:
         hi = position + self.reach + w
         terms = [t.term(i) for i in range(lo, hi)]
         signs = [t.sign(i) for i in range(lo, hi)]
-        self._tails[key] = (known, lo, terms, signs)
+        self._tails[key] = [known, lo, terms, signs]
         for i in range(position - self.reach, position + self.reach + 1):
             h = self._key(signs[i - lo : i - lo + w], terms[i - lo : i - lo + w])
             self._windows.setdefault(h, []).append((key, i))
@@ -489,20 +489,38 @@ class TailIndex:
         p = len(signs)
         h = self._key([signs[(n0 + k) % p] for k in range(w)], terms[n0:])
         for key, i in self._windows.get(h, ()):
-            known, lo, values, _ = self._tails[key]
+            entry = self._tails[key]
+            known, lo, values = entry[0], entry[1], entry[2]
             t, offset = known.tail, n0 - i
             if any(t.sign(n - offset) != signs[n % p] for n in range(n0, n0 + t.period * p)):
                 continue
-            # tail index n - offset is values[n - offset - lo] while in the table, else evaluated
+            # tail index n - offset is values[n - offset - lo]
             d = offset + lo
             if tuple(terms[n0:]) != tuple(values[n0 - d : n0 - d + w]):
                 continue
             start = n0
-            while start > 0:
-                n = start - 1
-                v = values[n - d] if n - d >= 0 else t.term(n - offset)
-                if v != terms[n]:
-                    break
-                start -= 1
+            while start > 0:  # back along the tail, a block of terms at a time (long deep-search sequences)
+                k = min(start, 32)
+                if start - k - d < 0:
+                    self._grow(entry, offset + start - k - 64)
+                    lo, values = entry[1], entry[2]
+                    d = offset + lo
+                if list(terms[start - k : start]) == values[start - k - d : start - d]:
+                    start -= k
+                    continue
+                while start > 0 and values[start - 1 - d] == terms[start - 1]:
+                    start -= 1
+                break
             return known, offset, start
         return None
+
+    @staticmethod
+    def _grow(entry: list, new_lo: int) -> None:
+        """Tabulate the tail of ``entry`` down to tail index ``new_lo`` (once; later matches reuse it)."""
+        known, lo = entry[0], entry[1]
+        if new_lo >= lo:
+            return
+        t = known.tail
+        entry[2] = [t.term(i) for i in range(new_lo, lo)] + entry[2]
+        entry[3] = [t.sign(i) for i in range(new_lo, lo)] + entry[3]
+        entry[1] = new_lo

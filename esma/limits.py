@@ -3,10 +3,10 @@
 A request is *absurd* when its space or its precision is far beyond what a search can finish:
 
 * more than ``MAX_CANDIDATES`` (10^9) candidates, transforms x sign periods;
-* more than ``MAX_DIGITS`` (10^6) digits of scan precision (``digits``, or 5 per term of ``depth`` when
+* more than ``MAX_DIGITS`` (10^6) digits of scan precision (``digits``, or 10 per term of ``deep_terms`` when
   ``digits`` is not given) or of approval precision (``verify_digits``);
 * more than ``MAX_CHUNK_BYTES`` (4 GiB) of partial denominators held by the scan of one chunk (transforms per
-  chunk x sign periods x ``depth`` 64-bit terms).
+  chunk x sign periods x ``deep_terms`` 64-bit terms).
 
 The exact candidate count comes from a plan (``plan_problems``), but laying out a plan enumerates every pair of
 coefficient vectors, which for a huge space is itself hours of work.  ``request_problems`` therefore judges
@@ -99,12 +99,12 @@ def candidate_bound(params: Any) -> int:
 
 def chunk_bytes(params: Any, periods: int | None = None, transforms: int | None = None) -> int:
     """Bytes of the terms array the scan of one chunk of ``transforms`` transforms (default: a full chunk)
-    allocates: transforms x sign periods x depth x 8."""
+    allocates: transforms x sign periods x terms (the window, or the deep search's) x 8."""
     if periods is None:
         periods = period_count(params.min_period, params.max_period)
     if transforms is None:
         transforms = params.chunk_size
-    return transforms * periods * params.depth * _TERM_BYTES
+    return transforms * periods * params.deep_terms * _TERM_BYTES
 
 
 def _digits_problems(params: Any) -> list[str]:
@@ -113,7 +113,8 @@ def _digits_problems(params: Any) -> list[str]:
         if params.digits is not None:
             what = f"--digits {params.digits:,}"
         else:
-            what = f"--depth {params.depth:,} (5 digits of scan precision per term: {params.scan_digits:,} digits)"
+            what = (f"{params.deep_terms:,} terms per candidate (10 digits of scan precision per term: "
+                    f"{params.scan_digits:,} digits)")
         out.append(f"{what} is over the limit of {MAX_DIGITS:,} digits")
     if params.verify_digits > MAX_DIGITS:
         out.append(f"--verify-digits {params.verify_digits:,} is over the limit of {MAX_DIGITS:,} digits")
@@ -125,7 +126,7 @@ def _memory_problem(params: Any, periods: int, transforms: int) -> list[str]:
     if need <= MAX_CHUNK_BYTES:
         return []
     return [
-        f"each chunk would scan {transforms} transforms x {periods:,} sign periods x {params.depth:,} terms "
+        f"each chunk would scan {transforms} transforms x {periods:,} sign periods x {params.deep_terms:,} terms "
         f"({need / 2**30:,.1f} GiB), over the limit of {MAX_CHUNK_BYTES / 2**30:,.0f} GiB"
     ]
 

@@ -143,8 +143,9 @@ def _power(var: str, e: int, style: str) -> str:
     return f"{var}^{{{e}}}"
 
 
-def poly_text(coeffs: Sequence[int | Fraction], var: str = "c", style: str = "python") -> str:
-    """The polynomial sum_e coeffs[e] var^e as text in ``style`` (descending powers, ``0`` when it vanishes).
+def poly_text(coeffs: Sequence[int | Fraction], var: str = "c", style: str = "python", ascending: bool = False) -> str:
+    """The polynomial sum_e coeffs[e] var^e as text in ``style`` (descending powers, ``0`` when it vanishes;
+    ascending powers with ``ascending=True``, as one writes ``2 - c``).
 
     >>> poly_text((-3,), "m", "plain")
     '-3'
@@ -152,6 +153,8 @@ def poly_text(coeffs: Sequence[int | Fraction], var: str = "c", style: str = "py
     '2x^{3} - x'
     >>> poly_text((Fraction(1, 3), 1), "m", "latex")
     '\\\\frac{3m + 1}{3}'
+    >>> poly_text((2, -1), ascending=True)
+    '2 - c'
     """
     if style not in STYLES:
         raise ValueError(f"Argument 'style' must be one of {', '.join(STYLES)}, not {style!r}")
@@ -163,7 +166,7 @@ def poly_text(coeffs: Sequence[int | Fraction], var: str = "c", style: str = "py
         ints = [c.numerator * (den // c.denominator) for c in fracs]
     mul = "*" if style == "python" else ""
     parts: list[str] = []
-    for e in range(len(ints) - 1, -1, -1):
+    for e in (range(len(ints)) if ascending else range(len(ints) - 1, -1, -1)):
         a = ints[e]
         if a == 0:
             continue

@@ -53,10 +53,20 @@ from esma.families import (
 )
 from esma.memory import paused_gc
 from esma.patterns import closed_form, closed_form_text
+from esma.qpoly import preperiod_of
 from esma.records import Conjecture, Family, Hit, Recurrence, fraction_text, signs_to_text
 from esma.render import cf_text
 from esma.scf import sign_periods
-from esma.transducer import constant_cf, scan, scan_py, scan_rows, warm
+from esma.transducer import (
+    SCAN_PRIME,
+    constant_cf,
+    mobius_terms,
+    mobius_terms_py,
+    scan,
+    scan_py,
+    scan_rows,
+    warm,
+)
 from esma.transforms import Transform, transform_ball, transform_space
 from esma.verify import Approval, _log10_q_growth, _scf_rate, approve
 
@@ -90,9 +100,14 @@ MAX_REP_ATTEMPTS = 3
 class SearchParams:
     """Parameters of a search; the defaults find the classical formulas of DESIGN section 5.
 
-    ``digits`` is the precision of the scan (``None``: 5 digits per term of depth, at least 300); ``margin`` is
-    the number of correctly predicted terms beyond 2L; ``min_digits`` the digits of T(c) that those predicted
-    terms must pin down (so that a prediction is worth something).
+    ``depth`` is the paper's window: Berlekamp–Massey on the first ``depth`` terms finds any recurrence of
+    order up to (depth - margin)/2.  Beyond it, the deep search (``esma.qpoly``) finds every tail of interlaced
+    polynomials of degree <= 2 with quasi-period up to ``max_qperiod`` after a pre-period up to
+    ``max_preperiod`` (``deep_terms`` certified terms per candidate); ``max_qperiod=0`` turns it off.
+    ``digits`` is the precision of the continued fractions of c and c^2 that feed the scan (``None``: 10 digits
+    per deep term, at least 300; a decimal literal carries what it carries); ``margin`` is the number of
+    correctly predicted terms beyond 2L; ``min_digits`` the digits of T(c) that those predicted terms must pin
+    down (so that a prediction is worth something).
     """
 
     degree: int = 1
@@ -105,6 +120,8 @@ class SearchParams:
     margin: int = 10
     min_digits: int = 10
     chunk_size: int = 8
+    max_qperiod: int = 200
+    max_preperiod: int = 150
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -133,9 +150,25 @@ class SearchParams:
             )
         if self.depth < 2 * 1 + self.margin:
             raise ValueError(f"Argument 'depth' must be at least margin + 2 ({self.margin + 2}), not {self.depth}")
+        for name in ("max_qperiod", "max_preperiod"):
+            if not 0 <= getattr(self, name) <= 1000:
+                raise ValueError(f"Argument '{name}' must be in [0, 1000], not {getattr(self, name)}")
+
+    @property
+    def deep_terms(self) -> int:
+        """Certified terms made per candidate: the window, or what the deep search needs (R + 3P + margin)."""
+        if self.max_qperiod == 0:
+            return self.depth
+        return max(self.depth, self.max_preperiod + 3 * self.max_qperiod + self.margin)
 
     @property
     def scan_digits(self) -> int:
+        """Precision of the continued fractions of c and c^2 (each deep term takes a few digits)."""
+        return self.digits if self.digits is not None else max(300, 10 * self.deep_terms)
+
+    @property
+    def quad_digits(self) -> int:
+        """Precision of the simple continued fraction of a quadratic transform that is not a map of c^2."""
         return self.digits if self.digits is not None else max(300, 5 * self.depth)
 
     def to_dict(self) -> dict[str, Any]:
@@ -186,6 +219,13 @@ class SearchPlan:
     def class_index(self) -> dict[int, int]:
         """The translation class of each representative: ``class_index[reps[i]] == i``."""
         return {rep: i for i, rep in enumerate(self.reps)}
+
+    @cached_property
+    def certified_terms(self) -> int:
+        """How deep the constant's precision reaches: the certified terms of c itself (signs +) that the scan's
+        fraction of c gives, at most ``params.deep_terms`` (fewer for a decimal literal with few digits)."""
+        cf = constant_cf(self.constant, self.params.scan_digits)
+        return len(mobius_terms(cf, (1, 0, 0, 1), (1,), self.params.deep_terms)[0]) if cf else 0
 
     def chunk_transforms(self, index: int) -> tuple[Transform, ...]:
         """The class representatives scanned by chunk ``index``."""
@@ -355,10 +395,15 @@ def plan_search(expr: str, **params: Any) -> SearchPlan:
 
 
 def distinct_values(constant, transforms: tuple[Transform, ...]) -> tuple[Transform, ...]:
-    """Drop transforms whose value at c equals (up to sign) an earlier one's, or vanishes: the last-resort
-    deduplication of the LHS space, which matters for algebraic c ((c + 2)/(c + 1) = c at c = sqrt 2).
+    """The LHS space at c: of T and -T the one with the positive value (as in the paper, whose prototype expands
+    |T|: under one periodic sign pattern T and -T expand to different formulas, and a reader expects
+    (c - 1)/(2 - c) = [1; 3, 1, 5, ...] for tan 1, not (c - 1)/(c - 2) = -2 + 1/(1 + ...)); transforms whose
+    value equals (up to sign) an earlier one's, or vanishes, are dropped: the last-resort deduplication of the
+    space, which matters for algebraic c ((c + 2)/(c + 1) = c at c = sqrt 2).
 
-    Values are compared at 40 significant digits (fewer when the constant carries fewer).
+    Values are compared at 40 significant digits (fewer when the constant carries fewer).  When the constant
+    carries too few digits to compare values, each transform is kept (with its positive sign when that is
+    certain).
     """
     from flint import ctx
 
@@ -366,20 +411,26 @@ def distinct_values(constant, transforms: tuple[Transform, ...]) -> tuple[Transf
 
     ball = constant.ball(60)
     digits = min(40, accuracy_digits(ball) - 8)
-    if digits < 12:
-        return transforms  # too few digits to call two values equal
     seen: set[str] = set()
     kept: list[Transform] = []
     with ctx.workprec(260):
         for t in transforms:
             v = t.evaluate(ball)
+            if digits < 12:  # too few digits to call two values equal
+                kept.append(_negated(t) if v < 0 else t)
+                continue
             if not v.is_finite() or v.contains(0):
                 continue
             key = abs(v).str(digits, radius=False)
             if key not in seen:
                 seen.add(key)
-                kept.append(t)
+                kept.append(_negated(t) if v < 0 else t)
     return tuple(kept)
+
+
+def _negated(t: Transform) -> Transform:
+    """-T: the numerator negated (the denominator keeps its positive leading coefficient)."""
+    return Transform(tuple(-x for x in t.numerator), t.denominator)
 
 
 def _per_tuple(cache: dict, obj: tuple, salt, compute: Callable[[], Any]) -> Any:
@@ -440,27 +491,50 @@ def _gate_digits(terms: tuple[int, ...], signs: tuple[int, ...], complexity: int
 
 
 def scan_chunk(plan: SearchPlan, index: int, reference: bool = False) -> list[tuple[int, int, tuple[int, ...], int]]:
-    """The scan of chunk ``index``: (class offset in the chunk, period index, terms, complexity) of every hit
-    mod p.
+    """The scan of chunk ``index``: (class offset in the chunk, period index, terms, complexity) of every hit.
 
-    This is what the scan rate measures: laying out the chunk, the fused kernel over all its candidates, and
-    the extraction of the hits (approval excluded).  ``reference=True`` runs the exact pure-Python twins.
+    A hit of the window has its complexity mod p (>= 1); a candidate of the deep search has complexity 0 and
+    comes with its certified terms extended far enough for Berlekamp–Massey to confirm it: 2 (R + 3P) + margin
+    + P terms (``_confirmation_terms``), from the same transducer.  This is what the scan rate measures: laying
+    out the chunk, the fused kernel over all its candidates, and the extraction of the hits (approval excluded).
+    ``reference=True`` runs the exact pure-Python twins.
     """
     if not 0 <= index < len(plan.chunks):
         raise ValueError(f"Argument 'index' must be in [0, {len(plan.chunks)}), not {index}")
     p = plan.params
     periods = plan.periods
-    rows = scan_rows(plan.constant, plan.chunk_transforms(index), p.scan_digits, p.depth)
+    rows = scan_rows(plan.constant, plan.chunk_transforms(index), p.scan_digits, p.deep_terms, p.quad_digits,
+                     p.depth + 20)
     max_l = max(0, (p.depth - p.margin) // 2)
+    n_p = len(periods)
+    knobs = {"bm_depth": p.depth, "max_qp": p.max_qperiod, "min_digits": p.min_digits}
     if reference:
-        results = scan_py(rows, periods, p.depth, p.margin, max_l)
-        n_p = len(periods)
-        return [(r // n_p, r % n_p, terms, L) for r, (terms, L) in enumerate(results) if L > 0]
-    terms, n_out, l_out, _ = scan(rows, periods, p.depth, p.margin, max_l)
-    return [
-        (int(r) // len(periods), int(r) % len(periods), tuple(terms[r, : n_out[r]].tolist()), int(l_out[r]))
-        for r in np.nonzero(l_out > 0)[0]
-    ]
+        results = scan_py(rows, periods, p.deep_terms, p.margin, max_l, **knobs)
+        found = [(r // n_p, r % n_p, terms, L, P, s0) for r, (terms, L, P, s0) in enumerate(results)
+                 if L > 0 or P > 0]
+    else:
+        terms, n_out, l_out, _, qp, qs = scan(rows, periods, p.deep_terms, p.margin, max_l, **knobs)
+        found = [(int(r) // n_p, int(r) % n_p, tuple(terms[r, : n_out[r]].tolist()), int(l_out[r]), int(qp[r]),
+                  int(qs[r])) for r in np.nonzero((l_out > 0) | (qp > 0))[0]]
+    out = []
+    for i, j, seq, L, P, s0 in found:
+        if L > 0:
+            out.append((i, j, seq, L))
+            continue
+        need = _confirmation_terms(P, s0, p.margin)
+        if need > len(seq):
+            cf, coef = rows.cfs[rows.index[i]], rows.coefs[i]
+            seq = mobius_terms_py(cf, coef, periods[j], need)[0] if reference else (
+                mobius_terms(cf, coef, periods[j], need)[0])
+        out.append((i, j, seq, 0))
+    return out
+
+
+def _confirmation_terms(P: int, s: int, margin: int) -> int:
+    """Terms for Berlekamp–Massey to confirm a lag-test candidate (P, s): its recurrence has order at most
+    R + 3P (R its pre-period), so 2 (R + 3P) + margin terms decide it, and a further quasi-period of predictions
+    lets them pin digits even where the terms are small."""
+    return 2 * (preperiod_of(P, s) + 3 * P) + margin + P
 
 
 def _stored_length(linear_complexity: int, order: int) -> int:
@@ -488,6 +562,11 @@ def run_chunk(plan: SearchPlan, index: int, reference: bool = False) -> ChunkRes
     known = _tail_index(plan)
     for i, j, seq, L in hit_rows:
         signs = periods[j]
+        if L == 0:  # a candidate of the deep search: its complexity over the extended terms decides
+            complexity = bm.linear_complexity_py if reference else bm.linear_complexity
+            L = complexity(seq, SCAN_PRIME, max(1, (len(seq) - p.margin) // 2)) or 0
+            if L == 0 or len(seq) < 2 * L + p.margin:
+                continue
         pinned = _gate_digits(seq, signs, L)
         if pinned < p.min_digits:
             continue

@@ -145,7 +145,10 @@ class ScanRows:
     """The scan's inputs: continued fractions (``cfs``) and, per transform, which one it runs over with what map.
 
     Degree-1 transforms run their Mobius map over the constant's fraction (``cfs[0]``); a quadratic transform
-    runs the identity over the exact simple continued fraction of its own value T(c), appended to ``cfs``.
+    that is a Mobius map of c^2, (a c^2 + b)/(g c^2 + d), runs that map over the fraction of c^2 (``cfs[1]``,
+    present when such a transform is), so that both go as deep as the constant's precision allows; any other
+    quadratic transform runs the identity over the exact simple continued fraction of its own value T(c),
+    appended to ``cfs``.
     """
 
     cfs: tuple[tuple[int, ...], ...]
@@ -159,14 +162,46 @@ def _mobius_coef(t) -> tuple[int, int, int, int]:
     return (num[1], num[0], den[1], den[0])
 
 
-def scan_rows(constant, transforms, digits: int, depth: int) -> ScanRows:
-    """Lay out the scan of ``transforms`` for ``constant`` at ``digits`` digits (certified fractions only)."""
+def square_coef(t) -> tuple[int, int, int, int] | None:
+    """(A, B, C, D) with T(c) = (A x + B)/(C x + D) at x = c^2, when T is a Mobius map of c^2, else None."""
+    if t.degree != 2 or t.numerator[1] or t.denominator[1]:
+        return None
+    return (t.numerator[2], t.numerator[0], t.denominator[2], t.denominator[0])
+
+
+@lru_cache(maxsize=32)
+def square_cf(constant, digits: int) -> tuple[int, ...]:
+    """The certified simple continued fraction of c^2 (cut like ``constant_cf``)."""
+    from flint import ctx
+
+    from esma.constants import ball_to_enclosure
+    from esma.scf import expand_enclosure
+
+    ball = constant.ball(digits + 10)
+    with ctx.workprec(int(3.33 * (digits + 20)) + 64):
+        sq = ball * ball
+    lo, hi = ball_to_enclosure(sq)
+    terms = expand_enclosure(lo, hi, (1,), 10 * digits + 100).terms
+    return terms[: _kernel_length(terms)]
+
+
+def scan_rows(constant, transforms, digits: int, depth: int, quad_digits: int | None = None,
+              quad_terms: int | None = None) -> ScanRows:
+    """Lay out the scan of ``transforms`` for ``constant`` (certified fractions only).
+
+    ``digits``: precision of the fractions of c and c^2; ``quad_digits`` and ``quad_terms`` (default: ``digits``
+    and ``depth + 20``): precision and length of the simple continued fraction of a quadratic transform that is
+    not a Mobius map of c^2 (one per transform: the costly part of a degree-2 scan).
+    """
     from esma.constants import ball_to_enclosure
     from esma.scf import simple_cfs
     from esma.transforms import transform_ball
 
+    quad_digits = digits if quad_digits is None else quad_digits
+    quad_terms = depth + 20 if quad_terms is None else quad_terms
     cfs = [constant_cf(constant, digits)]
     index, coefs, enclosures = [], [], []
+    squares = False
     for t in transforms:
         if t.degree <= 1:
             index.append(0)
@@ -174,12 +209,22 @@ def scan_rows(constant, transforms, digits: int, depth: int) -> ScanRows:
             continue
         if t.degree > 2:
             raise ValueError(f"Argument 'transforms' must have degree 1 or 2, not {t.degree}")
-        enclosures.append(ball_to_enclosure(transform_ball(constant, t, digits, cache=False)))
-        index.append(len(cfs) + len(enclosures) - 1)
+        sq = square_coef(t)
+        if sq is not None:
+            squares = True
+            index.append(-1)
+            coefs.append(sq)
+            continue
+        enclosures.append(ball_to_enclosure(transform_ball(constant, t, quad_digits, cache=False)))
+        index.append(-2 - (len(enclosures) - 1))
         coefs.append(IDENTITY)
+    if squares:
+        cfs.append(square_cf(constant, digits))
+    first_quad = len(cfs)
     # the quadratic transforms' own simple continued fractions, in one batch
-    for terms in simple_cfs(enclosures, depth + 20):
+    for terms in simple_cfs(enclosures, quad_terms):
         cfs.append(terms[: _kernel_length(terms)])
+    index = [i if i >= 0 else (1 if i == -1 else first_quad + (-2 - i)) for i in index]
     return ScanRows(tuple(cfs), tuple(index), tuple(coefs))
 
 
@@ -193,17 +238,24 @@ def _periods_table(periods):
     return table, lens
 
 
-def scan(rows: ScanRows, periods, depth: int, margin: int, max_l: int, p: int = SCAN_PRIME):
+def scan(rows: ScanRows, periods, depth: int, margin: int, max_l: int, p: int = SCAN_PRIME, *,
+         bm_depth: int | None = None, max_qp: int = 0, min_digits: float = 0.0):
     """Run every (transform, sign period) candidate through the fused Numba kernel.
 
-    Returns (terms, n, complexity): an int64 array of terms (row r = i * n_periods + j), the number of certified
-    terms per row, and the complexity, -1 unless the row is a hit (n >= 2 L + margin).  Rows the int64 kernel
-    cannot finish are redone exactly by the twin.
+    Up to ``depth`` certified terms per candidate; Berlekamp–Massey on the first ``bm_depth`` of them (default:
+    all); where it finds nothing, the lag test for interlaced polynomials of quasi-period <= ``max_qp`` on all of
+    them (0: none), with runs of at least ``margin`` terms pinning ``min_digits`` digits.
+
+    Returns (terms, n, complexity, status, qp, qs): an int64 array of terms (row r = i * n_periods + j), the
+    number of certified terms per row, the complexity (-1 unless the row is a hit of the window: n >= 2 L +
+    margin), the kernel status, and the lag test's (P, s) (0 where none).  Rows the int64 kernel cannot finish
+    are redone exactly by the twin.
     """
     from esma.kernels.scan import scan_kernel
 
     if not 2 <= p < 2**21:
         raise ValueError(f"Argument 'p' must be a prime below 2^21, not {p}")
+    bm_depth = depth if bm_depth is None else min(bm_depth, depth)
     width = max(len(c) for c in rows.cfs)
     cf_table = np.zeros((len(rows.cfs), max(width, 1)), np.int64)
     cf_lens = np.zeros(len(rows.cfs), np.int64)
@@ -216,40 +268,57 @@ def scan(rows: ScanRows, periods, depth: int, margin: int, max_l: int, p: int = 
     n_out = np.zeros(k, np.int64)
     l_out = np.zeros(k, np.int64)
     status = np.zeros(k, np.int64)
+    qp = np.zeros(k, np.int64)
+    qs = np.zeros(k, np.int64)
     coefs = np.array(rows.coefs, np.int64).reshape(len(rows.coefs), 4)
-    scan_kernel(cf_table, cf_lens, np.array(rows.index, np.int64), coefs, table, lens, depth, p, margin, max_l,
-                terms, n_out, l_out, status)
+    scan_kernel(cf_table, cf_lens, np.array(rows.index, np.int64), coefs, table, lens, depth, max(bm_depth, 1), p,
+                margin, max_l, max_qp, float(min_digits), terms, n_out, l_out, status, qp, qs)
     n_p = len(periods)
     for r in np.nonzero(status == 1)[0]:
         i, j = divmod(int(r), n_p)
-        got, L = _scan_row_py(rows.cfs[rows.index[i]], rows.coefs[i], periods[j], depth, margin, max_l, p)
-        terms[r, : len(got)] = got if all(abs(x) < 2**63 for x in got) else 0
+        got, L, P, s0 = _scan_row_py(rows.cfs[rows.index[i]], rows.coefs[i], periods[j], depth, margin, max_l, p,
+                                     bm_depth, max_qp, min_digits)
+        if any(abs(x) >= 2**63 for x in got):  # beyond int64: the paper's window only, as before the deep search
+            got, L, P, s0 = _scan_row_py(rows.cfs[rows.index[i]], rows.coefs[i], periods[j], bm_depth, margin,
+                                         max_l, p)
+        big = any(abs(x) >= 2**63 for x in got)
+        terms[r, : len(got)] = 0 if big else got
         n_out[r] = len(got)
-        l_out[r] = L
-        status[r] = 3 if any(abs(x) >= 2**63 for x in got) else 0
+        l_out[r] = -1 if big else L
+        qp[r], qs[r] = (0, 0) if big else (P, s0)
+        status[r] = 3 if big else 0
     l_out[status == 2] = -1
-    return terms, n_out, l_out, status
+    return terms, n_out, l_out, status, qp, qs
 
 
 @lru_cache(maxsize=1)
 def warm() -> None:
     """Load (or compile) the scan kernels once per process, so that start-up is not counted as scan time."""
-    scan(ScanRows(((1, 2, 3, 4, 5),), (0,), (IDENTITY,)), ((1,),), 4, 0, 1)
+    scan(ScanRows(((1, 2, 3, 4, 5),), (0,), (IDENTITY,)), ((1,),), 4, 0, 1, max_qp=1)
 
 
-def _scan_row_py(cf, coef, signs, depth, margin, max_l, p):
+def _scan_row_py(cf, coef, signs, depth, margin, max_l, p, bm_depth=None, max_qp=0, min_digits=0.0):
+    from esma.qpoly import lag_test_py
+
+    bm_depth = depth if bm_depth is None else min(bm_depth, depth)
     terms, st = mobius_terms_py(cf, coef, signs, depth)
-    bound = min(max_l, (len(terms) - margin) // 2)
-    if st != 0 or bound < 1 or not cf:
-        return terms, -1
-    L = linear_complexity_py(terms, p, bound)
-    return terms, (-1 if L is None else L)
+    nb = min(len(terms), bm_depth)
+    bound = min(max_l, (nb - margin) // 2)
+    if st != 0 or not cf:
+        return terms, -1, 0, 0
+    L = linear_complexity_py(terms[:nb], p, bound) if bound >= 1 else None
+    if L is not None:
+        return terms, L, 0, 0
+    P, s0 = lag_test_py(terms, signs, max_qp, max(margin, 1), min_digits) if max_qp > 0 else (0, 0)
+    return terms, -1, P, s0
 
 
-def scan_py(rows: ScanRows, periods, depth: int, margin: int, max_l: int, p: int = SCAN_PRIME):
-    """Twin of ``scan``: per candidate (terms, complexity) from the pure-Python transducer and BM."""
+def scan_py(rows: ScanRows, periods, depth: int, margin: int, max_l: int, p: int = SCAN_PRIME, *,
+            bm_depth: int | None = None, max_qp: int = 0, min_digits: float = 0.0):
+    """Twin of ``scan``: per candidate (terms, complexity, P, s) from the pure-Python transducer, BM and lag
+    test."""
     return [
-        _scan_row_py(rows.cfs[i_cf], coef, s, depth, margin, max_l, p)
+        _scan_row_py(rows.cfs[i_cf], coef, s, depth, margin, max_l, p, bm_depth, max_qp, min_digits)
         for i_cf, coef in zip(rows.index, rows.coefs, strict=True)
         for s in periods
     ]

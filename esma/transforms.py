@@ -112,6 +112,15 @@ def _is_monomial(coeffs: tuple[int, ...]) -> bool:
     return len(nz) == 1 and (abs(nz[0]) == 1 or coeffs[0] != 0)
 
 
+def _fraction_text(pt: str, num: tuple[int, ...], qt: str, den: tuple[int, ...]) -> str:
+    """``pt/qt`` with parentheses where a sum needs them (none over a denominator 1)."""
+    if _trim(den) == [1]:
+        return pt
+    pt = pt if _is_monomial(num) else f"({pt})"
+    qt = qt if _is_monomial(den) else f"({qt})"
+    return f"{pt}/{qt}"
+
+
 @dataclass(frozen=True, order=True)
 class Transform:
     """T(c) = P(c)/Q(c) with integer coefficients in ascending powers of c (canonical form expected)."""
@@ -137,15 +146,25 @@ class Transform:
 
     @cached_property
     def text(self) -> str:
-        """Text in c, parseable by ``esma.constants`` once c is substituted (``c/(c - 1)``, ``2*c + 1``)."""
-        p = poly_text(self.numerator)
-        q = _trim(self.denominator)
-        if q == [1]:
-            return p
-        pt = p if _is_monomial(self.numerator) else f"({p})"
-        qt = poly_text(self.denominator)
-        qt = qt if _is_monomial(self.denominator) else f"({qt})"
-        return f"{pt}/{qt}"
+        """Text in c, parseable by ``esma.constants`` once c is substituted (``c/(c - 1)``, ``2*c + 1``).
+
+        A numerator with a negative leading coefficient (a transform negated to make its value positive) is
+        written as one writes it by hand: the sign moves into a denominator with a negative constant term
+        (``(c - 1)/(2 - c)``), else into an ascending numerator (``(1 - c)/(c + 2)``), else in front.
+
+        >>> Transform((1, -1), (-2, 1)).text, Transform((1, -1), (2, 1)).text, Transform((-1, -1), (2, 1)).text
+        ('(c - 1)/(2 - c)', '(1 - c)/(c + 2)', '-(c + 1)/(c + 2)')
+        """
+        num, den = self.numerator, self.denominator
+        if _lead_sign(num) > 0:
+            return _fraction_text(poly_text(num), num, poly_text(den), den)
+        neg_num = tuple(-x for x in num)
+        if den[0] < 0:
+            neg_den = tuple(-x for x in den)
+            return _fraction_text(poly_text(neg_num), neg_num, poly_text(neg_den, ascending=True), neg_den)
+        if num[0] > 0:
+            return _fraction_text(poly_text(num, ascending=True), num, poly_text(den), den)
+        return "-" + _fraction_text(poly_text(neg_num), neg_num, poly_text(den), den)
 
     def substitute(self, expr_text: str) -> str:
         """The expression text of T(c) with the constant's text in place of c (for independent evaluation).

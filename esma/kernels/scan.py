@@ -25,6 +25,8 @@ step makes one pass over the connection polynomial that both updates it and accu
 import numpy as np
 from numba import njit
 
+from esma.kernels.qpoly import lag_kernel
+
 LIMIT = 2.0**61  # magnitudes above this may overflow int64 in the next step: give up on the fast path
 # Reassociation is exact here (every float is an integer below 2^53) and lets the discrepancy sum vectorise.
 _EXACT_FM = {"reassoc", "contract"}
@@ -220,23 +222,29 @@ def bm_float_kernel(seq, n, p, max_l, scratch):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def scan_kernel(
-    cf_table, cf_lens, cf_index, coefs, sign_table, sign_len, depth, p, margin, max_l, terms, n_out, l_out, status_out
+    cf_table, cf_lens, cf_index, coefs, sign_table, sign_len, depth, bm_depth, p, margin, max_l, max_qp,
+    min_digits, terms, n_out, l_out, status_out, qp_out, qs_out
 ):  # pragma: no cover - compiled
-    """Every (row, sign period) pair: transducer terms into terms[r], count, complexity, status.
+    """Every (row, sign period) pair: transducer terms into terms[r], count, complexity, status, lag test.
 
     Row i runs the Mobius map coefs[i] = (A, B, C, D) over the continued fraction cf_table[cf_index[i]] (of
     length cf_lens[cf_index[i]]); candidate r = i * n_periods + j uses sign period j (sign_table[j, :sign_len[j]]).
-    l_out is the linear complexity mod p of the n_out terms, or -1 when it exceeds min(max_l, (n - margin) // 2),
-    so that l_out >= 0 exactly when n >= 2 L + margin (a hit).
+    Up to ``depth`` terms are made.  l_out is the linear complexity mod p of the first min(n, bm_depth) terms,
+    or -1 when it exceeds min(max_l, (n - margin) // 2), so that l_out >= 0 exactly when those terms hold
+    2 L + margin (a hit of the paper's window).  Where that fails, the lag test (``esma.kernels.qpoly``) looks
+    for interlaced polynomials of quasi-period <= max_qp in all n terms: (qp_out, qs_out) = (P, s), or (0, 0).
     """
     n_t = coefs.shape[0]
     n_p = sign_table.shape[0]
-    scratch = np.empty(bm_scratch_size(depth), np.float64)
+    scratch = np.empty(bm_scratch_size(bm_depth), np.float64)
+    growth = np.empty(depth, np.float64)
     for i in range(n_t):
         cf = cf_table[cf_index[i]]
         n_cf = cf_lens[cf_index[i]]
         for j in range(n_p):
             r = i * n_p + j
+            qp_out[r] = 0
+            qs_out[r] = 0
             if n_cf == 0:
                 n_out[r] = 0
                 status_out[r] = 0
@@ -245,8 +253,14 @@ def scan_kernel(
             n, st = mobius_terms_kernel(cf, n_cf, coefs[i], sign_table[j], sign_len[j], depth, terms[r])
             n_out[r] = n
             status_out[r] = st
-            bound = min(max_l, (n - margin) // 2)
+            nb = min(n, bm_depth)
+            bound = min(max_l, (nb - margin) // 2)
             if st == 0 and bound >= 1:
-                l_out[r] = bm_float_kernel(terms[r], n, p, bound, scratch)
+                l_out[r] = bm_float_kernel(terms[r], nb, p, bound, scratch)
             else:
                 l_out[r] = -1
+            if st == 0 and l_out[r] < 0 and max_qp > 0:
+                P, s0 = lag_kernel(terms[r], n, sign_table[j], sign_len[j], max_qp, max(margin, 1), min_digits,
+                                   growth)
+                qp_out[r] = P
+                qs_out[r] = s0

@@ -85,11 +85,31 @@ def test_scan_equals_twin(expr, degree, limit, periods):
     transforms = transform_space(degree, limit)[:60]
     ps = sign_periods(1, periods)
     rows = scan_rows(c, transforms, 300, 100)
-    terms, n_out, l_out, _ = scan(rows, ps, 100, 10, 45)
+    terms, n_out, l_out, _, qp, qs = scan(rows, ps, 100, 10, 45)
     twin = scan_py(rows, ps, 100, 10, 45)
-    for r, (t_py, l_py) in enumerate(twin):
+    for r, (t_py, l_py, p_py, s_py) in enumerate(twin):
         assert tuple(int(x) for x in terms[r, : n_out[r]]) == t_py
         assert int(l_out[r]) == l_py
+        assert (int(qp[r]), int(qs[r])) == (p_py, s_py) == (0, 0)
+
+
+@pytest.mark.parametrize(("expr", "degree", "limit", "deep"),
+                         [("e", 1, 2, True), ("pi", 1, 1, False), ("e", 2, 1, None), ("e/5", 1, 1, True)])
+def test_deep_scan_equals_twin(expr, degree, limit, deep):
+    """The window of 100 terms with the lag test over 400: kernel and twin agree on terms, complexity and (P, s),
+    and the lag test finds something (e's long quasi-periods) where it should and nothing for pi."""
+    c = make_constant(expr)
+    transforms = transform_space(degree, limit)[:40]
+    ps = sign_periods(1, 3)
+    rows = scan_rows(c, transforms, 3000, 400)
+    knobs = {"bm_depth": 100, "max_qp": 120, "min_digits": 10.0}
+    terms, n_out, l_out, _, qp, qs = scan(rows, ps, 400, 10, 45, **knobs)
+    twin = scan_py(rows, ps, 400, 10, 45, **knobs)
+    for r, (t_py, l_py, p_py, s_py) in enumerate(twin):
+        assert tuple(int(x) for x in terms[r, : n_out[r]]) == t_py
+        assert (int(l_out[r]), int(qp[r]), int(qs[r])) == (l_py, p_py, s_py)
+    if deep is not None:
+        assert bool((qp > 0).any()) == deep
 
 
 @given(
