@@ -470,9 +470,12 @@ def _verify_proof(conjecture_id: int, db, as_json: bool) -> None:
     from esma.cli.proofs import check_record
 
     with _catalog(db) as catalog:
-        conj = _get(catalog, conjecture_id)
+        found = catalog.proof_record(conjecture_id)  # the certificate as stored text: unreadable is rejected
+        if found is None:
+            raise BadInput(f"no conjecture with id {conjecture_id} in {catalog.url}")
+        conj, certificate_text = found
         t0 = time.perf_counter()
-        ok, reason = check_record(catalog, conj)
+        ok, reason = check_record(catalog, conj, certificate_text)
         seconds = time.perf_counter() - t0
         if not ok and conj.status == "proved":  # an invalid proof proves nothing: back to a conjecture
             catalog.set_proofs([(conjecture_id, "conjecture", f"certificate rejected: {reason}", None)])

@@ -54,6 +54,19 @@ exact descriptions of sequences, polynomial by polynomial on a common period.  A
 certificate, ``esma-member-cert/1`` (``_check_member``), holds its representative's certificate and the
 exact relation G between the two.  Success reads ``proved from <theorem key> (<theorem>) with <x = S(c)>``.
 
+**Bounded work** (DESIGN 8).  The caps on each part (polynomial degree 64, block lengths ``MAX_BLOCK``, heads
+``MAX_HEAD``) do not bound their product: a block of 2000 terms of degree 64 is a polynomial of degree 128,000
+with coefficients of ~10^6 bits, days of arithmetic.  So before any identity is checked, the cost of the whole
+check (head products, block products and their products with U, the comparisons of descriptions, the
+admissibility and tail-domain inequalities with their root isolations) is estimated from the certificate
+and the record alone, in word products: degrees x block lengths x head lengths x coefficient sizes, with a
+step cost per term and per residue class (``work``).  A check estimated above ``MAX_WORK`` = 10^9 is rejected,
+``beyond the checker's bound``.  The estimate is an upper bound of the schoolbook cost, calibrated so that
+10^9 is about one second of checking (measured: 0.4 to 1.2 ns per unit on forged blocks of degree 1 to 16;
+a degree-64 root isolation takes ~2 s, so a claim of degree 64 is over the bound by itself).  Real
+certificates are far below it: every formula of the default searches of e, tan(1) and exp(2) (5,188
+certificates, members with their representatives) costs at most 2.6e6 (median 1e6): 400 times below.
+
 >>> cert = {"format": "esma-tail-cert/1",
 ...         "base": {"theorem": "e", "signs": [1], "head": [2], "period": 3, "polys": ["1", "1", "2*m + 2"]},
 ...         "map": {"degree": 1, "T": [[1, 0], [0, 1]], "substitution": {"numerator": [0, 1], "denominator": [1]}},
