@@ -410,9 +410,11 @@ def show(conjecture_id, plot_path, members_shown, db, as_json) -> None:
 
 
 @cli.command(
-    help="Approve a stored formula again, at more digits; a formula that fails is marked refuted (exit code 1).  "
-    "With --proof, check its stored proof certificate instead, from the record and the theorem registry alone; a "
-    "certificate the checker rejects leaves the formula a conjecture (exit code 1)."
+    help="Approve a stored formula again, at more digits; a formula that fails, or whose terms, recurrence and "
+    "closed form do not describe one sequence, is marked refuted (exit code 1).  "
+    "With --proof, check its stored proof certificate instead, from the record and the theorem registry alone, "
+    "within a bounded amount of work; a certificate the checker rejects (unreadable or beyond the bound "
+    "included) leaves the formula a conjecture (exit code 1)."
     + EXAMPLE + "esma verify 12 --verify-digits 5000\n  esma verify 12 --proof"
 )
 @click.argument("conjecture_id", metavar="ID", type=int)

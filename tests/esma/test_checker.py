@@ -422,6 +422,23 @@ def test_the_bound_is_on_the_product_of_degree_and_block_length():
     assert w[(8, 2000)] > w[(1, 2000)] > checker.MAX_WORK
 
 
+def _longer(c: QuasiPolynomial, k: int, s: int) -> QuasiPolynomial:
+    """The same sequence described with k times the period and the sign period written s times."""
+    import math
+
+    polys = []
+    for j in range(k * c.period):
+        m0, jj = divmod(j, c.period)
+        out = [0] * len(c.polys[jj])
+        for e, coef in enumerate(c.polys[jj]):  # P_jj(k m + m0) in powers of m
+            for t in range(e + 1):
+                out[t] += coef * math.comb(e, t) * k**t * m0 ** (e - t)
+        polys.append(tuple(out))
+    longer = QuasiPolynomial(c.signs * s, c.head, k * c.period, tuple(polys))
+    assert longer.terms(200) == c.terms(200)
+    return longer
+
+
 def _works_of(pairs):
     return [checker.work(cert, rec[0], *rec[3:]) for cert, rec in pairs]
 
@@ -438,6 +455,13 @@ def test_real_certificates_are_far_below_the_bound(e_default):
     for constant, P, Q, signs in ACCEPTED:
         f = formula_of(constant, P, Q, signs)
         pairs.append((prove_formula(f).certificate, f.record()))
+    # long periods: e/(e - 1) with signs +-, described with 5 times its period and the signs thrice, and 40 times
+    f = formula_of("e", (0, 1), (-1, 1), "+-")
+    for k, s in ((5, 3), (40, 1)):
+        longer = Formula(f.constant, f.lhs_numerator, f.lhs_denominator, _longer(f.claim, k, s))
+        proof = prove_formula(longer)
+        assert proof.ok and proof.certificate["cert"]["Lout"] >= 30
+        pairs.append((proof.certificate, longer.record()))
     searched = {"e": e_default, **{c: esma.search(c, verify_digits=300).conjectures for c in ("tan(1)", "exp(2)")}}
     for conjectures in searched.values():
         by_key = {c.key: c for c in conjectures}
