@@ -103,6 +103,10 @@ class _Reject(Exception):
     """The certificate does not prove the record (the message says why)."""
 
 
+class _Bound(_Reject):
+    """The certificate is beyond the checker's bound on work."""
+
+
 class _Budget:
     """The work one check may still cost; ``charge`` rejects, before the work is done, what would exceed it."""
 
@@ -112,7 +116,7 @@ class _Budget:
     def charge(self, units: int) -> None:
         self.spent += units
         if self.bounded and self.spent > MAX_WORK:
-            raise _Reject(f"beyond the checker's bound: checking this certificate would cost about {self.spent:.1e} "
+            raise _Bound(f"beyond the checker's bound: checking this certificate would cost about {self.spent:.1e} "
                           f"word products, more than {MAX_WORK:.0e}")
 
 
@@ -760,7 +764,9 @@ def check(certificate, constant_text: str, lhs_numerator, lhs_denominator, signs
     sign period (+1/-1); ``head`` the terms before the closed form; ``period`` N and ``polynomials`` the P_j
     (ascending coefficients in m, ints, Fractions or their text, as in ``esma.records.Conjecture``).  A
     certificate that does not prove the record gives ``(False, reason)``; malformed record arguments raise
-    ``TypeError``/``ValueError``.  See the module docstring for what is checked.
+    ``TypeError``/``ValueError``.  See the module docstring for what is checked.  The cost of the whole check
+    is estimated first (``work``): beyond ``MAX_WORK`` the answer is ``(False, "beyond the checker's bound:
+    ...")``, before any identity is checked.
     """
     if not isinstance(constant_text, str):
         raise TypeError(f"Argument 'constant_text' must be a str, not {type(constant_text).__name__}")
@@ -777,6 +783,14 @@ def check(certificate, constant_text: str, lhs_numerator, lhs_denominator, signs
         record = _record(tuple(signs), tuple(head), period, polys)
     except TypeError:  # unhashable parts: build it uncached, for the error message
         record = QuasiPolynomial(tuple(signs), tuple(head), period, polys)
+    try:
+        # the whole check (a member's representative included) is estimated before any of it is done; a
+        # certificate too malformed to estimate is rejected below, where the check finds it (bounded step by step)
+        _check(certificate, constant_text, P, Q, record, _Budget(), estimate_only=True)
+    except _Bound as exc:
+        return False, str(exc)
+    except _Reject:
+        pass
     try:
         return True, _check(certificate, constant_text, P, Q, record, _Budget())
     except _Reject as exc:
