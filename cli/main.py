@@ -418,9 +418,11 @@ def show(conjecture_id, plot_path, members_shown, db, as_json) -> None:
 
 
 @cli.command(
-    help="Approve a stored formula again, at more digits; a formula that fails is marked refuted (exit code 1).  "
-    "With --proof, check its stored proof certificate instead, from the record and the theorem registry alone; a "
-    "certificate the checker rejects leaves the formula a conjecture (exit code 1)."
+    help="Approve a stored formula again, at more digits; a formula that fails, or whose terms, recurrence and "
+    "closed form do not describe one sequence, is marked refuted (exit code 1).  "
+    "With --proof, check its stored proof certificate instead, from the record and the theorem registry alone, "
+    "within a bounded amount of work; a certificate the checker rejects (unreadable or beyond the bound "
+    "included) leaves the formula a conjecture (exit code 1)."
     + EXAMPLE + "esma verify 12 --verify-digits 5000\n  esma verify 12 --proof"
 )
 @click.argument("conjecture_id", metavar="ID", type=int)
@@ -478,9 +480,12 @@ def _verify_proof(conjecture_id: int, db, as_json: bool) -> None:
     from esma.cli.proofs import check_record
 
     with _catalog(db) as catalog:
-        conj = _get(catalog, conjecture_id)
+        found = catalog.proof_record(conjecture_id)  # the certificate as stored text: unreadable is rejected
+        if found is None:
+            raise BadInput(f"no conjecture with id {conjecture_id} in {catalog.url}")
+        conj, certificate_text = found
         t0 = time.perf_counter()
-        ok, reason = check_record(catalog, conj)
+        ok, reason = check_record(catalog, conj, certificate_text)
         seconds = time.perf_counter() - t0
         if not ok and conj.status == "proved":  # an invalid proof proves nothing: back to a conjecture
             catalog.set_proofs([(conjecture_id, "conjecture", f"certificate rejected: {reason}", None)])

@@ -1367,6 +1367,27 @@ class Catalog:
         with self._read() as s:
             return s.scalar(select(ConjectureRow.constant_id).where(ConjectureRow.id == int(conjecture_id)))
 
+    def proof_record(
+        self, conjecture_id: int | None = None, constant: str | None = None, key: str | None = None
+    ) -> tuple[Conjecture, str | None] | None:
+        """A formula whose proof is to be checked, by id (or by constant and key): its record without the
+        certificate, and the certificate's stored text as it is (``None`` when there is none), undecoded, so
+        that a certificate that is not JSON is the checker's to reject, not an error of the catalog.
+        ``None`` if there is no such formula."""
+        cols = [_raw(c) if c.name == "certificate" else c for c in _conj.c]
+        stmt = select(*cols, ConstantRow.text, self._family_of_row().label("family_id")).join(
+            ConstantRow.__table__, ConstantRow.id == _conj.c.constant_id)
+        if conjecture_id is not None:
+            stmt = stmt.where(_conj.c.id == int(conjecture_id))
+        else:
+            stmt = stmt.where(ConstantRow.text == str(constant), _conj.c.key == str(key))
+        with self._read() as s:
+            m = s.execute(stmt).mappings().first()
+        if m is None:
+            return None
+        text = m["certificate"]
+        return _record({**m, "certificate": None}, m["text"]), text
+
 
 _JSON_COLUMNS = frozenset(
     {"lhs_numerator", "lhs_denominator", "terms", "recurrence", "polynomials", "relation", "certificate", "extra"}

@@ -30,7 +30,12 @@ from esma.records import Recurrence
 from esma.scf import expand_enclosure, simple_cfs
 from esma.transforms import transform_ball
 
-__all__ = ["Approval", "agreement_digits", "approve", "convergent", "terms_to_digits", "transform_ball"]
+__all__ = ["Approval", "agreement_digits", "approve", "convergent", "record_mismatch", "terms_to_digits",
+           "transform_ball"]
+
+#: Terms of a stored closed form compared with its recurrence: period x (degree + 2), and the degree, at most.
+MAX_FORM_TERMS = 100_000
+MAX_FORM_DEGREE = 64
 
 _LOG10_2 = math.log10(2)
 
@@ -360,11 +365,72 @@ def approve(
     )
 
 
+def record_mismatch(conj) -> str | None:
+    """Why a stored record's terms, recurrence and closed form do not describe one sequence, or ``None``.
+
+    Guaranteed when ``None``: the terms satisfy the recurrence from its pre-period on; with interlaced
+    polynomials, the kind is ``periodic``/``polynomial`` as they are constant or not, the closed-form text is
+    exactly ``esma.patterns.closed_form_text`` of the stored period, start (the pre-period), head and
+    polynomials, and the polynomials give the sequence of the terms and the recurrence for every n >= the
+    pre-period: they agree with it on the stored terms and on period x (degree + 2) terms past the recurrence's
+    start, and a recurrence applied to interlaced polynomials of degree d is, per residue class, a polynomial
+    of degree d in m, zero everywhere once zero at d + 1 points; without polynomials, the kind is
+    ``exponential`` or ``other`` and the text is the recurrence's, as ``esma.patterns.closed_form`` writes it
+    (exponential and other are not told apart again: that needs a factoring).  The work is bounded
+    (``MAX_FORM_TERMS``, ``MAX_FORM_DEGREE``): a closed form beyond the bound is a mismatch.
+    """
+    from fractions import Fraction
+
+    from esma.patterns import _recurrence_text, closed_form_text
+
+    rec = Recurrence(tuple(conj.recurrence), conj.preperiod)
+    terms = list(conj.terms)
+    if len(terms) < rec.linear_complexity or not rec.holds_on(terms):
+        return "stored terms do not satisfy the recurrence"
+    start, period, stored = conj.preperiod, conj.period, conj.polynomials
+    if not stored:
+        # the closed form is the recurrence itself (telling "exponential" from "other" would need a factoring)
+        if conj.kind not in ("exponential", "other"):
+            return f"the closed form of kind {conj.kind} stores no interlaced polynomials"
+        text = _recurrence_text(rec)
+        if conj.closed_form != text:
+            return f"the closed form {conj.closed_form!r} is not the recurrence's, {text!r}"
+        return None
+    try:
+        polys = tuple(tuple(Fraction(str(c)) for c in p) for p in stored)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return "the closed form's polynomials cannot be read"
+    degree = max(len(p) for p in polys) - 1 if polys else -1
+    if not polys or period != len(polys) or min(len(p) for p in polys) == 0:
+        return f"the closed form has {len(polys)} polynomials for the period {period}"
+    if degree > MAX_FORM_DEGREE or period * (degree + 2) > MAX_FORM_TERMS:
+        return f"the closed form is beyond the bound of this check (period {period}, degree {degree})"
+    kind = "periodic" if all(len(p) == 1 or not any(p[1:]) for p in polys) else "polynomial"
+    if conj.kind != kind:
+        return f"the closed form is of kind {kind}, the record says {conj.kind}"
+    text = closed_form_text(period, start, tuple(terms[:start]), polys)
+    if conj.closed_form != text:
+        return f"the closed form {conj.closed_form!r} is not what its polynomials give, {text!r}"
+    count = max(len(terms), rec.linear_complexity + period * (degree + 2))
+    try:
+        seq = rec.extend(terms, count)
+    except ArithmeticError:
+        return "recurrence leaves the integers"
+    for n in range(start, count):
+        m, j = divmod(n, period)
+        value = sum(c * m**i for i, c in enumerate(polys[j]))
+        if value != seq[n]:
+            return (f"the closed form gives a({n}) = {value}, the terms and the recurrence a({n}) = {seq[n]}"
+                    + ("" if n >= len(terms) else " (a stored term)"))
+    return None
+
+
 def verify_record(conj, verify_digits: int = 1000) -> Approval:
     """Approve a stored conjecture again, from its record alone, at ``verify_digits`` digits.
 
     Rebuilds the constant from its text, the transform from its coefficients and the sequence from the
-    recurrence and stored leading terms; a record whose terms break its own recurrence fails at once.
+    recurrence and stored leading terms; a record whose terms, recurrence and closed form do not describe one
+    sequence (``record_mismatch``) fails at once, before any digit is compared.
     """
     from esma.constants import constant as make_constant
     from esma.transforms import Transform
@@ -375,6 +441,7 @@ def verify_record(conj, verify_digits: int = 1000) -> Approval:
     t = Transform(tuple(conj.lhs_numerator), tuple(conj.lhs_denominator))
     rec = Recurrence(tuple(conj.recurrence), conj.preperiod)
     terms = list(conj.terms)
-    if len(terms) < rec.linear_complexity or not rec.holds_on(terms):
-        return Approval(False, 0, 0, 0.0, 0.0, 0, verify_digits, "stored terms do not satisfy the recurrence")
+    why = record_mismatch(conj)  # what is shown (closed form) must be what is approved (terms, recurrence)
+    if why is not None:
+        return Approval(False, 0, 0, 0.0, 0.0, 0, verify_digits, why)
     return approve(c, t, tuple(conj.signs), rec, terms, verify_digits)

@@ -7,11 +7,12 @@ import ast
 import copy
 import doctest
 import json
+import time
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from proof_helpers import expression, formula_of
+from proof_helpers import expression, forge_unbounded, forged_polynomials, formula_of
 
 import esma
 from esma import checker
@@ -373,3 +374,106 @@ def test_accepts_every_formula_of_a_default_search_of_e(e_default):
         assert checker.check(proof.certificate, *f.record()) == (True, "proved from e (Euler) with x = c")
         periods.add(len(conj.signs))
     assert periods == {1, 2, 3, 4}
+
+
+# ------------------------------------------------------------------------------ bounded work (issue 18)
+
+
+def _forged(lout: int, degree: int = 64):
+    """e itself (a real prover certificate), forged to claim m**degree + 1 (the attack of issue 18)."""
+    f = formula_of("e", (0, 1), (1,), "+")
+    proof = prove_formula(f)
+    assert proof.ok
+    cert = forge_unbounded(proof.certificate, [1], 2, degree, lout)
+    return cert, ("e", (0, 1), (1,), (1,), (2,), 1, forged_polynomials(degree))
+
+
+def _work(lout: int, degree: int) -> int:
+    cert, record = _forged(lout, degree)
+    return checker.work(cert, record[0], *record[3:])
+
+
+def test_forged_certificate_passes_the_cheap_checks():
+    # within the bound (degree 8, a short block) the forgery is checked to the end: only its block identity fails
+    cert, record = _forged(lout=4, degree=8)
+    assert checker.work(cert, record[0], *record[3:]) <= checker.MAX_WORK
+    assert checker.check(cert, *record) == (
+        False, "the block identity fails: U(k) Kblock(k) != sigma Ablock(k) U(k+1) as polynomials in k")
+
+
+def test_forged_certificate_beyond_the_bound_is_rejected_quickly():
+    cert, record = _forged(lout=2000)
+    checker.clear_caches()
+    t0 = time.perf_counter()
+    ok, why = checker.check(cert, *record)
+    seconds = time.perf_counter() - t0
+    assert not ok and why.startswith("beyond the checker's bound: checking this certificate would cost about ")
+    assert seconds < 1, seconds  # unbounded, this check runs for days (about cubic in Lout)
+    # neither the degree (64) nor the block length (2000) is over its own cap: their product is what costs
+    assert max(len(p) - 1 for p in record[-1]) == 64 and cert["cert"]["Lout"] == checker.MAX_BLOCK
+
+
+def test_the_bound_is_on_the_product_of_degree_and_block_length():
+    w = {(d, L): _work(L, d) for d in (1, 8) for L in (4, 40, 2000)}
+    # a long block of degree 1 and a short block of degree 8 are checked; their product grows faster than either
+    assert w[(1, 40)] <= checker.MAX_WORK and w[(8, 4)] <= checker.MAX_WORK and w[(8, 40)] <= checker.MAX_WORK
+    assert w[(8, 40)] > 20 * w[(8, 4)] and w[(8, 40)] > 20 * w[(1, 40)]
+    # 2000 terms of degree 1 cost ~20 s to multiply out (measured), of degree 8 far more: both refused
+    assert w[(8, 2000)] > w[(1, 2000)] > checker.MAX_WORK
+
+
+def _longer(c: QuasiPolynomial, k: int, s: int) -> QuasiPolynomial:
+    """The same sequence described with k times the period and the sign period written s times."""
+    import math
+
+    polys = []
+    for j in range(k * c.period):
+        m0, jj = divmod(j, c.period)
+        out = [0] * len(c.polys[jj])
+        for e, coef in enumerate(c.polys[jj]):  # P_jj(k m + m0) in powers of m
+            for t in range(e + 1):
+                out[t] += coef * math.comb(e, t) * k**t * m0 ** (e - t)
+        polys.append(tuple(out))
+    longer = QuasiPolynomial(c.signs * s, c.head, k * c.period, tuple(polys))
+    assert longer.terms(200) == c.terms(200)
+    return longer
+
+
+def _works_of(pairs):
+    return [checker.work(cert, rec[0], *rec[3:]) for cert, rec in pairs]
+
+
+def test_real_certificates_are_far_below_the_bound(e_default):
+    """The bound leaves ample room (100x) for real certificates: the golden ones, the prover's for every
+    registry family of ``ACCEPTED``, and every formula (members too) of the default searches of e, tan(1), exp(2)."""
+    from esma.prover import with_representative
+    from esma.theorems import MEMBER_FORMAT
+
+    pairs = [(g["certificate"], [g["record"][k] for k in ("constant", "lhs_numerator", "lhs_denominator", "signs",
+                                                             "head", "period", "polynomials")])
+             for g in GOLDEN if g["valid"]]
+    for constant, P, Q, signs in ACCEPTED:
+        f = formula_of(constant, P, Q, signs)
+        pairs.append((prove_formula(f).certificate, f.record()))
+    # long periods: e/(e - 1) with signs +-, described with 5 times its period and the signs thrice, and 40 times
+    f = formula_of("e", (0, 1), (-1, 1), "+-")
+    for k, s in ((5, 3), (40, 1)):
+        longer = Formula(f.constant, f.lhs_numerator, f.lhs_denominator, _longer(f.claim, k, s))
+        proof = prove_formula(longer)
+        assert proof.ok and proof.certificate["cert"]["Lout"] >= 30
+        pairs.append((proof.certificate, longer.record()))
+    searched = {"e": e_default, **{c: esma.search(c, verify_digits=300).conjectures for c in ("tan(1)", "exp(2)")}}
+    for conjectures in searched.values():
+        by_key = {c.key: c for c in conjectures}
+        for conj in conjectures:
+            cert = conj.certificate
+            assert cert is not None, conj.lhs
+            if cert["format"] == MEMBER_FORMAT and "certificate" not in cert["representative"]:
+                rep = by_key[cert["representative"]["key"]]
+                cert = with_representative(cert, Formula.from_conjecture(rep), rep.certificate)
+            pairs.append((cert, Formula.from_conjecture(conj).record()))
+    works = _works_of(pairs)
+    assert None not in works and len(works) > 5000
+    assert max(works) <= checker.MAX_WORK // 100, max(works)
+    print(f"work of {len(works)} real certificates: median {sorted(works)[len(works) // 2]:.2e}, "
+          f"max {max(works):.2e}, bound {checker.MAX_WORK:.0e}")
