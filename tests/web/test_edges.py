@@ -28,6 +28,7 @@ def _get(url: str) -> tuple[int, dict[str, str], str]:
 def server(web_catalog, tmp_path_factory):
     with served(web_catalog, tmp_path_factory.mktemp("edges")) as (base, proc):
         status, _, body = _get(base + "/?format=json")
+        assert status == 200, body[-300:]
         e = next(c for c in json.loads(body)["constants"] if c["text"] == "e")
         fam = json.loads(_get(f"{base}/constants/{e['id']}?format=json")[2])["families"][0]
         yield base, {"cid": e["id"], "fid": fam["id"], "rid": fam["representative_id"]}, proc
@@ -81,6 +82,7 @@ def test_every_answer_carries_a_strict_content_security_policy(server):
              "/nowhere", "/constants/{cid}?kind=spiral", "/?format=json", "/assets/math-font.ttf"]
     for path in paths:
         status, headers, body = _get(base + path.format(**ids))
+        assert status in (200, 400, 404), (path, status)
         policy = _policy(headers)
         assert policy["default-src"] == ["'none'"], policy
         assert "script-src" not in policy  # no script of any kind: default-src 'none' applies
