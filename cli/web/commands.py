@@ -91,8 +91,26 @@ def serve(
             raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     shown = f"[{host}]" if ":" in host else host
     say(f"serving {app.state.source.url} read-only at http://{shown}:{port}/ (Ctrl-C stops)")
-    # a request still running after SIGTERM (a plot being waited for) is cancelled after 1 s, not awaited
-    uvicorn.run(app, host=host, port=int(port), log_level="warning", access_log=False, timeout_graceful_shutdown=1)
+    config = uvicorn.Config(app, host=host, port=int(port), log_level="warning", access_log=False,
+                            timeout_graceful_shutdown=1)  # a request still running then is cancelled
+    _stopping_server(config, app.state.plot_pool).run()
+
+
+def _stopping_server(config: Any, pool: Any) -> Any:
+    """uvicorn's server, which also stops the plot workers as soon as it is asked to stop (SIGTERM, SIGINT):
+    the requests waiting for a plot then answer at once ("the server is stopping") instead of holding the
+    shutdown until they are cancelled."""
+    import threading
+
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            super().handle_exit(sig, frame)
+            # not in the handler itself: it must not wait for the pool's lock, which this thread may hold
+            threading.Thread(target=pool.close, name="esma-plot-stop", daemon=True).start()
+
+    return Server(config)
 
 
 @dataclass(frozen=True)

@@ -155,6 +155,9 @@ def test_sigterm_stops_the_server_and_its_plot_workers_during_a_slow_plot(slow_c
         while _group(proc.pid) and time.monotonic() < deadline:
             time.sleep(0.1)
         left = _group(proc.pid)
+        err = proc.stderr.read() if proc.poll() is not None else ""
     asker.join(timeout=70)
     assert stopped < 5, f"esma serve took {stopped:.1f} s to stop on SIGTERM"
     assert left == [], f"processes left after esma serve stopped: {left}"
+    assert "Traceback" not in err and "Error" not in err, err[-2000:]
+    assert len(answers) == 1 and (answers[0] == 503 or isinstance(answers[0], OSError)), answers  # not a 500
