@@ -84,7 +84,7 @@ def test_the_index_answers_within_a_second_while_8_clients_ask_for_uncached_plot
         finished: list[tuple[int, float]] = []
 
         def plot_client(k: int) -> None:
-            for i in range(4):  # 8 clients x 4 plots, each of its own number of digits: nothing is cached
+            for i in range(3):  # 8 clients x 3 plots, each of its own number of digits: nothing is cached
                 if time.monotonic() > stop:
                     return
                 ids = formulas[k % 2]
