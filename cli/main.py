@@ -562,12 +562,16 @@ def constants(as_json) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (anything but loopback is reachable from other machines).")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option("--plot-workers", type=click.IntRange(1, 16), default=2, show_default=True,
+              help="Worker processes drawing convergence plots (at most this many plots at a time).")
+@click.option("--plot-timeout", type=click.FloatRange(0.5, 600), default=30.0, show_default=True,
+              help="Seconds a plot may take; a plot still drawing then is stopped and shown as such.")
 @DB_OPTION
-def serve(host, port, db) -> None:
+def serve(host, port, plot_workers, plot_timeout, db) -> None:
     from esma.cli.web.commands import serve as serve_catalog
 
     try:
-        serve_catalog(db, host, port, warn=output.err)
+        serve_catalog(db, host, port, plot_workers=plot_workers, plot_timeout=plot_timeout, warn=output.err)
     except (ValueError, FileNotFoundError) as exc:
         raise BadInput(str(exc)) from None
 

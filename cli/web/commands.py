@@ -29,6 +29,7 @@ from typing import IO, Any
 
 from esma.cli.web import assets, pages
 from esma.cli.web.app import template_environment
+from esma.cli.web.plotpool import DEFAULT_TIMEOUT, DEFAULT_WORKERS, MAX_TIMEOUT, MAX_WORKERS, MIN_TIMEOUT
 from esma.cli.web.source import FamilyFilters, Source
 from esma.cli.web.svgplot import PlotCache
 
@@ -49,9 +50,21 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def serve(db: str | None, host: str = "127.0.0.1", port: int = 8000, *, warn: Any = None) -> None:
+def serve(
+    db: str | None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    plot_workers: int = DEFAULT_WORKERS,
+    plot_timeout: float = DEFAULT_TIMEOUT,
+    warn: Any = None,
+) -> None:
     """Serve the catalog ``db`` (path or URL; ``None``: ``$ESMA_DB`` or ./esma.sqlite) read-only on
     ``host:port`` until interrupted.  ``warn(line)`` receives the warnings and the address (stderr by default).
+
+    Plots are drawn by ``plot_workers`` worker processes (1..16), each within ``plot_timeout`` seconds
+    (0.5..600).  On SIGTERM or Ctrl-C the server stops within about a second: requests still running are
+    cancelled after a 1 s grace and the plot workers killed.
     """
     import uvicorn
 
@@ -60,7 +73,12 @@ def serve(db: str | None, host: str = "127.0.0.1", port: int = 8000, *, warn: An
     say = warn or (lambda line: print(f"esma: {line}", file=sys.stderr, flush=True))
     if not 0 < int(port) < 65536:
         raise ValueError(f"--port must be between 1 and 65535, not {port}")
-    app = create_app(db)
+    if not 1 <= int(plot_workers) <= MAX_WORKERS:
+        raise ValueError(f"--plot-workers must be between 1 and {MAX_WORKERS}, not {plot_workers}")
+    if not MIN_TIMEOUT <= float(plot_timeout) <= MAX_TIMEOUT:
+        raise ValueError(f"--plot-timeout must be between {MIN_TIMEOUT:g} and {MAX_TIMEOUT:g} seconds, "
+                         f"not {plot_timeout}")
+    app = create_app(db, plot_workers=int(plot_workers), plot_timeout=float(plot_timeout))
     if not is_loopback(host):
         say(f"warning: serving on {host}, not loopback: anyone who can reach this machine can read the catalog")
     # a port in use fails here with one line, before uvicorn starts
@@ -73,7 +91,26 @@ def serve(db: str | None, host: str = "127.0.0.1", port: int = 8000, *, warn: An
             raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     shown = f"[{host}]" if ":" in host else host
     say(f"serving {app.state.source.url} read-only at http://{shown}:{port}/ (Ctrl-C stops)")
-    uvicorn.run(app, host=host, port=int(port), log_level="warning", access_log=False)
+    config = uvicorn.Config(app, host=host, port=int(port), log_level="warning", access_log=False,
+                            timeout_graceful_shutdown=1)  # a request still running then is cancelled
+    _stopping_server(config, app.state.plot_pool).run()
+
+
+def _stopping_server(config: Any, pool: Any) -> Any:
+    """uvicorn's server, which also stops the plot workers as soon as it is asked to stop (SIGTERM, SIGINT):
+    the requests waiting for a plot then answer at once ("the server is stopping") instead of holding the
+    shutdown until they are cancelled."""
+    import threading
+
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            super().handle_exit(sig, frame)
+            # not in the handler itself: it must not wait for the pool's lock, which this thread may hold
+            threading.Thread(target=pool.close, name="esma-plot-stop", daemon=True).start()
+
+    return Server(config)
 
 
 @dataclass(frozen=True)

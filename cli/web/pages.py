@@ -434,13 +434,16 @@ def formula_page(
     plots: PlotCache,
     digits: int = DEFAULT_PLOT_DIGITS,
     family: FamilyRow | None = None,
+    plot: Plot | None = None,
 ) -> Page:
-    """A formula in full: typeset, its figures, its family and relation, its certificate, its plot."""
+    """A formula in full: typeset, its figures, its family and relation, its certificate, its plot (``plot``
+    when given, as the server's plot pool drew it; else drawn here through ``plots``)."""
     from esma.render import closed_form_latex, conjecture_latex
 
     fam_row = family if family is not None else source.family_of(conj)
     fam = fam_row.family if fam_row else None
-    plot: Plot = plots.get((int(conj.id), int(digits)), lambda: draw_plot(conj, digits, plain_lhs(conj)))
+    if plot is None:
+        plot = plots.get((int(conj.id), int(digits)), lambda: draw_plot(conj, digits, plain_lhs(conj)))
     g = relation(conj)
     cert = certificate(conj)
     gain = conj.digits_per_term / conj.scf_digits_per_term if conj.scf_digits_per_term else None

@@ -139,13 +139,16 @@ def convergence_svg(conv: Convergence, title: str) -> str:
 
 @dataclass(frozen=True)
 class Plot:
-    """A drawn plot (``svg``, safe markup) or why there is none (``error``, one line)."""
+    """A drawn plot (``svg``, safe markup) or why there is none (``error``, one line).  ``limit`` says why a
+    plot was not drawn by the server's plot pool: ``"timeout"`` (it took longer than the time limit) or
+    ``"busy"`` (no worker free in time, or the server stopping: worth asking again)."""
 
     svg: Markup | None
     error: str = ""
     signed_terms: int | None = None
     simple_terms: int | None = None
     digits: int = 0
+    limit: str = ""
 
 
 class PlotCache:
@@ -178,6 +181,21 @@ class PlotCache:
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
         return plot
+
+    def lookup(self, key: tuple[int, int]) -> Plot | None:
+        """The cached plot of ``key`` (now the most recently used), or None."""
+        with self._lock:
+            plot = self._items.get(key)
+            if plot is not None:
+                self._items.move_to_end(key)
+            return plot
+
+    def put(self, key: tuple[int, int], plot: Plot) -> None:
+        with self._lock:
+            self._items[key] = plot
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._items)

@@ -47,12 +47,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def served(db: Path, cwd: Path, host: str = "127.0.0.1", timeout: float = 60) -> Iterator[tuple[str, subprocess.Popen]]:
-    """``esma serve --db DB`` on a free loopback port (uvicorn in a subprocess of its own process group);
+def served(
+    db: Path, cwd: Path, host: str = "127.0.0.1", timeout: float = 60, args: tuple[str, ...] = ()
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``esma serve --db DB [args]`` on a free loopback port (uvicorn in a subprocess of its own process group);
     yields (base URL, process) once the server answers, and stops it (its group, by id) afterwards."""
     port = free_port()
     proc = subprocess.Popen(
-        [*ESMA, "serve", "--db", str(db), "--host", host, "--port", str(port)],
+        [*ESMA, "serve", "--db", str(db), "--host", host, "--port", str(port), *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, cwd=cwd,
         env=esma_env(), start_new_session=True,
     )

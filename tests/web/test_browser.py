@@ -49,7 +49,7 @@ def browser(tmp_path_factory):
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--window-size=1280,1500", f"--user-data-dir={profile}"):
         options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(60)
     try:
@@ -110,6 +110,12 @@ def _check_formula_page(driver) -> None:
     assert drawn > 100
 
 
+def _csp_violations(driver) -> list[str]:
+    """What the console logged about the Content-Security-Policy since the last call (a blocked style, font...)."""
+    return [e["message"] for e in driver.get_log("browser") if "Content Security Policy" in e["message"]
+            or "Content-Security-Policy" in e["message"]]
+
+
 def _tan1_formula(catalog) -> int:
     return next(c.id for c in catalog.conjectures(constant="tan(1)") if c.lhs == "c" and c.signs_text == "+-+")
 
@@ -119,6 +125,13 @@ def test_served_family_and_formula_pages_render(browser, web_catalog, catalog, t
     with served(web_catalog, tmp_path) as (base, _proc):
         with urllib.request.urlopen(f"{base}/formulas/{fid}?format=json", timeout=30) as r:
             family = json.load(r)["family"]["id"]
+            assert "default-src 'none'" in r.headers["Content-Security-Policy"]
+        browser.get(f"{base}/")
+        _wait_fonts(browser)
+        # the inline style block applies under the CSP (allowed by its hash), and nothing was refused
+        styled = browser.execute_script("return getComputedStyle(document.querySelector('main')).maxWidth")
+        assert styled == "1180px", styled
+        assert _csp_violations(browser) == []
         browser.get(f"{base}/families/{family}")
         assert browser.title.startswith(f"Family #{family}")
         fonts = _wait_fonts(browser)
@@ -131,6 +144,7 @@ def test_served_family_and_formula_pages_render(browser, web_catalog, catalog, t
 
         browser.get(f"{base}/formulas/{fid}")
         _check_formula_page(browser)
+        assert _csp_violations(browser) == []
         assert (shots / "family.png").stat().st_size > 10_000
         browser.save_screenshot(str(shots / "formula.png"))
         if os.environ.get("ESMA_README_SCREENSHOT"):

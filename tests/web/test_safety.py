@@ -170,3 +170,17 @@ def test_serving_off_loopback_warns_on_stderr(web_catalog, tmp_path):
 def test_bad_port_is_a_usage_error(web_catalog, tmp_path):
     res = run_esma("serve", "--db", str(web_catalog), "--port", "70000", cwd=tmp_path)
     assert res.returncode == 2 and "70000" in res.stderr
+
+
+@pytest.mark.parametrize(("option", "value"), [("--plot-timeout", "0.1"), ("--plot-timeout", "601"),
+                                               ("--plot-workers", "0"), ("--plot-workers", "17")])
+def test_plot_pool_options_beyond_their_bounds_are_usage_errors(web_catalog, tmp_path, option, value):
+    res = run_esma("serve", "--db", str(web_catalog), option, value, cwd=tmp_path)
+    assert res.returncode == 2 and option in res.stderr and len(res.stderr.strip().splitlines()) == 1, res.stderr
+
+
+def test_the_plot_pool_refuses_settings_beyond_its_bounds(web_catalog):
+    with pytest.raises(ValueError, match=r"Argument 'workers' must be an integer between 1 and 16, not 0"):
+        create_app(str(web_catalog), plot_workers=0)
+    with pytest.raises(ValueError, match=r"Argument 'timeout' must be a number of seconds between 0.5 and 600"):
+        create_app(str(web_catalog), plot_timeout=float("nan"))
