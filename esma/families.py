@@ -218,8 +218,18 @@ def tail_of(
     if period < 1 or len(polynomials) != period:
         raise ValueError(f"Argument 'polynomials' must hold {period} polynomials, not {len(polynomials)}")
     del start  # the tail does not depend on where the formula enters it
-    return _tail_of(tuple(1 if x > 0 else -1 for x in signs), period,
+    return _tail_of(_primitive(tuple(1 if x > 0 else -1 for x in signs)), period,
                     tuple(tuple(Fraction(c) for c in p) for p in polynomials))
+
+
+def _primitive(signs: tuple[int, ...]) -> tuple[int, ...]:
+    """The shortest period of a sign period (``+++`` is ``+``, ``+-+-`` is ``+-``): searches whose period ranges
+    start above 1 enumerate such tuples, and a tail must not depend on how its signs were written."""
+    p = len(signs)
+    for d in range(1, p):
+        if p % d == 0 and signs == signs[:d] * (p // d):
+            return signs[:d]
+    return signs
 
 
 @lru_cache(maxsize=16384)

@@ -67,22 +67,33 @@ def _exact_quotient(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] |
 
 
 @lru_cache(maxsize=4096)
-def _cyclotomic_split(chi: tuple[int, ...]) -> dict[int, int] | None:
+def _cyclotomic_split(chi: tuple[int, ...], period: int = 0) -> dict[int, int] | None:
     """{n: multiplicity} when the characteristic polynomial ``chi`` (descending) is +-1 times a product of
     cyclotomic polynomials Phi_n (every root a root of unity), else None.  Exact integer division; phi(n) <= deg
-    bounds n by 2 deg^2 + 2 (phi(n) >= sqrt(n/2))."""
+    bounds n by 2 deg^2 + 2 (phi(n) >= sqrt(n/2)).  ``period``, when known to be a multiple of every such n
+    (the lag of the deep search), limits the orders tried to its divisors: for a recurrence of order 600 the
+    general bound would try 720,000 orders."""
     rest = tuple(chi)
     deg = len(rest) - 1
     found: dict[int, int] = {}
-    n = 1
-    while len(rest) > 1 and n <= 2 * deg * deg + 2:
+    orders = [d for d in range(1, period + 1) if period % d == 0] if period else None
+    n, k = 1, 0
+    while len(rest) > 1:
+        if orders is not None:
+            if k >= len(orders):
+                break
+            n = orders[k]
+        elif n > 2 * deg * deg + 2:
+            break
         q = _exact_quotient(rest, _cyclotomic_poly(n))
         if q is None:
-            n += 1
+            n, k = n + 1, k + 1
             continue
         found[n] = found.get(n, 0) + 1
         rest = q
-    return found if len(rest) == 1 and abs(rest[0]) == 1 else None
+    if len(rest) == 1 and abs(rest[0]) == 1:
+        return found
+    return _cyclotomic_split(chi) if period else None
 
 
 @lru_cache(maxsize=1024)
@@ -190,15 +201,17 @@ def closed_form_text(
     return f"{body} for n >= {start}; {head_text}"
 
 
-def closed_form(rec: Recurrence, terms: list[int] | tuple[int, ...]) -> ClosedForm:
+def closed_form(rec: Recurrence, terms: list[int] | tuple[int, ...], period: int = 0) -> ClosedForm:
     """Closed form of the sequence that starts with ``terms`` and obeys ``rec``.
 
     ``terms`` must hold at least ``rec.linear_complexity`` terms; more are generated from the recurrence.
+    ``period``: a multiple of the quasi-period when one is known (the deep search's lag), which makes long
+    quasi-periods cheap to split; the result is the same.
     """
     order = rec.order
     chi = rec.coefficients  # c_0 t^L + ... + c_L: the descending coefficients are the recurrence itself
     start = rec.preperiod
-    cyclotomic = _cyclotomic_split(chi) if order > 0 else {}
+    cyclotomic = _cyclotomic_split(chi, period) if order > 0 else {}
     all_cyclotomic = cyclotomic is not None
     orders: list[int] = list(cyclotomic or ())
     mult = max((cyclotomic or {}).values(), default=1)

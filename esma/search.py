@@ -58,7 +58,6 @@ from esma.records import Conjecture, Family, Hit, Recurrence, fraction_text, sig
 from esma.render import cf_text
 from esma.scf import sign_periods
 from esma.transducer import (
-    SCAN_PRIME,
     constant_cf,
     mobius_terms,
     mobius_terms_py,
@@ -490,12 +489,16 @@ def _gate_digits(terms: tuple[int, ...], signs: tuple[int, ...], complexity: int
 # ------------------------------------------------------------------------------------------------ phase 1
 
 
-def scan_chunk(plan: SearchPlan, index: int, reference: bool = False) -> list[tuple[int, int, tuple[int, ...], int]]:
-    """The scan of chunk ``index``: (class offset in the chunk, period index, terms, complexity) of every hit.
+ScanHit = tuple[int, int, tuple[int, ...], int, int]
 
-    A hit of the window has its complexity mod p (>= 1); a candidate of the deep search has complexity 0 and
-    comes with its certified terms extended far enough for Berlekamp–Massey to confirm it: 2 (R + 3P) + margin
-    + P terms (``_confirmation_terms``), from the same transducer.  This is what the scan rate measures: laying
+
+def scan_chunk(plan: SearchPlan, index: int, reference: bool = False) -> list[ScanHit]:
+    """The scan of chunk ``index``: (class offset in the chunk, period index, terms, complexity, lag) of every hit.
+
+    A hit of the window has its complexity mod p (>= 1) and lag 0; a candidate of the deep search has complexity
+    0, the lag P of its interlaced polynomials, and comes with its certified terms extended far enough for
+    Berlekamp–Massey to confirm it: 2 (R + 3P) + margin + P terms (``_confirmation_terms``), from the same
+    transducer.  This is what the scan rate measures: laying
     out the chunk, the fused kernel over all its candidates, and the extraction of the hits (approval excluded).
     ``reference=True`` runs the exact pure-Python twins.
     """
@@ -519,14 +522,14 @@ def scan_chunk(plan: SearchPlan, index: int, reference: bool = False) -> list[tu
     out = []
     for i, j, seq, L, P, s0 in found:
         if L > 0:
-            out.append((i, j, seq, L))
+            out.append((i, j, seq, L, 0))
             continue
         need = _confirmation_terms(P, s0, p.margin)
         if need > len(seq):
             cf, coef = rows.cfs[rows.index[i]], rows.coefs[i]
             seq = mobius_terms_py(cf, coef, periods[j], need)[0] if reference else (
                 mobius_terms(cf, coef, periods[j], need)[0])
-        out.append((i, j, seq, 0))
+        out.append((i, j, seq, 0, P))
     return out
 
 
@@ -560,18 +563,25 @@ def run_chunk(plan: SearchPlan, index: int, reference: bool = False) -> ChunkRes
     found: list[Hit] = []
     rejected: list[dict] = []
     known = _tail_index(plan)
-    for i, j, seq, L in hit_rows:
+    for i, j, seq, L, lag in hit_rows:
         signs = periods[j]
-        if L == 0:  # a candidate of the deep search: its complexity over the extended terms decides
-            complexity = bm.linear_complexity_py if reference else bm.linear_complexity
-            L = complexity(seq, SCAN_PRIME, max(1, (len(seq) - p.margin) // 2)) or 0
-            if L == 0 or len(seq) < 2 * L + p.margin:
-                continue
+        fast = known.match(seq, signs)
+        rec = None
+        if L == 0:
+            # a candidate of the deep search: a known tail entered at ``start`` has complexity start + order over
+            # terms this long (>= 2 L + margin: the complexity of the whole window, by the uniqueness of the
+            # shortest register); otherwise Berlekamp–Massey over the extended terms decides
+            if fast is not None and len(seq) >= 2 * (fast[2] + len(fast[0].recurrence) - 1) + p.margin:
+                L = fast[2] + len(fast[0].recurrence) - 1
+            else:
+                rec = bm.find_recurrence(list(seq), p.margin)
+                if rec is None:
+                    continue
+                L = rec.linear_complexity
         pinned = _gate_digits(seq, signs, L)
         if pinned < p.min_digits:
             continue
         t_index = plan.reps[ch.start + i]
-        fast = known.match(seq, signs)
         if fast is not None and fast[2] + len(fast[0].recurrence) - 1 == L:
             # a known tail, entered at ``start``: the closed form follows from the family's (L = start + order
             # is what Berlekamp–Massey gives then, so the result is the full computation's)
@@ -580,11 +590,11 @@ def run_chunk(plan: SearchPlan, index: int, reference: bool = False) -> ChunkRes
             found.append(_hit(t_index, j, seq, rec, start, tail.kind, tail.period, tail.polynomials_at(offset),
                               pinned, tail.tail.key, offset))
             continue
-        rec = bm.find_recurrence(list(seq), p.margin)
+        rec = rec or bm.find_recurrence(list(seq), p.margin)
         if rec is None:
             continue
         try:
-            form = closed_form(rec, seq)
+            form = closed_form(rec, seq, lag)
         except ArithmeticError as exc:
             rejected.append({"lhs": plan.transforms[t_index].text, "signs": signs_to_text(signs),
                              "reason": f"closed form: {exc}"})
