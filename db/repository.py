@@ -862,12 +862,34 @@ class Catalog:
             return self._summary(row, s.get_one(ConstantRow, row.constant_id).text)
 
     def searches(self, constant: str | None = None) -> list[dict[str, Any]]:
-        """Summaries of every search (of ``constant`` if given), oldest first."""
-        stmt = select(SearchRow, ConstantRow.text).join(ConstantRow, ConstantRow.id == SearchRow.constant_id)
+        """Summaries of every search (of ``constant`` if given), oldest first; a search whose row cannot be read
+        is reported (``on_unreadable``) and left out."""
+        table = SearchRow.__table__
+        stmt = select(table, ConstantRow.text).join(ConstantRow, ConstantRow.id == table.c.constant_id)
         if constant is not None:
             stmt = stmt.where(ConstantRow.text == constant)
+        stmt = stmt.order_by(table.c.id)
         with self._read() as s:
-            return [self._summary(row, text) for row, text in s.execute(stmt.order_by(SearchRow.id)).all()]
+            try:
+                return [self._checked_summary(row) for row in s.execute(stmt).all()]
+            except (ValueError, TypeError, RecursionError):
+                pass
+            # some row cannot be read (its parameters or timestamps are not what they should be): one at a time
+            out = []
+            for sid in s.scalars(select(stmt.subquery().c.id)).all():
+                try:
+                    out.append(self._checked_summary(s.execute(stmt.where(table.c.id == sid)).one()))
+                except (ValueError, TypeError, RecursionError) as exc:
+                    reason = exc.reason if isinstance(exc, _Bad) else f"{type(exc).__name__}: {exc}"
+                    self.on_unreadable(UnreadableRow("search", sid, getattr(exc, "column", ""), reason))
+            return out
+
+    def _checked_summary(self, row: Any) -> dict[str, Any]:
+        if not isinstance(row.params, dict):
+            raise _Bad("params", "its parameters are not a JSON object")
+        if type(row.text) is not str or type(row.status) is not str:
+            raise _Bad("status", "its constant or status is not text")
+        return self._summary(row, row.text)
 
     # -- storing formulas and families ---------------------------------------------------------------------
 

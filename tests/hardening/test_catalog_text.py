@@ -318,3 +318,47 @@ def test_pages_answer_without_a_server_error(corrupt, tmp_path):
             assert "Traceback" not in body
         good = next(i for i in fam_of if i not in broken)
         assert get(f"{base}/formulas/{good}")[0] == 200
+
+
+# ------------------------------------------------------------------------------------------------ other text
+
+
+def test_stored_text_does_not_become_latex_commands(source, tmp_path):
+    """A closed form without polynomials is shown as its stored text: escaped whole, never LaTeX commands."""
+    db = copy_catalog(source, tmp_path / "latex.sqlite")
+    victim = members(db)[0][0]
+    hostile = r"x}\immediate\write18{touch pwned}\input{/etc/passwd}\text{"
+    doctor(db, "UPDATE conjectures SET closed_form = ?, polynomials = '[]' WHERE id = ?", hostile, victim)
+    res = esma_cli(db.parent, "export", "--format", "latex", "--all", "--db", str(db))
+    assert res.returncode == 0, res.stderr
+    assert f"\\#{victim} (" in res.stdout
+    for command in (r"\immediate", r"\write18", r"\input"):
+        assert command not in res.stdout
+    assert r"\textbackslash{}immediate\textbackslash{}write18\{touch pwned\}" in res.stdout
+
+
+def test_a_constant_that_cannot_be_typeset_is_skipped_in_latex(source, tmp_path):
+    db = copy_catalog(source, tmp_path / "const.sqlite")
+    doctor(db, "UPDATE constants SET text = ? WHERE text = 'tan(1)'", "tan(1)}\\input{x")
+    total = len(members(db))
+    res = esma_cli(db.parent, "export", "--format", "latex", "--all", "--db", str(db))
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.rstrip().endswith(r"\end{document}") and r"\input" not in res.stdout
+    lines = res.stderr.splitlines()
+    assert len(lines) == total and all(re.match(r"esma: formula #\d+ skipped: ", line) for line in lines)
+    res = esma_cli(db.parent, "export", "--format", "json", "--db", str(db))
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert {r["constant"] for r in doc["conjectures"]} == {"tan(1)}\\input{x"}  # data, in a JSON string
+
+
+@pytest.mark.parametrize("params", ["not json", DEEP, "[1, 2]"])
+def test_unreadable_search_parameters_are_skipped(source, tmp_path, params):
+    db = copy_catalog(source, tmp_path / "params.sqlite")
+    doctor(db, "UPDATE searches SET params = ? WHERE id = 1", params)
+    res = esma_cli(db.parent, "export", "--format", "json", "--db", str(db))
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    check_provenance(doc, db)
+    assert doc["searches"] == [] and len(doc["conjectures"]) == len(members(db))
+    assert res.stderr.splitlines() == [res.stderr.splitlines()[0]] and "search #1 skipped" in res.stderr
