@@ -85,10 +85,11 @@ __all__ = ["FAMILY_SORTS", "Catalog", "UnreadableRow", "params_key", "report_unr
 
 _Row = TypeVar("_Row", bound=Base)
 
-# Fields that a later, deeper verification of the same formula may improve (everything else is identity).
-_DIGIT_FIELDS = ("verified_digits", "verify_terms", "digits_per_term", "scf_digits_per_term")
+# Fields that a later, deeper verification of the same formula may improve (everything else is identity); gain
+# is their ratio (digits per term over those of the simple continued fraction) and goes with them.
+_DIGIT_FIELDS = ("verified_digits", "verify_terms", "digits_per_term", "scf_digits_per_term", "gain")
 # Fields that follow the formula's family (its representative may change when a simpler member is found).
-_FAMILY_FIELDS = ("family_key", "representative", "relation", "gain")
+_FAMILY_FIELDS = ("family_key", "representative", "relation")
 # Fields of a formula's proof: replaced when a new record brings another (never over a refutation).
 _PROOF_FIELDS = ("status", "status_reason", "certificate")
 _BATCH = 500  # keys per IN (...) list: far below every backend's parameter limit
@@ -903,9 +904,11 @@ class Catalog:
         """Store approved formulas (with their family fields) in one transaction; returns their ids in order.
 
         A new formula is inserted.  A stored one (same constant and key) keeps its row and identity; its family
-        fields (family, representative, relation, gain) are replaced, and so are its digit figures when the
-        new record has more verified digits or its family changed (they are then derived from another
-        representative), and its proof (status, reason, certificate) unless it was refuted.  The formulas whose
+        fields (family, representative, relation) are replaced, and so are its figures (verified digits, terms,
+        digits per term, those of the simple continued fraction, gain) only when the new record has more
+        verified digits or its family changed (they are then derived from another representative): what is
+        stored does not depend on the order of searches.  Its proof (status, reason, certificate) is replaced
+        unless it was refuted.  The formulas whose
         keys are in ``found`` (default: all) are linked to the search
         ``search_id``.  The families of every key touched are refreshed and the constants' families ranked.
         ``clear_hits`` forgets the search's pending hits in the same transaction (its families are stored).
@@ -925,7 +928,7 @@ class Catalog:
             for cid, v in zip(const_ids, values, strict=True):
                 by_constant.setdefault(cid, []).append(v["key"])
             t = _conj_text  # stored text of the list and JSON columns, compared and written as is
-            cols = [t.c.id, t.c.key, t.c.verified_digits, *(t.c[f] for f in (*_FAMILY_FIELDS, *_PROOF_FIELDS))]
+            cols = [t.c.id, t.c.key, *(t.c[f] for f in (*_DIGIT_FIELDS, *_FAMILY_FIELDS, *_PROOF_FIELDS))]
             for cid, keys in by_constant.items():
                 for part in _batches(sorted(set(keys))):
                     stmt = select(*cols).where(t.c.constant_id == cid, t.c.key.in_(part))
@@ -942,8 +945,12 @@ class Catalog:
                     fresh.append({"constant_id": cid, "first_search_id": search_id, "created_at": now,
                                   "updated_at": now, **v})
                     continue
-                moved = any(old[f] != v[f] for f in _FAMILY_FIELDS if f != "relation") or (
-                    (old["relation"] or "[1,0,0,1]") != v["relation"])
+                # the figures (digits, digits per term, those of the simple continued fraction, gain) are replaced
+                # only by a deeper verification or a change of family: a search approving to fewer digits measures
+                # the simple continued fraction at its own, lower depth, and must not overwrite what a deeper one
+                # stored (the catalog would then depend on the order of searches; gain is not a family field)
+                moved = bool(old["family_key"] != v["family_key"] or bool(old["representative"]) != v["representative"]
+                             or (old["relation"] or "[1,0,0,1]") != v["relation"])
                 upd = {f: v[f] for f in _FAMILY_FIELDS} if moved else {}
                 if moved or v["verified_digits"] > old["verified_digits"]:
                     upd.update({f: v[f] for f in _DIGIT_FIELDS})
