@@ -2,9 +2,13 @@
 
 Two overlapping searches of e, one approving to 1000 digits and one to 500, run P1 then P2 into one catalog and
 P2 then P1 into another (real searches, real SQLite files).  Every formula must end with the same figures in
-both: the simple continued fraction's digits per term are measured at the depth a formula was verified to, and
-a later, shallower search must not replace the figures of a deeper one (before the fix it did, for the members
-it found again: the gain it computed differed, and a different gain counted as a change of family).
+both.  Before the fix they did not:
+
+* a later, shallower search replaced the figures of a deeper one for the members it found again (the gain it
+  computed differed, and a different gain counted as a change of family: ``Catalog.store_formulas``);
+* a member the shallower search derived from a deeper stored representative got the simple continued
+  fraction measured at the shallower search's target, not at the depth it was derived to, and a deeper search
+  re-approving a representative left the members it did not find at their shallower figures (``esma.search``).
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ from web_helpers import run_esma
 
 P1 = ("search", "e", "--max-period", "2", "--executor", "serial")
 P2 = ("search", "e", "--max-period", "2", "--verify-digits", "500", "--executor", "serial")
+#: P1 on fewer candidates: the shallower P2 finds members the deeper search did not.
+P1_SMALL = ("search", "e", "--max-period", "2", "--coeff-limit", "1", "--executor", "serial")
+PAIRS = {"same candidates": (P1, P2), "P2 finds more": (P1_SMALL, P2)}
 FIGURES = ("verified_digits", "verify_terms", "digits_per_term", "scf_digits_per_term", "gain", "family_key",
            "representative", "relation", "status")
 
@@ -32,11 +39,12 @@ def figures(db: Path) -> dict[tuple[str, str], tuple]:
     return {(lhs, signs): (*rest, ranks.get(rest[FIGURES.index("family_key")])) for lhs, signs, *rest in rows}
 
 
-@pytest.fixture(scope="module")
-def both_orders(tmp_path_factory) -> tuple[dict, dict]:
+@pytest.fixture(scope="module", params=list(PAIRS))
+def both_orders(request, tmp_path_factory) -> tuple[dict, dict]:
     folder = tmp_path_factory.mktemp("order")
+    p1, p2 = PAIRS[request.param]
     out = []
-    for name, order in (("p1p2", (P1, P2)), ("p2p1", (P2, P1))):
+    for name, order in (("p1p2", (p1, p2)), ("p2p1", (p2, p1))):
         db = folder / f"{name}.sqlite"
         for args in order:
             res = run_esma(*args, "--db", str(db), cwd=folder)
@@ -57,7 +65,11 @@ def test_figures_do_not_depend_on_the_order_of_searches(both_orders):
 
 
 def test_a_shallower_search_keeps_the_deeper_figures(both_orders):
-    """In either order the figures are those of the 1000-digit search: each formula's verified digits exceed
-    500 + 10 (the shallower search's target) wherever the deeper search approved or derived it."""
-    a, _ = both_orders
-    assert all(fig[0] > 510 for fig in a.values())
+    """In either order a family the 1000-digit search found has the figures of that search: its representative
+    is approved to more than 1000 digits, and every member is derived from it to more than 500 + 10 digits (the
+    shallower search's target), also the members only the shallower search found."""
+    family, rep = FIGURES.index("family_key"), FIGURES.index("representative")
+    for figs in both_orders:
+        deep = {fig[family] for fig in figs.values() if fig[rep] and fig[0] > 1000}
+        assert deep
+        assert all(fig[0] > 510 for fig in figs.values() if fig[family] in deep)
