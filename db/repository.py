@@ -574,8 +574,8 @@ class Catalog:
     """
 
     #: Called with an :class:`UnreadableRow` for each stored row a reader skips (or, for the search's readers,
-    #: reads without its certificate); the default writes one line on stderr.  Set it on an instance to
-    #: collect or log them instead.
+    #: reads without its certificate), once per row and column; the default writes one line on stderr.  Set it
+    #: on an instance to collect or log them instead.
     on_unreadable = staticmethod(report_unreadable)
 
     def __init__(self, url_or_path: str | os.PathLike[str] | None = None) -> None:
@@ -662,15 +662,26 @@ class Catalog:
         with self._read() as s:
             return [c for m in s.execute(stmt).mappings() if (c := self._read_record(m, lenient)) is not None]
 
+    def _unreadable(self, error: UnreadableRow) -> None:
+        """Report ``error`` through ``on_unreadable``, once per row and column for this catalog object (a page
+        or an export reads a representative many times; a server reports it once)."""
+        seen = self.__dict__.setdefault("_reported", set())
+        key = (error.what, error.row_id, error.column)
+        if key in seen:
+            return
+        if len(seen) < 100_000:
+            seen.add(key)
+        self.on_unreadable(error)
+
     def _read_record(self, m: Any, lenient: bool = False) -> Conjecture | None:
         """The record of row ``m``, or ``None`` (reported) when it cannot be read."""
         try:
             c = _record(m, m["text"], lenient)
         except UnreadableRow as exc:
-            self.on_unreadable(exc)
+            self._unreadable(exc)
             return None
         if lenient and c.certificate is None and m["certificate"] is not None and c.status != m["status"]:
-            self.on_unreadable(UnreadableRow(
+            self._unreadable(UnreadableRow(
                 "formula", m["id"], "certificate", "its certificate cannot be read; read as a conjecture"))
         return c
 
@@ -882,7 +893,7 @@ class Catalog:
                     out.append(self._checked_summary(s.execute(stmt.where(table.c.id == sid)).one()))
                 except (ValueError, TypeError, RecursionError) as exc:
                     reason = exc.reason if isinstance(exc, _Bad) else f"{type(exc).__name__}: {exc}"
-                    self.on_unreadable(UnreadableRow("search", sid, getattr(exc, "column", ""), reason))
+                    self._unreadable(UnreadableRow("search", sid, getattr(exc, "column", ""), reason))
             return out
 
     def _checked_summary(self, row: Any) -> dict[str, Any]:
@@ -1036,7 +1047,7 @@ class Catalog:
                         if type(r["period"]) is not int or type(r["kind"]) is not str:
                             raise _Bad("period", "its period or kind has another type")
                     except _Bad as exc:
-                        self.on_unreadable(UnreadableRow("formula", r["id"], exc.column, exc.reason))
+                        self._unreadable(UnreadableRow("formula", r["id"], exc.column, exc.reason))
                         r.update(recurrence=(0,), lhs=(2**31 - 1,), gain=0.0, period=2**31 - 1, kind="")
                     reps[m["family_key"]] = r
             present = {}
@@ -1300,10 +1311,10 @@ class Catalog:
                 try:
                     text = _record_json(m)
                 except _Bad as exc:
-                    self.on_unreadable(UnreadableRow("formula", m["id"], exc.column, exc.reason))
+                    self._unreadable(UnreadableRow("formula", m["id"], exc.column, exc.reason))
                     continue
                 except (TypeError, ValueError, RecursionError) as exc:  # what the checks above did not foresee
-                    self.on_unreadable(UnreadableRow("formula", m["id"], "", f"{type(exc).__name__}: {exc}"))
+                    self._unreadable(UnreadableRow("formula", m["id"], "", f"{type(exc).__name__}: {exc}"))
                     continue
                 yield text
 
@@ -1358,7 +1369,7 @@ class Catalog:
         try:
             return self._family(m)
         except UnreadableRow as exc:
-            self.on_unreadable(exc)
+            self._unreadable(exc)
             return None
 
     def _family_filters(self, stmt, rep, constant, kind, status, min_gain, min_digits, search_id=None):

@@ -362,3 +362,26 @@ def test_unreadable_search_parameters_are_skipped(source, tmp_path, params):
     check_provenance(doc, db)
     assert doc["searches"] == [] and len(doc["conjectures"]) == len(members(db))
     assert res.stderr.splitlines() == [res.stderr.splitlines()[0]] and "search #1 skipped" in res.stderr
+
+
+def test_an_unreadable_representative_is_reported_once(source, tmp_path):
+    """A representative is read by many parts of a page or an export: it is reported once, and its family is
+    still listed (without it)."""
+    db = copy_catalog(source, tmp_path / "rep.sqlite")
+    rep, _, key = next(m for m in members(db) if m[1])
+    doctor(db, "UPDATE conjectures SET certificate = 'not json' WHERE id = ?", rep)
+    (fam,) = rows(db, "SELECT id FROM families WHERE key = ?", key)[0]
+    res = esma_cli(db.parent, "export", "--format", "html", "--db", str(db))
+    assert res.returncode == 0 and res.stdout.rstrip().endswith("</html>"), res.stderr
+    assert f'<section id="family-{fam}"' in res.stdout and f'<section id="formula-{rep}"' not in res.stdout
+    assert res.stderr.splitlines() == [f"esma: formula #{rep} skipped: its certificate is not JSON "
+                                       "(Expecting value: line 1 column 1 (char 0))"]
+    from starlette.testclient import TestClient
+
+    from esma.cli.web import create_app
+
+    with TestClient(create_app(str(db)), raise_server_exceptions=False) as client:
+        for url in ("/", "/constants/1", f"/families/{fam}", "/constants/1?format=json",
+                    f"/families/{fam}?format=json"):
+            assert client.get(url).status_code == 200, url
+        assert client.get(f"/formulas/{rep}").status_code == 404
