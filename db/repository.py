@@ -190,8 +190,8 @@ class UnreadableRow(ValueError):
     JSON, integer lists that are not, scalars of another type).  ``what`` is ``formula``, ``family`` or
     ``search``; ``row_id`` its id; ``column`` the column at fault; ``reason`` one line saying why."""
 
-    def __init__(self, what: str, row_id: Any, column: str, reason: str) -> None:
-        self.what, self.row_id, self.column, self.reason = what, row_id, column, reason
+    def __init__(self, what: str, row_id: Any, column: str, reason: str, action: str = "skipped") -> None:
+        self.what, self.row_id, self.column, self.reason, self.action = what, row_id, column, reason, action
         super().__init__(f"{what} #{row_id} cannot be read: {reason}")
 
 
@@ -206,7 +206,7 @@ class _Bad(ValueError):
 def report_unreadable(error: UnreadableRow) -> None:
     """The default of ``Catalog.on_unreadable``: one line on stderr naming the row and why it was skipped."""
     reason = " ".join(error.reason.split())[:300]
-    sys.stderr.write(f"esma: {error.what} #{error.row_id} skipped: {reason}\n")
+    sys.stderr.write(f"esma: {error.what} #{error.row_id} {error.action}: {reason}\n")
     sys.stderr.flush()
 
 
@@ -680,9 +680,12 @@ class Catalog:
         except UnreadableRow as exc:
             self._unreadable(exc)
             return None
-        if lenient and c.certificate is None and m["certificate"] is not None and c.status != m["status"]:
-            self._unreadable(UnreadableRow(
-                "formula", m["id"], "certificate", "its certificate cannot be read; read as a conjecture"))
+        if lenient and c.certificate is None and m["certificate"] is not None:
+            try:
+                _certificate(m["certificate"])
+            except _Bad as exc:
+                self._unreadable(UnreadableRow("formula", m["id"], exc.column, exc.reason,
+                                               "read as a conjecture (to be proved again)"))
         return c
 
     @staticmethod

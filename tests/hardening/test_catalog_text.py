@@ -86,7 +86,7 @@ def spoofed(source, tmp_path) -> tuple[Path, int]:
 
 def reported(stderr: str, formula_id: int) -> list[str]:
     """The stderr lines that report formula ``formula_id`` as unreadable."""
-    return [line for line in stderr.splitlines() if re.search(rf"#{formula_id}\b", line)]
+    return [line for line in stderr.splitlines() if re.search(rf"\bformula #{formula_id}\b", line)]
 
 
 def check_provenance(doc: dict, db: Path) -> None:
@@ -281,12 +281,28 @@ def test_a_later_search_of_the_constant_still_runs(corrupt, tmp_path):
     doc = json.loads(res.stdout)
     assert doc["search"]["status"] == "done" and doc["conjectures"]
     assert "Traceback" not in res.stderr
-    # what the search found again was stored whole: its certificates are readable JSON
-    for victim, column in broken.items():
-        if column == "certificate":
-            (text,) = rows(db, "SELECT certificate FROM conjectures WHERE id = ?", victim)[0]
-            if text not in ("not json", "", DEEP):
-                assert text is None or isinstance(json.loads(text), dict)
+    unreadable = {v for v, column in broken.items() if column != "certificate"}
+    assert not {r["id"] for r in doc["conjectures"]} & unreadable
+    assert all(len(reported(res.stderr, v)) <= 1 for v in broken), res.stderr
+
+
+def test_a_later_search_proves_again_what_has_an_unreadable_certificate(source, tmp_path):
+    """The search reads a formula whose certificate cannot be read as a conjecture (one line on stderr) and, when
+    it meets the formula again, proves it again: the catalog holds a readable certificate afterwards."""
+    db = copy_catalog(source, tmp_path / "reprove.sqlite")
+    rep = next(i for i, r, _ in members(db) if r)
+    member = next(i for i, r, _ in members(db) if not r)
+    for victim, text in ((rep, "not json"), (member, DEEP)):
+        doctor(db, "UPDATE conjectures SET certificate = ? WHERE id = ?", text, victim)
+    res = esma_cli(db.parent, *LATER, "--db", str(db))
+    assert res.returncode == 0, res.stderr
+    for victim in (rep, member):
+        assert len(reported(res.stderr, victim)) == 1, res.stderr
+        status, text = rows(db, "SELECT status, certificate FROM conjectures WHERE id = ?", victim)[0]
+        assert status == "proved" and isinstance(json.loads(text), dict)
+    res = esma_cli(db.parent, "export", "--db", str(db))
+    assert res.returncode == 0 and res.stderr == "", res.stderr
+    assert len(json.loads(res.stdout)["conjectures"]) == len(members(db))
 
 
 # ------------------------------------------------------------------------------------------------ pages
