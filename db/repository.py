@@ -214,14 +214,24 @@ def report_unreadable(error: UnreadableRow) -> None:
 _WS = r"[ \t\n\r]*"
 _JSON_INT = r"-?(?:0|[1-9][0-9]*)"
 _INT_LIST = re.compile(rf"{_WS}\[{_WS}(?:{_JSON_INT}{_WS}(?:,{_WS}{_JSON_INT}{_WS})*)?\]{_WS}")
+_INT_LIST_COMPACT = re.compile(rf"\[(?:{_JSON_INT}(?:,{_JSON_INT})*)?\]")  # what esma writes: checked faster
 _RATIONAL_JSON = r'"-?[0-9]+(?:/[1-9][0-9]*)?"'
 _POLY_JSON = rf"\[{_WS}(?:{_RATIONAL_JSON}{_WS}(?:,{_WS}{_RATIONAL_JSON}{_WS})*)?\]"
 #: The JSON text of interlaced polynomials: a list of lists of rational numbers as strings.
 _POLYNOMIALS = re.compile(rf"{_WS}\[{_WS}(?:{_POLY_JSON}{_WS}(?:,{_WS}{_POLY_JSON}{_WS})*)?\]{_WS}")
+_POLY_COMPACT = rf"\[(?:{_RATIONAL_JSON}(?:,{_RATIONAL_JSON})*)?\]"
+_POLYNOMIALS_COMPACT = re.compile(rf"\[(?:{_POLY_COMPACT}(?:,{_POLY_COMPACT})*)?\]")
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    x = float(text)
+    if not math.isfinite(x):  # 1e999: JSON has no infinity
+        raise ValueError(f"{text[:20]} is not a finite number")
+    return x
 
 
 def _no_default(value: Any) -> Any:
@@ -231,7 +241,7 @@ def _no_default(value: Any) -> Any:
 #: The encoder and decoder (compact, strict JSON: no NaN or Infinity), created once: ``json.dumps`` and
 #: ``json.loads`` with arguments build a new one per call, which costs more than encoding a certificate.
 _ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
 _c_encode = (json.encoder.c_make_encoder(None, _no_default, json.encoder.encode_basestring_ascii, None, ":", ",",
                                          False, False, False)
              if json.encoder.c_make_encoder is not None else None)
@@ -257,7 +267,7 @@ def _column_words(name: str) -> str:
 
 def _int_list_text(text: Any, column: str) -> str:
     """Stored IntList text, checked to be exactly a JSON list of integers (then safe to write as it is)."""
-    if not isinstance(text, str) or not _INT_LIST.fullmatch(text):
+    if not isinstance(text, str) or not (_INT_LIST_COMPACT.fullmatch(text) or _INT_LIST.fullmatch(text)):
         raise _Bad(column, f"its {_column_words(column)} {'are' if column == 'terms' else 'is'} not a list of "
                            "integers")
     return text
@@ -275,7 +285,10 @@ def _int_list(text: Any, column: str) -> tuple[int, ...]:
 def _relation(text: Any) -> tuple[int, int, int, int]:
     if text is None:
         return (1, 0, 0, 1)
-    rel = _int_list(text, "relation")
+    try:  # four small integers, checked by the grammar first: int() of each is what json.loads would do
+        rel = tuple(map(int, _int_list_text(text, "relation").strip()[1:-1].split(",")))
+    except ValueError:  # an integer beyond Python's int/str digit limit, or the empty list
+        rel = _int_list(text, "relation")
     if len(rel) != 4:
         raise _Bad("relation", f"its relation holds {len(rel)} integers, not 4")
     return rel  # type: ignore[return-value]
@@ -291,7 +304,8 @@ def _json_value(text: Any, column: str) -> Any:
         except json.JSONDecodeError:
             raise
         except ValueError:  # an integer beyond Python's int/str digit limit: parsed exactly
-            return json.loads(text, parse_int=int_from_text, parse_constant=_reject_constant)
+            return json.loads(text, parse_int=int_from_text, parse_constant=_reject_constant,
+                              parse_float=_finite_float)
     except RecursionError:
         raise _Bad(column, f"its {_column_words(column)} is nested too deeply to be read") from None
     except ValueError as exc:
@@ -334,7 +348,7 @@ def _polynomials_text(text: Any) -> str:
     """Stored polynomials, checked to be exactly the JSON of lists of rational numbers (then safe as they are)."""
     if text is None:
         return "[]"
-    if not isinstance(text, str) or not _POLYNOMIALS.fullmatch(text):
+    if not isinstance(text, str) or not (_POLYNOMIALS_COMPACT.fullmatch(text) or _POLYNOMIALS.fullmatch(text)):
         raise _Bad("polynomials", "its polynomials are not lists of rational numbers")
     return text
 
