@@ -339,7 +339,7 @@ def _tex_escape(text: str) -> str:
 
 
 def _latex(catalog, constant: str | None, provenance: dict, every: bool, out: TextIO) -> int:
-    from esma.render import closed_form_latex, conjecture_latex, constant_latex
+    from esma.render import conjecture_latex, constant_latex
 
     head = [
         r"\documentclass{article}",
@@ -365,31 +365,48 @@ def _latex(catalog, constant: str | None, provenance: dict, every: bool, out: Te
     families = {(f.constant, f.key): f for f in catalog.families(constant)}
     rows = catalog.conjectures(constant=constant, representatives=not every, ranked=True)
     current = None
+    written = 0
     for c in rows:
-        if c.constant != current:
-            current = c.constant
-            out.write(rf"\section*{{$c = {constant_latex(c.constant)}$}}" + "\n")
-        fam = families.get((c.constant, c.family))
-        if c.status == "proved":
-            label = rf"\paragraph{{Theorem}} ({_tex_escape(theorem_phrase(c.status_reason))})"
-        else:
-            label = r"\paragraph{Conjecture}"
-        rank = f"family {fam.rank}, {_count(fam.members, 'formula')}" if fam is not None else "no family"
-        if fam is not None and fam.base:
-            rank += ", the simple continued fraction of c"
-        out.write(
-            f"{label} \\#{c.id} ({_tex_escape(rank)})\n"
-            r"\begin{equation*}" "\n" f"{conjecture_latex(c)}\n" r"\end{equation*}" "\n"
-            rf"\noindent signs \texttt{{{c.signs_text}}}, ${closed_form_latex(c)}$; "
-            rf"{_tex_escape(c.kind)}, {c.verified_digits} digits verified, {c.digits_per_term:.3g} digits/term "
-            rf"(simple continued fraction {c.scf_digits_per_term:.3g}, gain {c.gain:.3g}).\par" "\n"
-        )
-        if c.certificate is not None:
-            cert = json.dumps(c.certificate, sort_keys=True, separators=(",", ":"))
-            out.write(r"{\small\noindent Certificate: \texttt{" + _tex_escape(cert) + r"}}\par" "\n")
-        out.write(r"\medskip" "\n")
+        # each formula is typeset whole before it is written: one that cannot be (text a stranger's catalog
+        # holds) is reported and skipped, and the document stays complete
+        try:
+            section = "" if c.constant == current else rf"\section*{{$c = {constant_latex(c.constant)}$}}" + "\n"
+            fam = families.get((c.constant, c.family))
+            if c.status == "proved":
+                label = rf"\paragraph{{Theorem}} ({_tex_escape(theorem_phrase(c.status_reason))})"
+            else:
+                label = r"\paragraph{Conjecture}"
+            rank = f"family {fam.rank}, {_count(fam.members, 'formula')}" if fam is not None else "no family"
+            if fam is not None and fam.base:
+                rank += ", the simple continued fraction of c"
+            text = (
+                f"{section}{label} \\#{c.id} ({_tex_escape(rank)})\n"
+                r"\begin{equation*}" "\n" f"{conjecture_latex(c)}\n" r"\end{equation*}" "\n"
+                rf"\noindent signs \texttt{{{_tex_escape(c.signs_text)}}}, ${_closed_form_tex(c)}$; "
+                rf"{_tex_escape(c.kind)}, {c.verified_digits} digits verified, {c.digits_per_term:.3g} digits/term "
+                rf"(simple continued fraction {c.scf_digits_per_term:.3g}, gain {c.gain:.3g}).\par" "\n"
+            )
+            if c.certificate is not None:
+                cert = json.dumps(c.certificate, sort_keys=True, separators=(",", ":"))
+                text += r"{\small\noindent Certificate: \texttt{" + _tex_escape(cert) + r"}}\par" "\n"
+        except (ValueError, TypeError, ArithmeticError, RecursionError) as exc:
+            err(f"formula #{c.id} skipped: it cannot be typeset ({type(exc).__name__}: {str(exc)[:200]})")
+            continue
+        current = c.constant
+        out.write(text + r"\medskip" "\n")
+        written += 1
     out.write(r"\end{document}" "\n")
-    return len(rows)
+    return written
+
+
+def _closed_form_tex(c) -> str:
+    """The closed form in LaTeX; a formula without interlaced polynomials shows its stored text, escaped whole
+    (``esma.render.closed_form_latex`` escapes only ``_``: stored text must not become LaTeX commands)."""
+    from esma.render import closed_form_latex
+
+    if not c.polynomials:
+        return r"\text{" + _tex_escape(" ".join(c.closed_form.split())) + "}"
+    return closed_form_latex(c)
 
 
 def theorem_phrase(reason: str) -> str:

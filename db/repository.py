@@ -32,6 +32,8 @@ import hashlib
 import json
 import math
 import os
+import re
+import sys
 import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
@@ -71,20 +73,23 @@ from esma.db.models import (
     SearchConjectureRow,
     SearchRow,
     VerificationRow,
+    int_from_text,
     int_list_text,
+    int_to_text,
     json_text,
     utcnow,
 )
 from esma.records import FAMILY_SORTS, Conjecture, Family, Hit, signs_from_text, signs_to_text
 
-__all__ = ["FAMILY_SORTS", "Catalog", "params_key"]
+__all__ = ["FAMILY_SORTS", "Catalog", "UnreadableRow", "params_key", "report_unreadable"]
 
 _Row = TypeVar("_Row", bound=Base)
 
-# Fields that a later, deeper verification of the same formula may improve (everything else is identity).
-_DIGIT_FIELDS = ("verified_digits", "verify_terms", "digits_per_term", "scf_digits_per_term")
+# Fields that a later, deeper verification of the same formula may improve (everything else is identity); gain
+# is their ratio (digits per term over those of the simple continued fraction) and goes with them.
+_DIGIT_FIELDS = ("verified_digits", "verify_terms", "digits_per_term", "scf_digits_per_term", "gain")
 # Fields that follow the formula's family (its representative may change when a simpler member is found).
-_FAMILY_FIELDS = ("family_key", "representative", "relation", "gain")
+_FAMILY_FIELDS = ("family_key", "representative", "relation")
 # Fields of a formula's proof: replaced when a new record brings another (never over a refutation).
 _PROOF_FIELDS = ("status", "status_reason", "certificate")
 _BATCH = 500  # keys per IN (...) list: far below every backend's parameter limit
@@ -180,45 +185,264 @@ def _row_values(c: Conjecture) -> dict[str, Any]:
     }
 
 
-def _record(m: Any, constant: str) -> Conjecture:
-    """A record from a row (an ORM row or a Core row mapping with the conjecture columns)."""
-    get = m.__getitem__ if hasattr(m, "__getitem__") and not isinstance(m, ConjectureRow) else m.__getattribute__
-    relation = get("relation")
-    return Conjecture(
-        constant=constant,
-        lhs=get("lhs"),
-        lhs_numerator=tuple(get("lhs_numerator")),
-        lhs_denominator=tuple(get("lhs_denominator")),
-        value=get("value"),
-        signs=signs_from_text(get("signs")) if get("signs") else (),
-        preperiod=get("preperiod"),
-        terms=tuple(get("terms")),
-        recurrence=tuple(get("recurrence")),
-        closed_form=get("closed_form"),
-        kind=get("kind"),
-        verified_digits=get("verified_digits"),
-        digits_per_term=get("digits_per_term"),
-        scf_digits_per_term=get("scf_digits_per_term"),
-        status=get("status"),
-        status_reason=get("status_reason"),
-        key=get("key"),
-        group=get("group_key"),
-        period=get("period"),
-        polynomials=tuple(tuple(str(x) for x in p) for p in (get("polynomials") or ())),
-        linear_complexity=get("linear_complexity"),
-        detection_terms=get("detection_terms"),
-        detection_digits=get("detection_digits"),
-        verify_terms=get("verify_terms"),
-        cf_text=get("cf_text"),
-        family=get("family_key") or "",
-        representative=bool(get("representative")),
-        relation=tuple(relation) if relation else (1, 0, 0, 1),
-        gain=get("gain") or 0.0,
-        certificate=get("certificate"),
-        id=get("id"),
-        family_id=m.get("family_id") if isinstance(m, dict) or hasattr(m, "get") else None,
-        extra=dict(get("extra") or {}),
-    )
+class UnreadableRow(ValueError):
+    """A stored row that cannot be read as a record: corrupt or hostile catalog text (stored JSON that is not
+    JSON, integer lists that are not, scalars of another type).  ``what`` is ``formula``, ``family`` or
+    ``search``; ``row_id`` its id; ``column`` the column at fault; ``reason`` one line saying why."""
+
+    def __init__(self, what: str, row_id: Any, column: str, reason: str, action: str = "skipped") -> None:
+        self.what, self.row_id, self.column, self.reason, self.action = what, row_id, column, reason, action
+        super().__init__(f"{what} #{row_id} cannot be read: {reason}")
+
+
+class _Bad(ValueError):
+    """A column value a reader refuses (``column``, ``reason``); the row's reader turns it into UnreadableRow."""
+
+    def __init__(self, column: str, reason: str) -> None:
+        self.column, self.reason = column, reason
+        super().__init__(reason)
+
+
+def report_unreadable(error: UnreadableRow) -> None:
+    """The default of ``Catalog.on_unreadable``: one line on stderr naming the row and why it was skipped."""
+    reason = " ".join(error.reason.split())[:300]
+    sys.stderr.write(f"esma: {error.what} #{error.row_id} {error.action}: {reason}\n")
+    sys.stderr.flush()
+
+
+# strict JSON grammar (ASCII digits and JSON whitespace only: \d and \s would admit other Unicode characters)
+_WS = r"[ \t\n\r]*"
+_JSON_INT = r"-?(?:0|[1-9][0-9]*)"
+_INT_LIST = re.compile(rf"{_WS}\[{_WS}(?:{_JSON_INT}{_WS}(?:,{_WS}{_JSON_INT}{_WS})*)?\]{_WS}")
+_INT_LIST_COMPACT = re.compile(rf"\[(?:{_JSON_INT}(?:,{_JSON_INT})*)?\]")  # what esma writes: checked faster
+_RATIONAL_JSON = r'"-?[0-9]+(?:/[1-9][0-9]*)?"'
+_POLY_JSON = rf"\[{_WS}(?:{_RATIONAL_JSON}{_WS}(?:,{_WS}{_RATIONAL_JSON}{_WS})*)?\]"
+#: The JSON text of interlaced polynomials: a list of lists of rational numbers as strings.
+_POLYNOMIALS = re.compile(rf"{_WS}\[{_WS}(?:{_POLY_JSON}{_WS}(?:,{_WS}{_POLY_JSON}{_WS})*)?\]{_WS}")
+_POLY_COMPACT = rf"\[(?:{_RATIONAL_JSON}(?:,{_RATIONAL_JSON})*)?\]"
+_POLYNOMIALS_COMPACT = re.compile(rf"\[(?:{_POLY_COMPACT}(?:,{_POLY_COMPACT})*)?\]")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    x = float(text)
+    if not math.isfinite(x):  # 1e999: JSON has no infinity
+        raise ValueError(f"{text[:20]} is not a finite number")
+    return x
+
+
+def _no_default(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+#: The encoder and decoder (compact, strict JSON: no NaN or Infinity), created once: ``json.dumps`` and
+#: ``json.loads`` with arguments build a new one per call, which costs more than encoding a certificate.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+_c_encode = (json.encoder.c_make_encoder(None, _no_default, json.encoder.encode_basestring_ascii, None, ":", ",",
+                                         False, False, False)
+             if json.encoder.c_make_encoder is not None else None)
+
+
+def _encode(value: Any) -> str:
+    """``_ENCODER.encode(value)`` through the C encoder made once (the same text)."""
+    if _c_encode is None or isinstance(value, str):
+        return _ENCODER.encode(value)
+    return "".join(_c_encode(value, 0))
+#: Field names of a record (``Conjecture.to_dict``): an ``extra`` key never overrides one of them.
+_RECORD_FIELDS = frozenset(Conjecture.__dataclass_fields__) | {"signs_text"}
+_INT_COLUMNS = ("preperiod", "verified_digits", "period", "linear_complexity", "detection_terms",
+                "detection_digits", "verify_terms")
+_FLOAT_COLUMNS = ("digits_per_term", "scf_digits_per_term", "gain")
+_TEXT_COLUMNS = ("lhs", "value", "closed_form", "kind", "status", "key", "group_key")
+_OPTIONAL_TEXT_COLUMNS = ("status_reason", "cf_text", "family_key")  # NULL reads as ""
+
+
+def _column_words(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def _int_list_text(text: Any, column: str) -> str:
+    """Stored IntList text, checked to be exactly a JSON list of integers (then safe to write as it is)."""
+    if not isinstance(text, str) or not (_INT_LIST_COMPACT.fullmatch(text) or _INT_LIST.fullmatch(text)):
+        raise _Bad(column, f"its {_column_words(column)} {'are' if column == 'terms' else 'is'} not a list of "
+                           "integers")
+    return text
+
+
+def _int_list(text: Any, column: str) -> tuple[int, ...]:
+    text = _int_list_text(text, column)
+    try:
+        return tuple(json.loads(text))
+    except ValueError:  # an integer beyond Python's int/str digit limit: read piece by piece, exactly
+        inner = text.strip()[1:-1].strip()
+        return tuple(int_from_text(x) for x in inner.split(",")) if inner else ()
+
+
+def _relation(text: Any) -> tuple[int, int, int, int]:
+    if text is None:
+        return (1, 0, 0, 1)
+    try:  # four small integers, checked by the grammar first: int() of each is what json.loads would do
+        rel = tuple(map(int, _int_list_text(text, "relation").strip()[1:-1].split(",")))
+    except ValueError:  # an integer beyond Python's int/str digit limit, or the empty list
+        rel = _int_list(text, "relation")
+    if len(rel) != 4:
+        raise _Bad("relation", f"its relation holds {len(rel)} integers, not 4")
+    return rel  # type: ignore[return-value]
+
+
+def _json_value(text: Any, column: str) -> Any:
+    """A stored JSON value, parsed (integers exact, NaN and Infinity refused, depth bounded by the parser)."""
+    if not isinstance(text, str):
+        raise _Bad(column, f"its {_column_words(column)} is not JSON text")
+    try:
+        try:
+            return _DECODER.decode(text)
+        except json.JSONDecodeError:
+            raise
+        except ValueError:  # an integer beyond Python's int/str digit limit: parsed exactly
+            return json.loads(text, parse_int=int_from_text, parse_constant=_reject_constant,
+                              parse_float=_finite_float)
+    except RecursionError:
+        raise _Bad(column, f"its {_column_words(column)} is nested too deeply to be read") from None
+    except ValueError as exc:
+        raise _Bad(column, f"its {_column_words(column)} is not JSON ({str(exc)[:120]})") from None
+
+
+def _json_out(value: Any, column: str) -> str:
+    """``value`` (parsed from the catalog) written again as compact JSON by the C encoder."""
+    try:
+        try:
+            return _encode(value)
+        except ValueError as exc:
+            if "digits" not in str(exc):
+                raise
+            return _exact_json(value)  # an integer beyond Python's int/str digit limit
+    except (ValueError, RecursionError):
+        raise _Bad(column, f"its {_column_words(column)} cannot be written as JSON") from None
+
+
+def _exact_json(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int_to_text(value)
+    if isinstance(value, list):
+        return "[" + ",".join(_exact_json(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ",".join(_ENCODER.encode(k) + ":" + _exact_json(v) for k, v in value.items()) + "}"
+    return _ENCODER.encode(value)
+
+
+def _certificate(text: Any) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    cert = _json_value(text, "certificate")
+    if cert is not None and not isinstance(cert, dict):
+        raise _Bad("certificate", f"its certificate is a JSON {type(cert).__name__}, not an object")
+    return cert
+
+
+def _polynomials_text(text: Any) -> str:
+    """Stored polynomials, checked to be exactly the JSON of lists of rational numbers (then safe as they are)."""
+    if text is None:
+        return "[]"
+    if not isinstance(text, str) or not (_POLYNOMIALS_COMPACT.fullmatch(text) or _POLYNOMIALS.fullmatch(text)):
+        raise _Bad("polynomials", "its polynomials are not lists of rational numbers")
+    return text
+
+
+def _polynomials(text: Any) -> list[list[str]]:
+    return _DECODER.decode(_polynomials_text(text))
+
+
+def _extra(text: Any) -> dict[str, Any]:
+    if text is None or text in ("{}", "null"):
+        return {}
+    extra = _json_value(text, "extra")
+    if not isinstance(extra, dict):
+        raise _Bad("extra", "its extra fields are not a JSON object")
+    # a key named like a field of the record would replace that field in every output: dropped
+    return {k: v for k, v in extra.items() if k not in _RECORD_FIELDS}
+
+
+def _signs(text: Any) -> str:
+    if not isinstance(text, str) or not text or text.strip("+-"):
+        raise _Bad("signs", "its signs are not a run of + and -")
+    return text
+
+
+def _check_scalars(m: Any) -> None:
+    """The row's scalar columns have their types (SQLite keeps any value in any column)."""
+    for name in _INT_COLUMNS:
+        if type(m[name]) is not int:
+            raise _Bad(name, f"its {name} is not an integer ({m[name]!r:.40})")
+    for name in _FLOAT_COLUMNS:
+        v = m[name]
+        if v is None and name == "gain":
+            continue
+        if type(v) not in (int, float) or not math.isfinite(v):
+            raise _Bad(name, f"its {name} is not a finite number ({v!r:.40})")
+    for name in _TEXT_COLUMNS:
+        if type(m[name]) is not str:
+            raise _Bad(name, f"its {name} is not text ({m[name]!r:.40})")
+    for name in _OPTIONAL_TEXT_COLUMNS:
+        if m[name] is not None and type(m[name]) is not str:
+            raise _Bad(name, f"its {name} is not text ({m[name]!r:.40})")
+
+
+def _record(m: Any, constant: str, lenient: bool = False) -> Conjecture:
+    """A record from a Core row mapping of the conjecture columns, the integer-list and JSON columns as their
+    stored text (``Catalog._conjecture_select``).  Every value is checked: raises ``UnreadableRow`` for a row
+    that cannot be read.  ``lenient``: a certificate that cannot be read makes the record a conjecture without
+    one (the search proves it again) instead of making the row unreadable."""
+    try:
+        _check_scalars(m)
+        try:
+            certificate = _certificate(m["certificate"])
+            status, reason = m["status"], m["status_reason"]
+        except _Bad:
+            if not lenient:
+                raise
+            certificate, status, reason = None, "conjecture", ""
+        return Conjecture(
+            constant=constant,
+            lhs=m["lhs"],
+            lhs_numerator=_int_list(m["lhs_numerator"], "lhs_numerator"),
+            lhs_denominator=_int_list(m["lhs_denominator"], "lhs_denominator"),
+            value=m["value"],
+            signs=signs_from_text(_signs(m["signs"])),
+            preperiod=m["preperiod"],
+            terms=_int_list(m["terms"], "terms"),
+            recurrence=_int_list(m["recurrence"], "recurrence"),
+            closed_form=m["closed_form"],
+            kind=m["kind"],
+            verified_digits=m["verified_digits"],
+            digits_per_term=m["digits_per_term"],
+            scf_digits_per_term=m["scf_digits_per_term"],
+            status=status,
+            status_reason=reason or "",
+            key=m["key"],
+            group=m["group_key"],
+            period=m["period"],
+            polynomials=tuple(tuple(p) for p in _polynomials(m["polynomials"])),
+            linear_complexity=m["linear_complexity"],
+            detection_terms=m["detection_terms"],
+            detection_digits=m["detection_digits"],
+            verify_terms=m["verify_terms"],
+            cf_text=m["cf_text"] or "",
+            family=m["family_key"] or "",
+            representative=bool(m["representative"]),
+            relation=_relation(m["relation"]),
+            gain=m["gain"] or 0.0,
+            certificate=certificate,
+            id=m["id"],
+            family_id=m.get("family_id"),
+            extra=_extra(m["extra"]),
+        )
+    except _Bad as exc:
+        raise UnreadableRow("formula", m["id"], exc.column, exc.reason) from None
 
 
 def _get_or_insert(
@@ -290,24 +514,64 @@ def _executemany(conn, stmt, rows: list[dict[str, Any]]) -> None:
     conn.exec_driver_sql(compiled.string, params)
 
 
-def _json_int_list(text: str | None) -> str:
-    """Stored IntList text is already exact JSON (``[1,-2]``); ``null`` when absent."""
-    return text if text else "null"
-
-
-def _relation_json(text: str | None) -> str:
-    """The stored ``[g11,g12,g21,g22]`` as the record's ``[[g11,g12],[g21,g22]]`` (text to text)."""
-    if not text:
-        return "[[1,0],[0,1]]"
-    g11, g12, g21, g22 = text.strip()[1:-1].split(",")
-    return f"[[{g11.strip()},{g12.strip()}],[{g21.strip()},{g22.strip()}]]"
-
-
 def _json_float(x: float | None) -> str:
     """A number as ``json.dumps`` writes it (finite floats by ``repr``), without its call overhead."""
     if x is None:
         return "null"
     return float.__repr__(float(x)) if math.isfinite(x) else json.dumps(x)
+
+
+def _record_json(m: Any) -> str:
+    """The JSON text of a row (``Catalog.iter_records_json``); raises ``_Bad`` for a value it cannot write."""
+    _check_scalars(m)
+    dumps = _dumps_text  # the C string encoder json.dumps uses, without json.dumps's per-call overhead
+    num = _json_float
+    signs = _signs(m["signs"])
+    polys, cert, extra = m["polynomials"], m["certificate"], m["extra"]
+    g11, g12, g21, g22 = _relation(m["relation"])
+    parts = [
+        f'"id":{m["id"]}',
+        f'"constant":{dumps(m["text"])}',
+        f'"lhs":{dumps(m["lhs"])}',
+        f'"lhs_numerator":{_int_list_text(m["lhs_numerator"], "lhs_numerator")}',
+        f'"lhs_denominator":{_int_list_text(m["lhs_denominator"], "lhs_denominator")}',
+        f'"value":{dumps(m["value"])}',
+        f'"signs":[{",".join("1" if ch == "+" else "-1" for ch in signs)}]',
+        f'"signs_text":{dumps(signs)}',
+        f'"preperiod":{m["preperiod"]}',
+        f'"terms":{_int_list_text(m["terms"], "terms")}',
+        f'"recurrence":{_int_list_text(m["recurrence"], "recurrence")}',
+        f'"closed_form":{dumps(m["closed_form"])}',
+        f'"kind":{dumps(m["kind"])}',
+        f'"verified_digits":{m["verified_digits"]}',
+        f'"digits_per_term":{num(m["digits_per_term"])}',
+        f'"scf_digits_per_term":{num(m["scf_digits_per_term"])}',
+        f'"status":{dumps(m["status"])}',
+        f'"status_reason":{dumps(m["status_reason"] or "")}',
+        f'"key":{dumps(m["key"])}',
+        f'"group":{dumps(m["group_key"])}',
+        f'"period":{m["period"]}',
+        f'"polynomials":{_polynomials_text(polys)}',
+        f'"linear_complexity":{m["linear_complexity"]}',
+        f'"detection_terms":{m["detection_terms"]}',
+        f'"detection_digits":{m["detection_digits"]}',
+        f'"verify_terms":{m["verify_terms"]}',
+        f'"cf_text":{dumps(m["cf_text"] or "")}',
+        f'"family":{dumps(m["family_key"] or "")}',
+        f'"family_id":{"null" if m["family_id"] is None else int(m["family_id"])}',
+        f'"representative":{"true" if m["representative"] else "false"}',
+        f'"relation":[[{g11},{g12}],[{g21},{g22}]]',
+        f'"gain":{num(m["gain"] or 0.0)}',
+        f'"certificate":{"null" if cert is None else _json_out(_certificate(cert), "certificate")}',
+    ]
+    if extra is not None and extra != "{}":
+        fields = _extra(extra)
+        if fields:
+            parts.append(_json_out(fields, "extra")[1:-1])
+    return "{" + ",".join(parts) + "}"
+
+
+_dumps_text = json.encoder.encode_basestring_ascii
 
 
 class Catalog:
@@ -322,6 +586,11 @@ class Catalog:
     ...     cat.url
     'sqlite:///:memory:'
     """
+
+    #: Called with an :class:`UnreadableRow` for each stored row a reader skips (or, for the search's readers,
+    #: reads without its certificate), once per row and column; the default writes one line on stderr.  Set it
+    #: on an instance to collect or log them instead.
+    on_unreadable = staticmethod(report_unreadable)
 
     def __init__(self, url_or_path: str | os.PathLike[str] | None = None) -> None:
         self._engine = make_engine(url_or_path)
@@ -401,10 +670,37 @@ class Catalog:
             "updated_at": _iso(row.updated_at),
         }
 
-    def _records(self, stmt: Select[Any]) -> list[Conjecture]:
-        """Records from a Core select of the conjecture columns and ``constants.text`` (no ORM objects)."""
+    def _records(self, stmt: Select[Any], lenient: bool = False) -> list[Conjecture]:
+        """Records from a Core select of the conjecture columns and ``constants.text`` (no ORM objects); a row
+        that cannot be read is reported (``on_unreadable``) and skipped (``lenient``: see ``_record``)."""
         with self._read() as s:
-            return [_record(m, m["text"]) for m in s.execute(stmt).mappings()]
+            return [c for m in s.execute(stmt).mappings() if (c := self._read_record(m, lenient)) is not None]
+
+    def _unreadable(self, error: UnreadableRow) -> None:
+        """Report ``error`` through ``on_unreadable``, once per row and column for this catalog object (a page
+        or an export reads a representative many times; a server reports it once)."""
+        seen = self.__dict__.setdefault("_reported", set())
+        key = (error.what, error.row_id, error.column)
+        if key in seen:
+            return
+        if len(seen) < 100_000:
+            seen.add(key)
+        self.on_unreadable(error)
+
+    def _read_record(self, m: Any, lenient: bool = False) -> Conjecture | None:
+        """The record of row ``m``, or ``None`` (reported) when it cannot be read."""
+        try:
+            c = _record(m, m["text"], lenient)
+        except UnreadableRow as exc:
+            self._unreadable(exc)
+            return None
+        if lenient and c.certificate is None and m["certificate"] is not None:
+            try:
+                _certificate(m["certificate"])
+            except _Bad as exc:
+                self._unreadable(UnreadableRow("formula", m["id"], exc.column, exc.reason,
+                                               "read as a conjecture (to be proved again)"))
+        return c
 
     @staticmethod
     def _family_of_row():
@@ -414,7 +710,10 @@ class Catalog:
         )
 
     def _conjecture_select(self) -> Select[Any]:
-        return select(_conj, ConstantRow.text, self._family_of_row().label("family_id")).join(
+        # the integer-list and JSON columns as their stored text: ``_record`` checks and parses each row, so that
+        # one unreadable row is skipped rather than failing the whole result
+        cols = [_raw(c) if c.name in _JSON_COLUMNS else c for c in _conj.c]
+        return select(*cols, ConstantRow.text, self._family_of_row().label("family_id")).join(
             ConstantRow.__table__, ConstantRow.id == _conj.c.constant_id)
 
     # -- searches and checkpoints --------------------------------------------------------------------------
@@ -592,12 +891,34 @@ class Catalog:
             return self._summary(row, s.get_one(ConstantRow, row.constant_id).text)
 
     def searches(self, constant: str | None = None) -> list[dict[str, Any]]:
-        """Summaries of every search (of ``constant`` if given), oldest first."""
-        stmt = select(SearchRow, ConstantRow.text).join(ConstantRow, ConstantRow.id == SearchRow.constant_id)
+        """Summaries of every search (of ``constant`` if given), oldest first; a search whose row cannot be read
+        is reported (``on_unreadable``) and left out."""
+        table = SearchRow.__table__
+        stmt = select(table, ConstantRow.text).join(ConstantRow, ConstantRow.id == table.c.constant_id)
         if constant is not None:
             stmt = stmt.where(ConstantRow.text == constant)
+        stmt = stmt.order_by(table.c.id)
         with self._read() as s:
-            return [self._summary(row, text) for row, text in s.execute(stmt.order_by(SearchRow.id)).all()]
+            try:
+                return [self._checked_summary(row) for row in s.execute(stmt).all()]
+            except (ValueError, TypeError, RecursionError):
+                pass
+            # some row cannot be read (its parameters or timestamps are not what they should be): one at a time
+            out = []
+            for sid in s.scalars(select(stmt.subquery().c.id)).all():
+                try:
+                    out.append(self._checked_summary(s.execute(stmt.where(table.c.id == sid)).one()))
+                except (ValueError, TypeError, RecursionError) as exc:
+                    reason = exc.reason if isinstance(exc, _Bad) else f"{type(exc).__name__}: {exc}"
+                    self._unreadable(UnreadableRow("search", sid, getattr(exc, "column", ""), reason))
+            return out
+
+    def _checked_summary(self, row: Any) -> dict[str, Any]:
+        if not isinstance(row.params, dict):
+            raise _Bad("params", "its parameters are not a JSON object")
+        if type(row.text) is not str or type(row.status) is not str:
+            raise _Bad("status", "its constant or status is not text")
+        return self._summary(row, row.text)
 
     # -- storing formulas and families ---------------------------------------------------------------------
 
@@ -611,9 +932,11 @@ class Catalog:
         """Store approved formulas (with their family fields) in one transaction; returns their ids in order.
 
         A new formula is inserted.  A stored one (same constant and key) keeps its row and identity; its family
-        fields (family, representative, relation, gain) are replaced, and so are its digit figures when the
-        new record has more verified digits or its family changed (they are then derived from another
-        representative), and its proof (status, reason, certificate) unless it was refuted.  The formulas whose
+        fields (family, representative, relation) are replaced, and so are its figures (verified digits, terms,
+        digits per term, those of the simple continued fraction, gain) only when the new record has more
+        verified digits or its family changed (they are then derived from another representative): what is
+        stored does not depend on the order of searches.  Its proof (status, reason, certificate) is replaced
+        unless it was refuted.  The formulas whose
         keys are in ``found`` (default: all) are linked to the search
         ``search_id``.  The families of every key touched are refreshed and the constants' families ranked.
         ``clear_hits`` forgets the search's pending hits in the same transaction (its families are stored).
@@ -633,7 +956,7 @@ class Catalog:
             for cid, v in zip(const_ids, values, strict=True):
                 by_constant.setdefault(cid, []).append(v["key"])
             t = _conj_text  # stored text of the list and JSON columns, compared and written as is
-            cols = [t.c.id, t.c.key, t.c.verified_digits, *(t.c[f] for f in (*_FAMILY_FIELDS, *_PROOF_FIELDS))]
+            cols = [t.c.id, t.c.key, *(t.c[f] for f in (*_DIGIT_FIELDS, *_FAMILY_FIELDS, *_PROOF_FIELDS))]
             for cid, keys in by_constant.items():
                 for part in _batches(sorted(set(keys))):
                     stmt = select(*cols).where(t.c.constant_id == cid, t.c.key.in_(part))
@@ -650,8 +973,12 @@ class Catalog:
                     fresh.append({"constant_id": cid, "first_search_id": search_id, "created_at": now,
                                   "updated_at": now, **v})
                     continue
-                moved = any(old[f] != v[f] for f in _FAMILY_FIELDS if f != "relation") or (
-                    (old["relation"] or "[1,0,0,1]") != v["relation"])
+                # the figures (digits, digits per term, those of the simple continued fraction, gain) are replaced
+                # only by a deeper verification or a change of family: a search approving to fewer digits measures
+                # the simple continued fraction at its own, lower depth, and must not overwrite what a deeper one
+                # stored (the catalog would then depend on the order of searches; gain is not a family field)
+                moved = bool(old["family_key"] != v["family_key"] or bool(old["representative"]) != v["representative"]
+                             or (old["relation"] or "[1,0,0,1]") != v["relation"])
                 upd = {f: v[f] for f in _FAMILY_FIELDS} if moved else {}
                 if moved or v["verified_digits"] > old["verified_digits"]:
                     upd.update({f: v[f] for f in _DIGIT_FIELDS})
@@ -707,8 +1034,7 @@ class Catalog:
             conn.execute(update(SearchRow.__table__).where(SearchRow.id == search_id).values(
                 conjectures=SearchRow.conjectures + added, updated_at=utcnow()))
 
-    @staticmethod
-    def _refresh_families(conn, constant_id: int, keys: set[str], now: datetime) -> None:
+    def _refresh_families(self, conn, constant_id: int, keys: set[str], now: datetime) -> None:
         """Recompute the family rows of ``keys`` from their members, then rank the constant's families."""
         if keys:
             stats: dict[str, tuple[int, int, bool]] = {}
@@ -724,10 +1050,23 @@ class Catalog:
                 for key, n, n_proved, n_base in conn.execute(stmt):
                     stats[key] = (int(n), int(n_proved or 0), bool(n_base))
                 stmt = select(_conj.c.id, _conj.c.family_key, _conj.c.gain, _conj.c.kind, _conj.c.period,
-                              _conj.c.recurrence, _conj.c.lhs_numerator, _conj.c.lhs_denominator).where(
+                              _raw(_conj.c.recurrence), _raw(_conj.c.lhs_numerator),
+                              _raw(_conj.c.lhs_denominator)).where(
                     _conj.c.constant_id == constant_id, _conj.c.family_key.in_(part), _conj.c.representative)
                 for m in conn.execute(stmt).mappings():
-                    reps[m["family_key"]] = dict(m)
+                    r = dict(m)
+                    try:  # an unreadable representative still gets a family row, sorted last among its peers
+                        r["recurrence"] = _int_list(r["recurrence"], "recurrence")
+                        r["lhs"] = (*_int_list(r["lhs_numerator"], "lhs_numerator"),
+                                    *_int_list(r["lhs_denominator"], "lhs_denominator"))
+                        if type(r["gain"]) not in (int, float) or not math.isfinite(r["gain"]):
+                            raise _Bad("gain", f"its gain is not a finite number ({r['gain']!r:.40})")
+                        if type(r["period"]) is not int or type(r["kind"]) is not str:
+                            raise _Bad("period", "its period or kind has another type")
+                    except _Bad as exc:
+                        self._unreadable(UnreadableRow("formula", r["id"], exc.column, exc.reason))
+                        r.update(recurrence=(0,), lhs=(2**31 - 1,), gain=0.0, period=2**31 - 1, kind="")
+                    reps[m["family_key"]] = r
             present = {}
             for part in _batches(sorted(keys)):
                 stmt = select(_fam.c.id, _fam.c.key).where(_fam.c.constant_id == constant_id, _fam.c.key.in_(part))
@@ -744,7 +1083,7 @@ class Catalog:
                     "representative_id": r["id"], "members": n, "proved_members": n_proved, "gain": r["gain"],
                     "kind": r["kind"], "period": r["period"], "recurrence_order": len(r["recurrence"]) - 1,
                     # a sort key: an LHS beyond 32 bits (never in a search's space) sorts last, not exactly
-                    "height": min(max(abs(x) for x in (*r["lhs_numerator"], *r["lhs_denominator"])), 2**31 - 1),
+                    "height": min(max((abs(x) for x in r["lhs"]), default=0), 2**31 - 1),
                     "base": is_base, "updated_at": now,
                 }
                 if key in present:
@@ -769,7 +1108,8 @@ class Catalog:
             conn.execute(update(_fam).where(_fam.c.id == bindparam("_id")).values(rank=bindparam("rank")), moves)
 
     def family_representatives(self, constant: str, keys: Iterable[str]) -> dict[str, Conjecture]:
-        """The stored representative of each family key of ``constant`` that the catalog knows."""
+        """The stored representative of each family key of ``constant`` that the catalog knows (one whose
+        certificate cannot be read comes as a conjecture without one; one unreadable otherwise is left out)."""
         out: dict[str, Conjecture] = {}
         with self._read() as s:
             cid = self._find_constant(s, constant)
@@ -779,15 +1119,20 @@ class Catalog:
                 stmt = self._conjecture_select().where(
                     _conj.c.constant_id == cid, _conj.c.family_key.in_(part), _conj.c.representative)
                 for m in s.execute(stmt).mappings():
-                    out[m["family_key"]] = _record(m, m["text"])
+                    c = self._read_record(m, lenient=True)
+                    if c is not None:
+                        out[m["family_key"]] = c
         return out
 
     def family_records(self, constant: str, key: str) -> list[Conjecture]:
-        """Every stored member of the family ``key`` of ``constant`` (representative first, then by id)."""
+        """Every stored member of the family ``key`` of ``constant`` (representative first, then by id).
+
+        A member whose certificate cannot be read comes as a conjecture without one (the search proves it again);
+        a member that cannot be read otherwise is reported and left out, as by every reader."""
         stmt = self._conjecture_select().where(
             ConstantRow.text == constant, _conj.c.family_key == key
         ).order_by(_conj.c.representative.desc(), _conj.c.id)
-        return self._records(stmt)
+        return self._records(stmt, lenient=True)
 
     def unassigned(self, limit: int | None = None) -> list[Conjecture]:
         """Formulas stored before families existed (empty family key), oldest first."""
@@ -920,7 +1265,7 @@ class Catalog:
         return found[0] if found else None
 
     def get(self, conjecture_id: int) -> Conjecture | None:
-        """The conjecture with this id, or ``None``."""
+        """The conjecture with this id, or ``None`` (also when its row cannot be read: then it is reported)."""
         found = self._records(self._conjecture_select().where(_conj.c.id == int(conjecture_id)))
         return found[0] if found else None
 
@@ -940,7 +1285,9 @@ class Catalog:
             for part in _batches(wanted):
                 stmt = self._conjecture_select().where(_conj.c.id.in_(part))
                 for m in s.execute(stmt).mappings():
-                    found[m["id"]] = _record(m, m["text"])
+                    c = self._read_record(m)
+                    if c is not None:
+                        found[m["id"]] = c
         return found
 
     def iter_records_json(
@@ -957,14 +1304,15 @@ class Catalog:
     ) -> Iterator[str]:
         """The JSON text of each matching record (``Conjecture.to_dict`` fields), streamed in batches.
 
-        Stored JSON columns (terms, recurrences, polynomials, certificates) are spliced in as they are stored,
-        scalars go through the C encoder: no record object is built and the catalog is never read whole.
+        No record object is built and the catalog is never read whole, but nothing stored is pasted: integer lists
+        are checked against the JSON grammar of a list of integers, stored JSON (polynomials, certificates,
+        extra fields) is parsed and written again by the C encoder, text by the C string encoder, numbers
+        checked to be numbers.  A row that cannot be read is reported (``on_unreadable``) and skipped.
         ``ranked`` orders by constant, family rank, representative first, then id (else by id).
         """
         fam_rank = self._rank_of_family()
         fam_id = self._family_of_row()
         wanted = [c for c in _conj.c if c.name not in ("constant_id", "first_search_id", "created_at", "updated_at")]
-        # the JSON columns are read as their stored text and spliced into the output, not parsed and dumped again
         cols = [_raw(c) if c.name in _JSON_COLUMNS else c for c in wanted]
         stmt = select(*cols, ConstantRow.text.label("text"), fam_id.label("family_id")).join(
             ConstantRow.__table__, ConstantRow.id == _conj.c.constant_id)
@@ -974,52 +1322,18 @@ class Catalog:
                                  _conj.c.id)
         else:
             stmt = stmt.order_by(_conj.c.id)
-        # the C string encoder json.dumps uses, without json.dumps's per-call overhead (17 values a record)
-        dumps = json.encoder.encode_basestring_ascii
-        num = _json_float
         with self._read() as s:
             conn = s.connection().execution_options(stream_results=True, yield_per=batch)
             for m in conn.execute(stmt).mappings():
-                signs = m["signs"] or ""
-                parts = [
-                    f'"id":{m["id"]}',
-                    f'"constant":{dumps(m["text"])}',
-                    f'"lhs":{dumps(m["lhs"])}',
-                    f'"lhs_numerator":{_json_int_list(m["lhs_numerator"])}',
-                    f'"lhs_denominator":{_json_int_list(m["lhs_denominator"])}',
-                    f'"value":{dumps(m["value"])}',
-                    f'"signs":[{",".join("1" if ch == "+" else "-1" for ch in signs)}]',
-                    f'"signs_text":{dumps(signs)}',
-                    f'"preperiod":{m["preperiod"]}',
-                    f'"terms":{_json_int_list(m["terms"])}',
-                    f'"recurrence":{_json_int_list(m["recurrence"])}',
-                    f'"closed_form":{dumps(m["closed_form"])}',
-                    f'"kind":{dumps(m["kind"])}',
-                    f'"verified_digits":{m["verified_digits"]}',
-                    f'"digits_per_term":{num(m["digits_per_term"])}',
-                    f'"scf_digits_per_term":{num(m["scf_digits_per_term"])}',
-                    f'"status":{dumps(m["status"])}',
-                    f'"status_reason":{dumps(m["status_reason"])}',
-                    f'"key":{dumps(m["key"])}',
-                    f'"group":{dumps(m["group_key"])}',
-                    f'"period":{m["period"]}',
-                    f'"polynomials":{m["polynomials"] or "[]"}',
-                    f'"linear_complexity":{m["linear_complexity"]}',
-                    f'"detection_terms":{m["detection_terms"]}',
-                    f'"detection_digits":{m["detection_digits"]}',
-                    f'"verify_terms":{m["verify_terms"]}',
-                    f'"cf_text":{dumps(m["cf_text"])}',
-                    f'"family":{dumps(m["family_key"])}',
-                    f'"family_id":{"null" if m["family_id"] is None else m["family_id"]}',
-                    f'"representative":{"true" if m["representative"] else "false"}',
-                    f'"relation":{_relation_json(m["relation"])}',
-                    f'"gain":{num(m["gain"])}',
-                    f'"certificate":{m["certificate"] or "null"}',
-                ]
-                extra = m["extra"]
-                if extra and extra not in ("{}", "null"):
-                    parts.append(extra.strip()[1:-1])
-                yield "{" + ",".join(parts) + "}"
+                try:
+                    text = _record_json(m)
+                except _Bad as exc:
+                    self._unreadable(UnreadableRow("formula", m["id"], exc.column, exc.reason))
+                    continue
+                except (TypeError, ValueError, RecursionError) as exc:  # what the checks above did not foresee
+                    self._unreadable(UnreadableRow("formula", m["id"], "", f"{type(exc).__name__}: {exc}"))
+                    continue
+                yield text
 
     # -- families ------------------------------------------------------------------------------------------
 
@@ -1039,15 +1353,41 @@ class Catalog:
 
     @staticmethod
     def _family(m: Any) -> Family:
+        """A family from a row of ``_family_select``; raises ``UnreadableRow`` when a value has another type."""
+        try:
+            for name in ("members", "proved_members", "period", "recurrence_order", "height", "rank",
+                         "verified_digits"):
+                if type(m[name]) is not int:
+                    raise _Bad(name, f"its {name} is not an integer ({m[name]!r:.40})")
+            for name in ("gain", "digits_per_term", "scf_digits_per_term"):
+                if type(m[name]) not in (int, float) or not math.isfinite(m[name]):
+                    raise _Bad(name, f"its {name} is not a finite number ({m[name]!r:.40})")
+            for name in ("key", "kind", "status", "lhs", "closed_form"):
+                if type(m[name]) is not str:
+                    raise _Bad(name, f"its {name} is not text ({m[name]!r:.40})")
+            for name in ("status_reason", "cf_text"):
+                if m[name] is not None and type(m[name]) is not str:
+                    raise _Bad(name, f"its {name} is not text ({m[name]!r:.40})")
+            signs = signs_from_text(_signs(m["signs"]))
+        except _Bad as exc:
+            raise UnreadableRow("family", m["id"], exc.column, exc.reason) from None
         return Family(
             constant=m["text"], key=m["key"], members=m["members"], gain=m["gain"], kind=m["kind"],
             period=m["period"], order=m["recurrence_order"], height=m["height"], base=bool(m["base"]),
-            status=m["status"], status_reason=m["status_reason"], verified_digits=m["verified_digits"],
+            status=m["status"], status_reason=m["status_reason"] or "", verified_digits=m["verified_digits"],
             digits_per_term=m["digits_per_term"], scf_digits_per_term=m["scf_digits_per_term"], lhs=m["lhs"],
-            signs=signs_from_text(m["signs"]) if m["signs"] else (), closed_form=m["closed_form"],
-            cf_text=m["cf_text"], proved_members=m["proved_members"], rank=m["rank"], id=m["id"],
+            signs=signs, closed_form=m["closed_form"],
+            cf_text=m["cf_text"] or "", proved_members=m["proved_members"], rank=m["rank"], id=m["id"],
             representative_id=m["representative_id"],
         )
+
+    def _read_family(self, m: Any) -> Family | None:
+        """The family of row ``m``, or ``None`` (reported) when it cannot be read."""
+        try:
+            return self._family(m)
+        except UnreadableRow as exc:
+            self._unreadable(exc)
+            return None
 
     def _family_filters(self, stmt, rep, constant, kind, status, min_gain, min_digits, search_id=None):
         if constant is not None:
@@ -1115,7 +1455,7 @@ class Catalog:
         if limit is not None:
             stmt = stmt.limit(max(int(limit), 0))
         with self._read() as s:
-            return [self._family(m) for m in s.execute(stmt).mappings()]
+            return [f for m in s.execute(stmt).mappings() if (f := self._read_family(m)) is not None]
 
     def count_families(
         self,
@@ -1138,14 +1478,14 @@ class Catalog:
         stmt, _ = self._family_select()
         with self._read() as s:
             m = s.execute(stmt.where(_fam.c.id == int(family_id))).mappings().first()
-            return None if m is None else self._family(m)
+            return None if m is None else self._read_family(m)
 
     def family_by_key(self, constant: str, key: str) -> Family | None:
         """The family ``key`` of ``constant``, or ``None``."""
         stmt, _ = self._family_select()
         with self._read() as s:
             m = s.execute(stmt.where(ConstantRow.text == constant, _fam.c.key == key)).mappings().first()
-            return None if m is None else self._family(m)
+            return None if m is None else self._read_family(m)
 
     def family_members(self, family_id: int, limit: int | None = None, offset: int = 0) -> list[Conjecture]:
         """The members of a family: the representative first, then by id (paginated)."""

@@ -896,6 +896,11 @@ def _assemble(plan, hits, stored_reps, load_members, approve_many, prove) -> Ass
         if not fresh or stored.order <= fresh[0].order:
             work.rep = stored  # still the simplest: derive the new members from it
             work.candidates = [stored, *fresh]
+            if load_members and work.stored_rep.verified_digits < required + EXTRA_DIGITS:
+                # it is approved again, deeper: the stored members are derived again from it with the new ones
+                known = {m.key for m in work.candidates}
+                loaded = [_member_of_record(r) for r in load_members(work.key) if r.key not in known]
+                work.candidates = [stored, *sorted(fresh + loaded, key=lambda m: m.order)]
         else:
             # a new hit is simpler: the stored members move under it and are derived again
             known = {m.key for m in fresh}
@@ -967,7 +972,9 @@ def _assemble(plan, hits, stored_reps, load_members, approve_many, prove) -> Ass
             digits = derived_digits(y, rel, verified) if holds else 0
             if holds and digits >= work.required:
                 terms_used = max(1, used + km - kr)
-                scf = _scf_rate(plan.constant, m.transform, work.required + 20, work.required)
+                # measured at the depth the formula is derived to, not this search's target: its figures then do
+                # not depend on which search derived it from a stored representative
+                scf = _scf_rate(plan.constant, m.transform, digits + 20, digits)
                 pending.append(_Pending(m, (digits, terms_used, digits / terms_used, scf), work.key, False, rel))
             else:
                 own.append((work, m))
