@@ -412,6 +412,10 @@ def prove_formula(formula: Formula, budget: int = MAX_BASE_TERMS) -> Proof:
         return Proof(None, "T is constant")
     if degree > 2:
         return Proof(None, f"T has degree {degree}: only Möbius maps of a registry base are proved")
+    # a long quasi-period (the deep search finds periods in the hundreds) takes a cycle of the transducer over
+    # several of its periods: the budget grows with the claim's joint period and head
+    claim = formula.claim
+    budget = max(budget, 4 * (len(claim.head) + 2 * math.lcm(claim.period, len(claim.signs))))
     reasons = []
     for m in matches:
         F = _base_map(P, Q, m.substitution)
