@@ -75,6 +75,9 @@ def _cyclotomic_split(chi: tuple[int, ...], period: int = 0) -> dict[int, int] |
     general bound would try 720,000 orders."""
     rest = tuple(chi)
     deg = len(rest) - 1
+    # a product of cyclotomic polynomials is monic up to sign and palindromic up to sign (x^deg chi(1/x) = +-chi)
+    if deg > 0 and (abs(rest[0]) != 1 or (rest != rest[::-1] and rest != tuple(-x for x in rest[::-1]))):
+        return None
     found: dict[int, int] = {}
     orders = [d for d in range(1, period + 1) if period % d == 0] if period else None
     n, k = 1, 0

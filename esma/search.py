@@ -53,11 +53,12 @@ from esma.families import (
 )
 from esma.memory import paused_gc
 from esma.patterns import closed_form, closed_form_text
-from esma.qpoly import preperiod_of
+from esma.qpoly import lag_test, lag_test_py, preperiod_of
 from esma.records import Conjecture, Family, Hit, Recurrence, fraction_text, signs_to_text
 from esma.render import cf_text
 from esma.scf import sign_periods
 from esma.transducer import (
+    SCAN_PRIME,
     constant_cf,
     mobius_terms,
     mobius_terms_py,
@@ -519,11 +520,19 @@ def scan_chunk(plan: SearchPlan, index: int, reference: bool = False) -> list[Sc
         terms, n_out, l_out, _, qp, qs = scan(rows, periods, p.deep_terms, p.margin, max_l, **knobs)
         found = [(int(r) // n_p, int(r) % n_p, tuple(terms[r, : n_out[r]].tolist()), int(l_out[r]), int(qp[r]),
                   int(qs[r])) for r in np.nonzero((l_out > 0) | (qp > 0))[0]]
+    complexity = bm.linear_complexity_py if reference else bm.linear_complexity
     out = []
     for i, j, seq, L, P, s0 in found:
         if L > 0:
-            out.append((i, j, seq, L, 0))
-            continue
+            # a hit of the window stands only if the rest of the certified terms keep its complexity; where they
+            # do not, the window's pattern was a coincidence and the deep search looks at all the terms
+            if len(seq) <= p.depth or complexity(seq, SCAN_PRIME, L) == L:
+                out.append((i, j, seq, L, 0))
+                continue
+            test = lag_test_py if reference else lag_test
+            P, s0 = test(seq, periods[j], p.max_qperiod, max(p.margin, 1), p.min_digits) if p.max_qperiod else (0, 0)
+            if not P:
+                continue
         need = _confirmation_terms(P, s0, p.margin)
         if need > len(seq):
             cf, coef = rows.cfs[rows.index[i]], rows.coefs[i]
@@ -590,9 +599,11 @@ def run_chunk(plan: SearchPlan, index: int, reference: bool = False) -> ChunkRes
             found.append(_hit(t_index, j, seq, rec, start, tail.kind, tail.period, tail.polynomials_at(offset),
                               pinned, tail.tail.key, offset))
             continue
-        rec = rec or bm.find_recurrence(list(seq), p.margin)
         if rec is None:
-            continue
+            # a hit of the window: its recurrence from the window's terms must hold on every certified term
+            rec = bm.find_recurrence(list(seq[: p.depth]), p.margin)
+            if rec is None or not rec.holds_on(seq):
+                continue
         try:
             form = closed_form(rec, seq, lag)
         except ArithmeticError as exc:
