@@ -99,7 +99,8 @@ def cli() -> None:
     + 'esma search "tan(1)"\n  esma search e --degree 2 --coeff-limit 2 --max-period 6 --json'
     + "\n  esma search pi --max-period 8 --max-seconds 600"
     + "\n\nRe-running the same command resumes an interrupted search; a finished one is reported from the catalog."
-    + " Ctrl-C stops once the chunk in flight is saved (a second Ctrl-C stops at once; exit code 130);"
+    + " Ctrl-C, SIGTERM or SIGHUP stop once the chunk in flight is saved, and stop the worker processes (a second"
+    + " signal stops at once; exit code 130, 143 or 129: 128 + the signal's number);"
     + " --max-seconds stops likewise, keeps what was found and exits with 0."
     + " Absurd requests (over 10^9 candidates, over 10^6 digits) are refused unless confirmed with --yes."
 )
@@ -136,6 +137,20 @@ def cli() -> None:
 @JSON_OPTION
 def search(expr, degree, coeff_limit, min_period, max_period, depth, digits, verify_digits, workers, executor,
            scheduler, limit, show_all, max_seconds, yes, db, as_json) -> None:
+    from esma.cli import runner
+
+    # SIGTERM and SIGHUP raise like Ctrl-C from here on (their default ends the process with no cleanup at all)
+    with runner.stop_signals():
+        _search(expr, degree, coeff_limit, min_period, max_period, depth, digits, verify_digits, workers, executor,
+                scheduler, limit, show_all, max_seconds, yes, db, as_json)
+
+
+#: Pairs of coefficient vectors from which the layout of a plan (about 0.02 ms a pair) is announced on stderr.
+PLAN_NOTICE_PAIRS = 20_000
+
+
+def _search(expr, degree, coeff_limit, min_period, max_period, depth, digits, verify_digits, workers, executor,
+            scheduler, limit, show_all, max_seconds, yes, db, as_json) -> None:
     import math
 
     from esma import executors, limits
@@ -170,7 +185,14 @@ def search(expr, degree, coeff_limit, min_period, max_period, depth, digits, ver
     with bad_input():
         constant(expr)
         refuse_absurd(limits.request_problems(SearchParams(**params)))
-        plan = plan_search(expr, **params)
+        pairs = limits.coefficient_vectors(degree, coeff_limit) ** 2
+        if pairs >= PLAN_NOTICE_PAIRS:
+            output.err(f"planning: laying out {pairs:,} pairs of coefficient vectors")
+        try:
+            plan = plan_search(expr, **params)
+        except KeyboardInterrupt as exc:
+            output.err("interrupted while planning the search: nothing was stored")
+            sys.exit(128 + _stop_signal(exc))
     refuse_absurd(limits.plan_problems(plan))
     deadline = None if max_seconds is None else started + max_seconds
     # the pool's processes load the kernels while this one opens the catalog and finds what is left to do
@@ -203,17 +225,21 @@ def _search_into(db, expr, params, plan, executor, workers, scheduler, limit, sh
                 runner.run(catalog, job, executor, workers, scheduler, on_chunk=progress.update, deadline=deadline,
                            graceful_sigint=True, on_stop_request=stop_requested, on_phase=output.err,
                            load=None if as_json else max(limit, 0))
-        except KeyboardInterrupt:
-            # what was found is saved and only the exit remains: a further Ctrl-C would only garble this report
-            # (``main`` restores the handler for a caller in the same process)
+        except BaseException as exc:
+            signum = _stop_signal(exc)
+            if signum is None:
+                raise
+            # what was found is saved and only the exit remains: a further signal would only garble this report
+            # (``main`` restores the handlers for a caller in the same process)
             with contextlib.suppress(ValueError):  # not the main thread: no handler to change
-                signal.signal(signal.SIGINT, signal.SIG_IGN)
-            when = "once the chunk in flight was saved" if job.stopped == "sigint" else "at once"
+                for sig in runner.STOP_SIGNALS:
+                    signal.signal(sig, signal.SIG_IGN)
+            when = "at once" if job.stopped in (None, "deadline") else "once the work in flight was saved"
             output.err(
                 f"interrupted {when}: {len(catalog.done_chunks(job.search_id))}/{len(job.plan.chunks)} chunks are "
                 f"saved in {catalog.url}; run the same command again to resume"
             )
-            sys.exit(130)
+            sys.exit(128 + signum)
         summary = dict(job.summary)
         summary["wall_seconds"] = round(time.perf_counter() - t0, 3)
         if as_json:
@@ -562,27 +588,39 @@ def serve(host, port, db) -> None:
 # ------------------------------------------------------------------------------------------------ entry
 
 
-def _interrupted(exc: BaseException) -> bool:
-    """A Ctrl-C that surfaced wrapped (a compiled kernel reports it as SystemError with the interrupt set)."""
+def _stop_signal(exc: BaseException) -> int | None:
+    """The signal that stopped the command, if ``exc`` is (or wraps) a stop: ``Stopped`` names it, a plain
+    KeyboardInterrupt is SIGINT.  A stop may surface wrapped (a compiled kernel reports it as SystemError with
+    the interrupt set)."""
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
         if isinstance(exc, KeyboardInterrupt):
-            return True
+            return int(getattr(exc, "signum", signal.SIGINT))
         exc = exc.__cause__ or exc.__context__
-    return False
+    return None
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """A stop signal that surfaced wrapped (see ``_stop_signal``)."""
+    return _stop_signal(exc) is not None
+
+
+#: The signal handlers ``main`` leaves as it found them.
+_HANDLED = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 def main(argv: list[str] | None = None) -> Any:
     """The command line with the exit-code contract, for a caller in this process (``entry`` is the command):
-    always ends with ``sys.exit``; the SIGINT handler is left as it was found."""
-    previous = signal.getsignal(signal.SIGINT)
+    always ends with ``sys.exit``; the handlers of SIGINT, SIGTERM and SIGHUP are left as they were found."""
+    previous = {sig: signal.getsignal(sig) for sig in _HANDLED}
     try:
         _main(argv)
     finally:
-        if signal.getsignal(signal.SIGINT) is not previous and previous is not None:
-            with contextlib.suppress(ValueError):
-                signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            if signal.getsignal(sig) is not handler and handler is not None:
+                with contextlib.suppress(ValueError):
+                    signal.signal(sig, handler)
 
 
 def _main(argv: list[str] | None) -> Any:
@@ -595,21 +633,21 @@ def _main(argv: list[str] | None) -> Any:
     except click.UsageError as exc:
         output.err(f"error: {exc.format_message()}")
         sys.exit(2)
-    except click.Abort:
+    except click.Abort as exc:  # click's wrapping of a KeyboardInterrupt (a stop signal) out of a command
         output.err("aborted")
-        sys.exit(130)
+        sys.exit(128 + (_stop_signal(exc) or signal.SIGINT))
     except BadInput as exc:
         output.err(f"error: {str(exc).splitlines()[0] if str(exc) else 'bad input'}")
         sys.exit(2)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         output.err("interrupted")
-        sys.exit(130)
+        sys.exit(128 + (_stop_signal(exc) or signal.SIGINT))
     except BrokenPipeError:
         sys.exit(0)
     except Exception as exc:  # runtime failure: one line unless debugging
         if _interrupted(exc):
             output.err("interrupted")
-            sys.exit(130)
+            sys.exit(128 + _stop_signal(exc))
         if os.environ.get("ESMA_DEBUG"):
             raise
         output.err(f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
