@@ -234,7 +234,7 @@ def _search_into(db, expr, params, plan, executor, workers, scheduler, limit, sh
             with contextlib.suppress(ValueError):  # not the main thread: no handler to change
                 for sig in runner.STOP_SIGNALS:
                     signal.signal(sig, signal.SIG_IGN)
-            when = "at once" if job.stopped in (None, "deadline") else "once the work in flight was saved"
+            when = "at once" if job.stopped in (None, "deadline") else "once the chunk in flight was saved"
             output.err(
                 f"interrupted {when}: {len(catalog.done_chunks(job.search_id))}/{len(job.plan.chunks)} chunks are "
                 f"saved in {catalog.url}; run the same command again to resume"
