@@ -19,7 +19,7 @@ worker) and otherwise by a rerun, which resumes with the chunks not yet committe
   (``tcp://host:port``), or on a ``LocalCluster`` of ``workers`` single-threaded worker processes started (and
   stopped) here when no scheduler is given.  Tasks have ``retries``, and the scheduler reschedules the tasks of
   a worker that died.  The worker processes of a ``LocalCluster`` started here end by themselves when this
-  process dies (the watchdog above).
+  process dies (Distributed's processes watch their parent).
 
 Workers import the engine only (``esma.search``), never the catalog or the command line.
 """
@@ -342,8 +342,7 @@ def _run_process(expr: str, params: Params, indices: list[int], n: int) -> Itera
 
 
 def dask_setup(worker: Any) -> None:
-    """Dask preload hook (``preload=["esma.executors"]``): the worker process ignores SIGINT and ends when the
-    process that started it ends.
+    """Dask preload hook (``preload=["esma.executors"]``): the worker process ignores SIGINT.
 
     Used for the ``LocalCluster`` this module starts, whose worker processes are in the client's process group:
     a terminal's Ctrl-C reaches them too, and the client alone should handle it (stop, say how to resume) rather
@@ -358,9 +357,6 @@ def dask_setup(worker: Any) -> None:
 
     if threading.current_thread() is threading.main_thread():  # signal handlers live in the main thread
         _ignore_sigint()
-    # the parent is the client's process, which runs the cluster: a worker must not outlive it (kill -9).  Not
-    # PR_SET_PDEATHSIG: the process is started by one of the cluster's threads, whose end would kill it.
-    _watch_parent(os.getppid())
     logging.getLogger("distributed.worker.state_machine").addFilter(_drop_cancelled_on_close)
     logging.getLogger("distributed.worker").addFilter(_drop_heartbeat_on_close)
 

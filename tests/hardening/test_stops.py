@@ -270,3 +270,17 @@ def test_a_signal_while_planning_stops_at_once(watched, tmp_path, sig):
     _check_stopped(w, sig, db, said="nothing was stored")
     assert time.monotonic() - t0 < 10, "the stop waited for the planning to end"
     assert search_rows(db) == []
+
+
+def test_sigkill_of_the_command_leaves_no_dask_worker(watched, reference, tmp_path):
+    """The worker processes of the local Dask cluster end with the command that started it."""
+    db = tmp_path / "c.sqlite"
+    w = watched([*E_ARGS, "--executor", "dask", "--workers", "2"], db)
+    w.wait_chunks(db, 3)
+    _wait_for_workers(w)
+    os.kill(w.proc.pid, signal.SIGKILL)
+    code, _ = w.finish()
+    assert code == -signal.SIGKILL
+    assert w.survivors() == [], "Dask worker processes outlived the command"
+    run_to_end([*E_ARGS, *POOL], db, tmp_path)
+    assert records(db) == reference
