@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from esma import limits
 from esma.cli import output
 from esma.memory import paused_gc
 from esma.records import FAMILY_SORTS, KINDS, STATUSES
@@ -34,6 +35,45 @@ def bad_input(prefix: str = ""):
         yield
     except (ValueError, TypeError) as exc:
         raise BadInput(f"{prefix}{exc}") from None
+
+
+class Bounded(click.ParamType):
+    """An integer option within its documented bounds (``esma.limits``): outside them, or not an integer in
+    ASCII digits, it is bad usage (exit 2, one line naming the bound), refused before any work."""
+
+    name = "integer"
+
+    def __init__(self, low: int, high: int) -> None:
+        self.low, self.high = low, high
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            n = value
+        else:
+            text = str(value).strip()
+            if not re.fullmatch(r"[+-]?[0-9]+", text):
+                self.fail(f"{text[:40]!r} is not an integer", param, ctx)
+            if len(text.lstrip("+-0")) > 30:  # far out of any bound: not worth reading whole
+                over = not text.startswith("-")
+                self.fail(f"{text[:20]}... is {'over' if over else 'under'} the limit of "
+                          f"{self.high if over else self.low:,}", param, ctx)
+            n = int(text)
+        problem = limits.out_of_bounds(n, self.low, self.high, "")
+        if problem:
+            self.fail(problem.strip(), param, ctx)
+        return n
+
+
+class CatalogId(click.ParamType):
+    """A formula's id: ASCII digits within the catalog's integer range (``esma.limits.parse_id``)."""
+
+    name = "id"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        try:
+            return limits.parse_id(value, "ID")
+        except ValueError as exc:
+            self.fail(str(exc).removeprefix("Argument 'ID' "), param, ctx)
 
 
 def _catalog(db: str | None):
@@ -112,7 +152,8 @@ def cli() -> None:
 @click.option("--depth", type=int, default=100, show_default=True, help="Certified terms per candidate.")
 @click.option("--digits", type=int, default=None, help="Scan precision in digits [default: 5 per term of depth].")
 @click.option("--verify-digits", type=int, default=1000, show_default=True, help="Digits to approve each formula.")
-@click.option("--workers", type=int, default=None, help="Worker processes [default: CPU count].")
+@click.option("--workers", type=Bounded(1, limits.MAX_WORKERS), default=None,
+              help=f"Worker processes [default: CPU count; at most {limits.MAX_WORKERS}].")
 @click.option(
     "--executor",
     type=click.Choice(["serial", "process", "dask"]),
@@ -123,7 +164,8 @@ def cli() -> None:
 @click.option(
     "--scheduler", metavar="ADDRESS", default=None, help="Dask scheduler (tcp://host:port) for --executor dask."
 )
-@click.option("--limit", type=int, default=40, show_default=True, help="Rows shown in the table (JSON shows all).")
+@click.option("--limit", type=Bounded(0, limits.MAX_INTEGER), default=40, show_default=True,
+              help="Rows shown in the table (JSON shows all).")
 @click.option("--all", "show_all", is_flag=True, help="Show every formula, not one row per family.")
 @click.option(
     "--max-seconds",
@@ -153,7 +195,7 @@ def _search(expr, degree, coeff_limit, min_period, max_period, depth, digits, ve
             scheduler, limit, show_all, max_seconds, yes, db, as_json) -> None:
     import math
 
-    from esma import executors, limits
+    from esma import executors
     from esma.constants import constant
     from esma.search import SearchParams, plan_search
 
@@ -271,8 +313,10 @@ def _search_into(db, expr, params, plan, executor, workers, scheduler, limit, sh
 )
 @click.argument("expr")
 @click.option("--signs", default="+", show_default=True, help="Sign period, e.g. '+', '-', '+-+'.")
-@click.option("--terms", type=int, default=20, show_default=True, help="Number of terms.")
-@click.option("--digits", type=int, default=None, help="Fixed precision (fewer terms may be certified).")
+@click.option("--terms", type=Bounded(1, limits.MAX_TERMS), default=20, show_default=True,
+              help=f"Number of terms (at most {limits.MAX_TERMS:,}).")
+@click.option("--digits", type=Bounded(1, limits.MAX_DIGITS), default=None,
+              help=f"Fixed precision (fewer terms may be certified; at most {limits.MAX_DIGITS:,}).")
 @JSON_OPTION
 def expand(expr, signs, terms, digits, as_json) -> None:
     import esma
@@ -315,7 +359,8 @@ def expand(expr, signs, terms, digits, as_json) -> None:
     "--constant", "constant_expr", default=None, help="Only this constant (as searched; spacing does not matter)."
 )
 @click.option("--kind", type=click.Choice(KINDS), default=None)
-@click.option("--min-digits", type=int, default=None, help="Only those verified to at least this many digits.")
+@click.option("--min-digits", type=Bounded(0, limits.MAX_INTEGER), default=None,
+              help="Only those verified to at least this many digits.")
 @click.option("--status", type=click.Choice(STATUSES), default=None)
 @click.option("--family", "family_key", default=None, metavar="KEY", help="Only the members of this family.")
 @click.option("--representatives", is_flag=True, help="Only each family's representative.")
@@ -355,10 +400,11 @@ def _constant_text(constant_expr: str | None) -> str | None:
               help="Only families whose representative has this status.")
 @click.option("--min-gain", type=float, default=None, help="Only families at least this much faster than the "
               "simple continued fraction (digits per term over those of the simple continued fraction).")
-@click.option("--min-digits", type=int, default=None, help="Only families approved to at least this many digits.")
+@click.option("--min-digits", type=Bounded(0, limits.MAX_INTEGER), default=None,
+              help="Only families approved to at least this many digits.")
 @click.option("--sort", type=click.Choice(FAMILY_SORTS), default="rank",
               show_default=True)
-@click.option("--limit", type=int, default=None, help="At most this many families.")
+@click.option("--limit", type=Bounded(0, limits.MAX_INTEGER), default=None, help="At most this many families.")
 @DB_OPTION
 @JSON_OPTION
 def families(constant_expr, kind, status, min_gain, min_digits, sort, limit, db, as_json) -> None:
@@ -389,10 +435,10 @@ def _get(catalog, conjecture_id: int):
     help="Show one formula in full, with its family (representative, members and their exact relations)."
     + EXAMPLE + "esma show 12\n  esma show 12 --json\n  esma show 12 --plot e.png"
 )
-@click.argument("conjecture_id", metavar="ID", type=int)
+@click.argument("conjecture_id", metavar="ID", type=CatalogId())
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Also write a PNG of correct digits against terms, vs the simple continued fraction.")
-@click.option("--members", "members_shown", type=click.IntRange(min=0), default=20, show_default=True,
+@click.option("--members", "members_shown", type=Bounded(0, limits.MAX_INTEGER), default=20, show_default=True,
               help="Members of the formula's family shown.")
 @DB_OPTION
 @JSON_OPTION
@@ -441,8 +487,9 @@ def show(conjecture_id, plot_path, members_shown, db, as_json) -> None:
     "certificate the checker rejects leaves the formula a conjecture (exit code 1)."
     + EXAMPLE + "esma verify 12 --verify-digits 5000\n  esma verify 12 --proof"
 )
-@click.argument("conjecture_id", metavar="ID", type=int)
-@click.option("--verify-digits", type=int, default=2000, show_default=True, help="Digits to compare.")
+@click.argument("conjecture_id", metavar="ID", type=CatalogId())
+@click.option("--verify-digits", type=Bounded(1, limits.MAX_DIGITS), default=2000, show_default=True,
+              help=f"Digits to compare (at most {limits.MAX_DIGITS:,}).")
 @click.option("--proof", "check_proof", is_flag=True, help="Check the stored proof certificate (DESIGN 8).")
 @DB_OPTION
 @JSON_OPTION
