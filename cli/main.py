@@ -76,8 +76,31 @@ class CatalogId(click.ParamType):
             self.fail(str(exc).removeprefix("Argument 'ID' "), param, ctx)
 
 
-def _catalog(db: str | None):
-    """Open the catalog (migrating it), and give formulas stored before families existed their families."""
+#: The commands that only read the catalog (``reading=True``), and so can open one that cannot be written.
+READING_COMMANDS = "list, show, families, export and serve"
+
+
+def _catalog(db: str | None, reading: bool = False):
+    """Open the catalog (migrating it), and give formulas stored before families existed their families.
+
+    A catalog this process cannot write (read-only medium, no write permission) is opened read-only when
+    ``reading`` (as it is, without migration or backfill); for a writing command it is bad input, one line.
+    """
+    from esma.db.engine import read_only_reason
+
+    with bad_input(f"cannot open catalog {db or os.environ.get('ESMA_DB') or 'esma.sqlite'}: "):
+        why = read_only_reason(db)
+    if why is not None:
+        where = db or os.environ.get("ESMA_DB") or "esma.sqlite"
+        if not reading:
+            raise BadInput(f"catalog {where} is read-only ({why}): this command writes to it; "
+                           f"{READING_COMMANDS} can read it")
+        from esma.db import Catalog
+
+        try:
+            return Catalog.open_read_only(db)
+        except (ValueError, FileNotFoundError) as exc:
+            raise BadInput(f"cannot open catalog {where} read-only: {exc}") from None
     catalog = _open_catalog(db)
     try:
         from esma.cli.families import backfill
@@ -368,7 +391,7 @@ def expand(expr, signs, terms, digits, as_json) -> None:
 @JSON_OPTION
 def list_(constant_expr, kind, min_digits, status, family_key, representatives, db, as_json) -> None:
     text = _constant_text(constant_expr)
-    with _catalog(db) as catalog:
+    with _catalog(db, reading=True) as catalog:
         if as_json:
             output.stream_json({}, "conjectures", catalog.iter_records_json(
                 constant=text, family=family_key, representatives=representatives, kind=kind,
@@ -415,7 +438,7 @@ def families(constant_expr, kind, status, min_gain, min_digits, sort, limit, db,
     if limit is not None and limit < 0:
         raise BadInput(f"--limit must be a non-negative integer, not {limit}")
     text = _constant_text(constant_expr)
-    with _catalog(db) as catalog:
+    with _catalog(db, reading=True) as catalog:
         rows = catalog.families(text, kind=kind, status=status, min_gain=min_gain, min_digits=min_digits, sort=sort,
                                 limit=limit)
     if as_json:
@@ -445,7 +468,7 @@ def _get(catalog, conjecture_id: int):
 def show(conjecture_id, plot_path, members_shown, db, as_json) -> None:
     from esma.render import conjecture_latex, conjecture_text
 
-    with _catalog(db) as catalog:
+    with _catalog(db, reading=True) as catalog:
         conj = _get(catalog, conjecture_id)
         history = catalog.verifications(conjecture_id)
         family = catalog.family(conj.family_id) if conj.family_id is not None else None
@@ -593,7 +616,7 @@ def export(fmt, constant_expr, show_all, output_path, db) -> None:
             output.err(f"wrote {stats.families} families and {stats.formulas} formulas ({stats.bytes:,} bytes) "
                        f"to {output_path}")
         return
-    with _catalog(db) as catalog:
+    with _catalog(db, reading=True) as catalog:
         if output_path:
             with open(output_path, "w", encoding="utf-8") as fh:
                 n = output.write_export(fmt, catalog, text, fh, every=show_all)
