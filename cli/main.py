@@ -2,7 +2,8 @@
 
 Every command is parse -> engine -> catalog -> render; ``--json`` prints one JSON document on stdout, progress
 and errors go to stderr.  Exit codes: 0 success (also when nothing is found), 1 runtime failure, 2 bad usage or
-bad input (one line on stderr, no traceback; ``ESMA_DEBUG=1`` shows tracebacks of runtime failures).
+bad input (one line on stderr, no traceback; ``ESMA_DEBUG=1`` shows tracebacks of runtime failures), 128 + the
+signal's number when a stop signal ended the command (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
 """
 
 from __future__ import annotations
