@@ -207,8 +207,12 @@ def search(expr, degree, coeff_limit, min_period, max_period, depth, digits, ver
 
     # SIGTERM and SIGHUP raise like Ctrl-C from here on (their default ends the process with no cleanup at all)
     with runner.stop_signals():
-        _search(expr, degree, coeff_limit, min_period, max_period, depth, digits, verify_digits, workers, executor,
-                scheduler, limit, show_all, max_seconds, yes, db, as_json)
+        try:
+            _search(expr, degree, coeff_limit, min_period, max_period, depth, digits, verify_digits, workers,
+                    executor, scheduler, limit, show_all, max_seconds, yes, db, as_json)
+        except KeyboardInterrupt as exc:  # neither planning nor running (opening the catalog, printing): one line
+            output.err("interrupted")
+            sys.exit(128 + _stop_signal(exc))
 
 
 #: Pairs of coefficient vectors from which the layout of a plan (about 0.02 ms a pair) is announced on stderr.
@@ -251,18 +255,20 @@ def _search(expr, degree, coeff_limit, min_period, max_period, depth, digits, ve
     with bad_input():
         constant(expr)
         refuse_absurd(limits.request_problems(SearchParams(**params)))
+    deadline = None if max_seconds is None else started + max_seconds
+    try:
         pairs = limits.coefficient_vectors(degree, coeff_limit) ** 2
         if pairs >= PLAN_NOTICE_PAIRS:
             output.err(f"planning: laying out {pairs:,} pairs of coefficient vectors")
-        try:
+        with bad_input():
             plan = plan_search(expr, **params)
-        except KeyboardInterrupt as exc:
-            output.err("interrupted while planning the search: nothing was stored")
-            sys.exit(128 + _stop_signal(exc))
-    refuse_absurd(limits.plan_problems(plan))
-    deadline = None if max_seconds is None else started + max_seconds
-    # the pool's processes load the kernels while this one opens the catalog and finds what is left to do
-    executors.prestart(plan, executor, workers)
+        refuse_absurd(limits.plan_problems(plan))
+        # the pool's processes load the kernels while this one opens the catalog and finds what is left to do
+        executors.prestart(plan, executor, workers)
+    except KeyboardInterrupt as exc:  # nothing is stored before the catalog is opened
+        executors.discard_prestarted()
+        output.err("interrupted while planning the search: nothing was stored")
+        sys.exit(128 + _stop_signal(exc))
     try:
         _search_into(db, expr, params, plan, executor, workers, scheduler, limit, show_all, as_json, deadline,
                      max_seconds)

@@ -284,3 +284,19 @@ def test_sigkill_of_the_command_leaves_no_dask_worker(watched, reference, tmp_pa
     assert w.survivors() == [], "Dask worker processes outlived the command"
     run_to_end([*E_ARGS, *POOL], db, tmp_path)
     assert records(db) == reference
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+def test_a_signal_to_the_whole_process_group_is_handled_once(watched, reference, tmp_path, sig):
+    """``kill -- -PGID`` or a closed terminal reach the pool's processes too: they leave the stop to the command
+    (which stops them once the chunk in flight is saved) instead of dying under it and breaking the pool."""
+    db = tmp_path / "c.sqlite"
+    w = watched([*E_ARGS, *POOL], db)
+    w.wait_chunks(db, 3)
+    _wait_for_workers(w)
+    os.killpg(w.proc.pid, sig)
+    _check_stopped(w, sig, db)
+    [(status, _, total)] = search_rows(db)
+    assert status == "interrupted" and total == E_CHUNKS
+    run_to_end([*E_ARGS, *POOL], db, tmp_path)
+    assert records(db) == reference
