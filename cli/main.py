@@ -2,7 +2,8 @@
 
 Every command is parse -> engine -> catalog -> render; ``--json`` prints one JSON document on stdout, progress
 and errors go to stderr.  Exit codes: 0 success (also when nothing is found), 1 runtime failure, 2 bad usage or
-bad input (one line on stderr, no traceback; ``ESMA_DEBUG=1`` shows tracebacks of runtime failures).
+bad input (one line on stderr, no traceback; ``ESMA_DEBUG=1`` shows tracebacks of runtime failures), 128 + the
+signal's number when a stop signal ended the command (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 import click
 
+from esma import limits
 from esma.cli import output
 from esma.memory import paused_gc
 from esma.records import FAMILY_SORTS, KINDS, STATUSES
@@ -36,8 +38,70 @@ def bad_input(prefix: str = ""):
         raise BadInput(f"{prefix}{exc}") from None
 
 
-def _catalog(db: str | None):
-    """Open the catalog (migrating it), and give formulas stored before families existed their families."""
+class Bounded(click.ParamType):
+    """An integer option within its documented bounds (``esma.limits``): outside them, or not an integer in
+    ASCII digits, it is bad usage (exit 2, one line naming the bound), refused before any work."""
+
+    name = "integer"
+
+    def __init__(self, low: int, high: int) -> None:
+        self.low, self.high = low, high
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            n = value
+        else:
+            text = str(value).strip()
+            if not re.fullmatch(r"[+-]?[0-9]+", text):
+                self.fail(f"{text[:40]!r} is not an integer", param, ctx)
+            if len(text.lstrip("+-0")) > 30:  # far out of any bound: not worth reading whole
+                over = not text.startswith("-")
+                self.fail(f"{text[:20]}... is {'over' if over else 'under'} the limit of "
+                          f"{self.high if over else self.low:,}", param, ctx)
+            n = int(text)
+        problem = limits.out_of_bounds(n, self.low, self.high, "")
+        if problem:
+            self.fail(problem.strip(), param, ctx)
+        return n
+
+
+class CatalogId(click.ParamType):
+    """A formula's id: ASCII digits within the catalog's integer range (``esma.limits.parse_id``)."""
+
+    name = "id"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        try:
+            return limits.parse_id(value, "ID")
+        except ValueError as exc:
+            self.fail(str(exc).removeprefix("Argument 'ID' "), param, ctx)
+
+
+#: The commands that only read the catalog (``reading=True``), and so can open one that cannot be written.
+READING_COMMANDS = "list, show, families, export and serve"
+
+
+def _catalog(db: str | None, reading: bool = False):
+    """Open the catalog (migrating it), and give formulas stored before families existed their families.
+
+    A catalog this process cannot write (read-only medium, no write permission) is opened read-only when
+    ``reading`` (as it is, without migration or backfill); for a writing command it is bad input, one line.
+    """
+    from esma.db.engine import read_only_reason
+
+    with bad_input(f"cannot open catalog {db or os.environ.get('ESMA_DB') or 'esma.sqlite'}: "):
+        why = read_only_reason(db)
+    if why is not None:
+        where = db or os.environ.get("ESMA_DB") or "esma.sqlite"
+        if not reading:
+            raise BadInput(f"catalog {where} is read-only ({why}): this command writes to it; "
+                           f"{READING_COMMANDS} can read it")
+        from esma.db import Catalog
+
+        try:
+            return Catalog.open_read_only(db)
+        except (ValueError, FileNotFoundError) as exc:
+            raise BadInput(f"cannot open catalog {where} read-only: {exc}") from None
     catalog = _open_catalog(db)
     try:
         from esma.cli.families import backfill
@@ -99,7 +163,8 @@ def cli() -> None:
     + 'esma search "tan(1)"\n  esma search e --degree 2 --coeff-limit 2 --max-period 6 --json'
     + "\n  esma search pi --max-period 8 --max-seconds 600"
     + "\n\nRe-running the same command resumes an interrupted search; a finished one is reported from the catalog."
-    + " Ctrl-C stops once the chunk in flight is saved (a second Ctrl-C stops at once; exit code 130);"
+    + " Ctrl-C, SIGTERM or SIGHUP stop once the chunk in flight is saved, and stop the worker processes (a second"
+    + " signal stops at once; exit code 130, 143 or 129: 128 + the signal's number);"
     + " --max-seconds stops likewise, keeps what was found and exits with 0."
     + " Absurd requests (over 10^9 candidates, over 10^6 digits) are refused unless confirmed with --yes."
 )
@@ -110,14 +175,16 @@ def cli() -> None:
 @click.option("--max-period", type=int, default=4, show_default=True, help="Longest sign period.")
 @click.option("--depth", type=int, default=100, show_default=True,
               help="The paper's window: Berlekamp–Massey on the first DEPTH terms of each candidate.")
-@click.option("--max-qperiod", type=int, default=200, show_default=True,
-              help="Deep search: tails of interlaced polynomials (degree <= 2) up to this quasi-period (0: off).")
-@click.option("--max-preperiod", type=int, default=150, show_default=True,
-              help="Deep search: ... after a pre-period up to this many terms.")
+@click.option("--max-qperiod", type=Bounded(0, 1000), default=200, show_default=True,
+              help="Deep search: tails of interlaced polynomials (degree <= 2) up to this quasi-period (0: off; "
+                   "at most 1000).")
+@click.option("--max-preperiod", type=Bounded(0, 1000), default=150, show_default=True,
+              help="Deep search: ... after a pre-period up to this many terms (at most 1000).")
 @click.option("--digits", type=int, default=None,
               help="Precision of the constant's continued fraction [default: 10 per deep term, at least 300].")
 @click.option("--verify-digits", type=int, default=1000, show_default=True, help="Digits to approve each formula.")
-@click.option("--workers", type=int, default=None, help="Worker processes [default: CPU count].")
+@click.option("--workers", type=Bounded(1, limits.MAX_WORKERS), default=None,
+              help=f"Worker processes [default: CPU count; at most {limits.MAX_WORKERS}].")
 @click.option(
     "--executor",
     type=click.Choice(["serial", "process", "dask"]),
@@ -128,7 +195,8 @@ def cli() -> None:
 @click.option(
     "--scheduler", metavar="ADDRESS", default=None, help="Dask scheduler (tcp://host:port) for --executor dask."
 )
-@click.option("--limit", type=int, default=40, show_default=True, help="Rows shown in the table (JSON shows all).")
+@click.option("--limit", type=Bounded(0, limits.MAX_INTEGER), default=40, show_default=True,
+              help="Rows shown in the table (JSON shows all).")
 @click.option("--all", "show_all", is_flag=True, help="Show every formula, not one row per family.")
 @click.option(
     "--max-seconds",
@@ -142,9 +210,27 @@ def cli() -> None:
 @JSON_OPTION
 def search(expr, degree, coeff_limit, min_period, max_period, depth, max_qperiod, max_preperiod, digits,
            verify_digits, workers, executor, scheduler, limit, show_all, max_seconds, yes, db, as_json) -> None:
+    from esma.cli import runner
+
+    # SIGTERM and SIGHUP raise like Ctrl-C from here on (their default ends the process with no cleanup at all)
+    with runner.stop_signals():
+        try:
+            _search(expr, degree, coeff_limit, min_period, max_period, depth, max_qperiod, max_preperiod, digits,
+                    verify_digits, workers, executor, scheduler, limit, show_all, max_seconds, yes, db, as_json)
+        except KeyboardInterrupt as exc:  # neither planning nor running (opening the catalog, printing): one line
+            output.err("interrupted")
+            sys.exit(128 + _stop_signal(exc))
+
+
+#: Pairs of coefficient vectors from which the layout of a plan (about 0.02 ms a pair) is announced on stderr.
+PLAN_NOTICE_PAIRS = 20_000
+
+
+def _search(expr, degree, coeff_limit, min_period, max_period, depth, max_qperiod, max_preperiod, digits,
+            verify_digits, workers, executor, scheduler, limit, show_all, max_seconds, yes, db, as_json) -> None:
     import math
 
-    from esma import executors, limits
+    from esma import executors
     from esma.constants import constant
     from esma.search import SearchParams, plan_search
 
@@ -178,11 +264,20 @@ def search(expr, degree, coeff_limit, min_period, max_period, depth, max_qperiod
     with bad_input():
         constant(expr)
         refuse_absurd(limits.request_problems(SearchParams(**params)))
-        plan = plan_search(expr, **params)
-    refuse_absurd(limits.plan_problems(plan))
     deadline = None if max_seconds is None else started + max_seconds
-    # the pool's processes load the kernels while this one opens the catalog and finds what is left to do
-    executors.prestart(plan, executor, workers)
+    try:
+        pairs = limits.coefficient_vectors(degree, coeff_limit) ** 2
+        if pairs >= PLAN_NOTICE_PAIRS:
+            output.err(f"planning: laying out {pairs:,} pairs of coefficient vectors")
+        with bad_input():
+            plan = plan_search(expr, **params)
+        refuse_absurd(limits.plan_problems(plan))
+        # the pool's processes load the kernels while this one opens the catalog and finds what is left to do
+        executors.prestart(plan, executor, workers)
+    except KeyboardInterrupt as exc:  # nothing is stored before the catalog is opened
+        executors.discard_prestarted()
+        output.err("interrupted while planning the search: nothing was stored")
+        sys.exit(128 + _stop_signal(exc))
     try:
         _search_into(db, expr, params, plan, executor, workers, scheduler, limit, show_all, as_json, deadline,
                      max_seconds)
@@ -211,17 +306,21 @@ def _search_into(db, expr, params, plan, executor, workers, scheduler, limit, sh
                 runner.run(catalog, job, executor, workers, scheduler, on_chunk=progress.update, deadline=deadline,
                            graceful_sigint=True, on_stop_request=stop_requested, on_phase=output.err,
                            load=None if as_json else max(limit, 0))
-        except KeyboardInterrupt:
-            # what was found is saved and only the exit remains: a further Ctrl-C would only garble this report
-            # (``main`` restores the handler for a caller in the same process)
+        except BaseException as exc:
+            signum = _stop_signal(exc)
+            if signum is None:
+                raise
+            # what was found is saved and only the exit remains: a further signal would only garble this report
+            # (``main`` restores the handlers for a caller in the same process)
             with contextlib.suppress(ValueError):  # not the main thread: no handler to change
-                signal.signal(signal.SIGINT, signal.SIG_IGN)
-            when = "once the chunk in flight was saved" if job.stopped == "sigint" else "at once"
+                for sig in runner.STOP_SIGNALS:
+                    signal.signal(sig, signal.SIG_IGN)
+            when = "at once" if job.stopped in (None, "deadline") else "once the chunk in flight was saved"
             output.err(
                 f"interrupted {when}: {len(catalog.done_chunks(job.search_id))}/{len(job.plan.chunks)} chunks are "
                 f"saved in {catalog.url}; run the same command again to resume"
             )
-            sys.exit(130)
+            sys.exit(128 + signum)
         summary = dict(job.summary)
         summary["wall_seconds"] = round(time.perf_counter() - t0, 3)
         if as_json:
@@ -253,8 +352,10 @@ def _search_into(db, expr, params, plan, executor, workers, scheduler, limit, sh
 )
 @click.argument("expr")
 @click.option("--signs", default="+", show_default=True, help="Sign period, e.g. '+', '-', '+-+'.")
-@click.option("--terms", type=int, default=20, show_default=True, help="Number of terms.")
-@click.option("--digits", type=int, default=None, help="Fixed precision (fewer terms may be certified).")
+@click.option("--terms", type=Bounded(1, limits.MAX_TERMS), default=20, show_default=True,
+              help=f"Number of terms (at most {limits.MAX_TERMS:,}).")
+@click.option("--digits", type=Bounded(1, limits.MAX_DIGITS), default=None,
+              help=f"Fixed precision (fewer terms may be certified; at most {limits.MAX_DIGITS:,}).")
 @JSON_OPTION
 def expand(expr, signs, terms, digits, as_json) -> None:
     import esma
@@ -297,7 +398,8 @@ def expand(expr, signs, terms, digits, as_json) -> None:
     "--constant", "constant_expr", default=None, help="Only this constant (as searched; spacing does not matter)."
 )
 @click.option("--kind", type=click.Choice(KINDS), default=None)
-@click.option("--min-digits", type=int, default=None, help="Only those verified to at least this many digits.")
+@click.option("--min-digits", type=Bounded(0, limits.MAX_INTEGER), default=None,
+              help="Only those verified to at least this many digits.")
 @click.option("--status", type=click.Choice(STATUSES), default=None)
 @click.option("--family", "family_key", default=None, metavar="KEY", help="Only the members of this family.")
 @click.option("--representatives", is_flag=True, help="Only each family's representative.")
@@ -305,7 +407,7 @@ def expand(expr, signs, terms, digits, as_json) -> None:
 @JSON_OPTION
 def list_(constant_expr, kind, min_digits, status, family_key, representatives, db, as_json) -> None:
     text = _constant_text(constant_expr)
-    with _catalog(db) as catalog:
+    with _catalog(db, reading=True) as catalog:
         if as_json:
             output.stream_json({}, "conjectures", catalog.iter_records_json(
                 constant=text, family=family_key, representatives=representatives, kind=kind,
@@ -337,10 +439,11 @@ def _constant_text(constant_expr: str | None) -> str | None:
               help="Only families whose representative has this status.")
 @click.option("--min-gain", type=float, default=None, help="Only families at least this much faster than the "
               "simple continued fraction (digits per term over those of the simple continued fraction).")
-@click.option("--min-digits", type=int, default=None, help="Only families approved to at least this many digits.")
+@click.option("--min-digits", type=Bounded(0, limits.MAX_INTEGER), default=None,
+              help="Only families approved to at least this many digits.")
 @click.option("--sort", type=click.Choice(FAMILY_SORTS), default="rank",
               show_default=True)
-@click.option("--limit", type=int, default=None, help="At most this many families.")
+@click.option("--limit", type=Bounded(0, limits.MAX_INTEGER), default=None, help="At most this many families.")
 @DB_OPTION
 @JSON_OPTION
 def families(constant_expr, kind, status, min_gain, min_digits, sort, limit, db, as_json) -> None:
@@ -351,7 +454,7 @@ def families(constant_expr, kind, status, min_gain, min_digits, sort, limit, db,
     if limit is not None and limit < 0:
         raise BadInput(f"--limit must be a non-negative integer, not {limit}")
     text = _constant_text(constant_expr)
-    with _catalog(db) as catalog:
+    with _catalog(db, reading=True) as catalog:
         rows = catalog.families(text, kind=kind, status=status, min_gain=min_gain, min_digits=min_digits, sort=sort,
                                 limit=limit)
     if as_json:
@@ -371,17 +474,17 @@ def _get(catalog, conjecture_id: int):
     help="Show one formula in full, with its family (representative, members and their exact relations)."
     + EXAMPLE + "esma show 12\n  esma show 12 --json\n  esma show 12 --plot e.png"
 )
-@click.argument("conjecture_id", metavar="ID", type=int)
+@click.argument("conjecture_id", metavar="ID", type=CatalogId())
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Also write a PNG of correct digits against terms, vs the simple continued fraction.")
-@click.option("--members", "members_shown", type=click.IntRange(min=0), default=20, show_default=True,
+@click.option("--members", "members_shown", type=Bounded(0, limits.MAX_INTEGER), default=20, show_default=True,
               help="Members of the formula's family shown.")
 @DB_OPTION
 @JSON_OPTION
 def show(conjecture_id, plot_path, members_shown, db, as_json) -> None:
     from esma.render import conjecture_latex, conjecture_text
 
-    with _catalog(db) as catalog:
+    with _catalog(db, reading=True) as catalog:
         conj = _get(catalog, conjecture_id)
         history = catalog.verifications(conjecture_id)
         family = catalog.family(conj.family_id) if conj.family_id is not None else None
@@ -425,8 +528,9 @@ def show(conjecture_id, plot_path, members_shown, db, as_json) -> None:
     "included) leaves the formula a conjecture (exit code 1)."
     + EXAMPLE + "esma verify 12 --verify-digits 5000\n  esma verify 12 --proof"
 )
-@click.argument("conjecture_id", metavar="ID", type=int)
-@click.option("--verify-digits", type=int, default=2000, show_default=True, help="Digits to compare.")
+@click.argument("conjecture_id", metavar="ID", type=CatalogId())
+@click.option("--verify-digits", type=Bounded(1, limits.MAX_DIGITS), default=2000, show_default=True,
+              help=f"Digits to compare (at most {limits.MAX_DIGITS:,}).")
 @click.option("--proof", "check_proof", is_flag=True, help="Check the stored proof certificate (DESIGN 8).")
 @DB_OPTION
 @JSON_OPTION
@@ -533,7 +637,7 @@ def export(fmt, constant_expr, show_all, output_path, db) -> None:
             output.err(f"wrote {stats.families} families and {stats.formulas} formulas ({stats.bytes:,} bytes) "
                        f"to {output_path}")
         return
-    with _catalog(db) as catalog:
+    with _catalog(db, reading=True) as catalog:
         if output_path:
             with open(output_path, "w", encoding="utf-8") as fh:
                 n = output.write_export(fmt, catalog, text, fh, every=show_all)
@@ -579,27 +683,39 @@ def serve(host, port, plot_workers, plot_timeout, db) -> None:
 # ------------------------------------------------------------------------------------------------ entry
 
 
-def _interrupted(exc: BaseException) -> bool:
-    """A Ctrl-C that surfaced wrapped (a compiled kernel reports it as SystemError with the interrupt set)."""
+def _stop_signal(exc: BaseException) -> int | None:
+    """The signal that stopped the command, if ``exc`` is (or wraps) a stop: ``Stopped`` names it, a plain
+    KeyboardInterrupt is SIGINT.  A stop may surface wrapped (a compiled kernel reports it as SystemError with
+    the interrupt set)."""
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
         if isinstance(exc, KeyboardInterrupt):
-            return True
+            return int(getattr(exc, "signum", signal.SIGINT))
         exc = exc.__cause__ or exc.__context__
-    return False
+    return None
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """A stop signal that surfaced wrapped (see ``_stop_signal``)."""
+    return _stop_signal(exc) is not None
+
+
+#: The signal handlers ``main`` leaves as it found them.
+_HANDLED = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 def main(argv: list[str] | None = None) -> Any:
     """The command line with the exit-code contract, for a caller in this process (``entry`` is the command):
-    always ends with ``sys.exit``; the SIGINT handler is left as it was found."""
-    previous = signal.getsignal(signal.SIGINT)
+    always ends with ``sys.exit``; the handlers of SIGINT, SIGTERM and SIGHUP are left as they were found."""
+    previous = {sig: signal.getsignal(sig) for sig in _HANDLED}
     try:
         _main(argv)
     finally:
-        if signal.getsignal(signal.SIGINT) is not previous and previous is not None:
-            with contextlib.suppress(ValueError):
-                signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            if signal.getsignal(sig) is not handler and handler is not None:
+                with contextlib.suppress(ValueError):
+                    signal.signal(sig, handler)
 
 
 def _main(argv: list[str] | None) -> Any:
@@ -612,21 +728,21 @@ def _main(argv: list[str] | None) -> Any:
     except click.UsageError as exc:
         output.err(f"error: {exc.format_message()}")
         sys.exit(2)
-    except click.Abort:
+    except click.Abort as exc:  # click's wrapping of a KeyboardInterrupt (a stop signal) out of a command
         output.err("aborted")
-        sys.exit(130)
+        sys.exit(128 + (_stop_signal(exc) or signal.SIGINT))
     except BadInput as exc:
         output.err(f"error: {str(exc).splitlines()[0] if str(exc) else 'bad input'}")
         sys.exit(2)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         output.err("interrupted")
-        sys.exit(130)
+        sys.exit(128 + (_stop_signal(exc) or signal.SIGINT))
     except BrokenPipeError:
         sys.exit(0)
     except Exception as exc:  # runtime failure: one line unless debugging
         if _interrupted(exc):
             output.err("interrupted")
-            sys.exit(130)
+            sys.exit(128 + _stop_signal(exc))
         if os.environ.get("ESMA_DEBUG"):
             raise
         output.err(f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")

@@ -16,10 +16,15 @@ A run stops early, leaving the search ``interrupted`` (resumable), in three ways
 * ``deadline`` (a ``time.monotonic()`` value): after the chunk whose commit crosses it (``job.stopped`` is
   ``"deadline"``; ``run`` returns normally), once the hits found so far are assembled and stored (a family
   found again on resume keeps its stored members, and gains a new representative if a simpler one comes);
-* Ctrl-C with ``graceful_sigint``: the first SIGINT only asks to stop, the run commits the chunk in flight
-  and then raises ``KeyboardInterrupt`` (``job.stopped`` is ``"sigint"``); a second SIGINT aborts at once
-  (the transaction in flight, if any, is rolled back);
+* a stop signal with ``graceful_sigint`` (SIGINT, SIGTERM or SIGHUP): the first one only asks to stop.  In the
+  scan the run commits the chunk in flight, in the families phase it drops the batch being assembled (nothing
+  of it is stored yet; a rerun assembles it again) but lets a batch being stored finish; then it raises
+  ``Stopped`` (a ``KeyboardInterrupt`` naming the signal; ``job.stopped`` is ``"sigint"``, ``"sigterm"`` or
+  ``"sighup"``).  A second signal aborts at once (the transaction in flight, if any, is rolled back);
 * any exception, KeyboardInterrupt included: the committed chunks stay and the exception propagates.
+
+In every case the executor's worker processes are stopped before ``run`` returns or raises (``esma.executors``
+also makes them end by themselves if this process is killed).
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from esma.memory import paused_gc
 from esma.records import Family, Hit
 from esma.search import SearchPlan, assemble, family_keys, plan_search
 
-__all__ = ["SearchRun", "prepare", "run"]
+__all__ = ["STOP_SIGNALS", "SearchRun", "Stopped", "prepare", "run", "stop_signals"]
 
 
 #: Families assembled, proved and stored per transaction in the families phase.
@@ -84,24 +89,89 @@ def prepare(catalog, expr: str, params: dict[str, Any], plan: SearchPlan | None 
     return SearchRun(plan, sid, todo)
 
 
+#: The signals that stop a search (SIGHUP where the platform has it): Ctrl-C, ``kill``, a closed terminal.
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class Stopped(KeyboardInterrupt):
+    """A stop asked by the signal ``signum``; a command exits with ``128 + signum`` (130, 143, 129)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = int(signum)
+
+
+def _raise_stopped(signum, frame) -> None:
+    raise Stopped(signum)
+
+
+@contextlib.contextmanager
+def stop_signals() -> Iterator[None]:
+    """For the duration of a command: every signal of ``STOP_SIGNALS`` raises ``Stopped`` at once (SIGTERM and
+    SIGHUP would otherwise end the process without running any cleanup: worker pools, the search's status).
+    The previous handlers are restored.  Does nothing outside the main thread (where Python delivers signals)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, _raise_stopped) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            if handler is not None:
+                signal.signal(sig, handler)
+
+
 class _StopRequest:
-    """SIGINT handler for the duration of a run: the first Ctrl-C sets ``requested``, the second raises
-    KeyboardInterrupt, unless the run is ``finishing`` (stopping already, with nothing left to stop but its
-    last commit and status).  Only installed in the main thread (where Python delivers signals)."""
+    """Stop-signal handler for the duration of a run: the first signal sets ``requested`` (its number), the
+    second raises ``Stopped``, unless the run is ``finishing`` (stopping already, with nothing left to stop but
+    its last commit and status).  While ``immediate`` (the families phase assembling a batch, which stores
+    nothing) the first signal raises at once too.  Only installed in the main thread."""
 
     def __init__(self, notice: Callable[[], None] | None) -> None:
-        self.requested = False
+        self.requested: int | None = None
         self.finishing = False
+        self.immediate = False
         self.notice = notice
 
     def __call__(self, signum, frame) -> None:
         if self.finishing:
             return
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
+        if self.requested is not None or self.immediate:
+            self.requested = self.requested or signum
+            raise Stopped(signum)
+        self.requested = signum
         if self.notice is not None:
             self.notice()
+
+    def stop(self, job: SearchRun) -> None:
+        """Honour a requested stop now: the run ends with ``Stopped`` (nothing else is left to do but wrap up)."""
+        self.finishing = True  # a further signal would only cut the wrap-up
+        job.stopped = signal.Signals(self.requested).name.lower()
+        raise Stopped(self.requested)
+
+    @contextlib.contextmanager
+    def interruptible(self) -> Iterator[None]:
+        """Work that stores nothing: a stop signal raises at once (one already requested, on entry)."""
+        if self.requested is not None:
+            raise Stopped(self.requested)
+        self.immediate = True
+        try:
+            yield
+        finally:
+            self.immediate = False
+
+    @contextlib.contextmanager
+    def shielded(self) -> Iterator[None]:
+        """Within ``interruptible`` work, a catalog access a signal must not cut (it would leave a connection
+        half-used): a stop asked meanwhile raises once it is done."""
+        was, self.immediate = self.immediate, False
+        try:
+            yield
+        finally:
+            self.immediate = was
+        if was and self.requested is not None:
+            raise Stopped(self.requested)
 
 
 @contextlib.contextmanager
@@ -110,11 +180,13 @@ def _graceful_sigint(enabled: bool, notice: Callable[[], None] | None) -> Iterat
         yield None
         return
     handler = _StopRequest(notice)
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
     try:
         yield handler
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, old in previous.items():
+            if old is not None:
+                signal.signal(sig, old)
 
 
 def run(
@@ -137,11 +209,12 @@ def run(
     ``deadline``: a ``time.monotonic()`` value; the run stops after the first chunk committed at or past it
     (at least one chunk runs), marks the search ``interrupted``, sets ``job.stopped = "deadline"`` and returns.
 
-    ``graceful_sigint``: the first Ctrl-C lets the chunk in flight finish and commit (``on_stop_request`` is
-    called at the Ctrl-C, e.g. to say so), then the search is marked ``interrupted`` and KeyboardInterrupt is
-    raised with ``job.stopped = "sigint"``; a second Ctrl-C raises at once.  With the serial executor the chunk
-    in flight is the one running in this process; with worker processes it is the next one to complete (the
-    others running are dropped and recomputed on resume).
+    ``graceful_sigint``: the first stop signal (Ctrl-C, SIGTERM, SIGHUP) lets the chunk in flight finish and
+    commit (``on_stop_request`` is called at the signal, e.g. to say so), then the search is marked
+    ``interrupted`` and ``Stopped`` is raised with ``job.stopped = "sigint"`` (``"sigterm"``, ``"sighup"``); a
+    second signal raises at once.  With the serial executor the chunk in flight is the one running in this
+    process; with worker processes it is the next one to complete (the others running are dropped and recomputed
+    on resume).  In the families phase the batch being assembled is dropped at once.
 
     ``on_phase(message)`` hears what the families phase is doing; ``load`` bounds the families read back
     into ``job.families`` (``None``: all of them).
@@ -154,9 +227,9 @@ def run(
         try:
             with paused_gc():
                 _scan(catalog, job, executor, workers, scheduler, on_chunk, deadline, stop, on_phase)
-        except BaseException as exc:
-            if isinstance(exc, KeyboardInterrupt) and stop is not None:
-                stop.finishing = True  # the wrap-up below is short: a further Ctrl-C would only cut it
+        except BaseException:
+            if stop is not None:
+                stop.finishing = True  # the wrap-up below is short: a further signal would only cut it
             # best effort: the status is informative only (the checkpoint rows decide what a rerun resumes), and
             # the original failure is the one to report
             with contextlib.suppress(Exception):
@@ -220,12 +293,11 @@ def _scan(catalog, job: SearchRun, executor, workers, scheduler, on_chunk, deadl
                 on_chunk(result, done, total)
             if done >= total:
                 continue
-            if stop is not None and stop.requested:
-                # the stop is decided: a second Ctrl-C would only cut the commit below
+            if stop is not None and stop.requested is not None:
+                # the stop is decided: a second signal would only cut the commit below
                 stop.finishing = True
                 flush()
-                job.stopped = "sigint"
-                raise KeyboardInterrupt
+                stop.stop(job)
             if deadline is not None and time.monotonic() >= deadline:
                 flush()
                 job.stopped = "deadline"
@@ -235,15 +307,27 @@ def _scan(catalog, job: SearchRun, executor, workers, scheduler, on_chunk, deadl
         _close(chunks)  # stops the executor's workers (a broken-off run leaves none behind)
     if job.stopped in (None, "deadline"):
         # at a deadline too: what was found so far is approved and stored, families may grow on resume
-        _families_phase(catalog, job, None if job.stopped else hits, on_phase)
+        _families_phase(catalog, job, None if job.stopped else hits, on_phase, stop)
 
 
-def _families_phase(catalog, job: SearchRun, hits: list[Hit] | None, on_phase) -> None:
+@contextlib.contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+def _families_phase(catalog, job: SearchRun, hits: list[Hit] | None, on_phase, stop: _StopRequest | None) -> None:
     """Assemble and store the families of every hit the search has pending (phase 2), ``FAMILY_BATCH``
     families at a time: each batch is approved, proved and stored in its own transaction, so memory holds one
     batch of formulas, and a run killed in this phase keeps the batches stored (their representatives are not
-    approved again on resume).  The pending hits are cleared with the last batch."""
+    approved again on resume).  The pending hits are cleared with the last batch.
+
+    A stop signal (``stop``) drops the batch being assembled at once, or lets the batch being stored finish,
+    and raises ``Stopped``."""
     t0 = time.perf_counter()
+    if stop is not None and stop.requested is not None:  # asked during the last chunk
+        stop.stop(job)
+    interruptible = stop.interruptible if stop is not None else _nothing
+    shielded = stop.shielded if stop is not None else _nothing
     if hits is None:  # resumed: the hits of earlier runs are in the catalog
         hits = catalog.pending_hits(job.search_id)
     if not hits:
@@ -259,15 +343,20 @@ def _families_phase(catalog, job: SearchRun, hits: list[Hit] | None, on_phase) -
     stored_total = 0
     for b in range(0, len(order), FAMILY_BATCH):
         part = [h for key in order[b : b + FAMILY_BATCH] for h in groups[key]]
-        asm = assemble(
-            plan,
-            part,
-            stored_reps=catalog.family_representatives(constant, family_keys(plan, part)),
-            load_members=lambda key: catalog.family_records(constant, key),
-        )
+        stored_reps = catalog.family_representatives(constant, family_keys(plan, part))
+
+        def load_members(key: str) -> list:
+            with shielded():
+                return catalog.family_records(constant, key)
+
+        # approving and proving stores nothing: a stop drops this batch at once (a rerun assembles it again)
+        with interruptible():
+            asm = assemble(plan, part, stored_reps=stored_reps, load_members=load_members)
         last = b + FAMILY_BATCH >= len(order)
         t_store = time.perf_counter()
         catalog.store_formulas(job.search_id, asm.conjectures, found=asm.found, clear_hits=last)
+        if stop is not None and stop.requested is not None:  # asked while storing: stop once it is stored
+            stop.stop(job)
         job.timings["store"] = job.timings.get("store", 0.0) + time.perf_counter() - t_store
         job.timings["approvals"] = job.timings.get("approvals", 0.0) + asm.approval_seconds
         stored_total += len(asm.conjectures)

@@ -15,12 +15,17 @@ two processes doing that at once deadlock -- one gets "database is locked" at on
 busy timeout.  Taking the write lock up front makes the second writer wait its turn instead.  This is the
 recipe of the SQLAlchemy SQLite dialect docs ("Transactions with SQLite and the sqlite3 driver"): turn off
 the driver's own BEGIN (``isolation_level = None``) and emit ours in the engine's ``begin`` event.
+
+A catalog that cannot be written (a read-only medium, or no write permission on the file or its folder) is
+told apart up front (``read_only_reason``), so that reading commands open it read-only (``read_only_url``)
+and writing ones say so in one line.
 """
 
 from __future__ import annotations
 
 import os
 import time
+import urllib.parse
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -33,6 +38,8 @@ __all__ = [
     "display_url",
     "make_engine",
     "read_only",
+    "read_only_reason",
+    "read_only_url",
     "resolve_url",
 ]
 
@@ -87,6 +94,74 @@ def read_only(engine: Engine) -> Engine:
     locked"; use the engine itself for writes.
     """
     return engine.execution_options(**{BEGIN_OPTION: "DEFERRED"})
+
+
+def _sqlite_file(url: URL) -> str | None:
+    """The path of an SQLite catalog file named by ``url`` (``None`` for memory, a ``file:`` URI, another backend)."""
+    if url.get_backend_name() != "sqlite":
+        return None
+    path = url.database or ""
+    if path in ("", ":memory:") or path.startswith("file:"):
+        return None
+    return path
+
+
+def _on_read_only_file_system(path: str) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # no statvfs (Windows)
+        return False
+
+
+def read_only_reason(url_or_path: str | os.PathLike[str] | None = None) -> str | None:
+    """Why the existing SQLite catalog file at ``url_or_path`` cannot be written by this process, or ``None``
+    (it can, it does not exist yet, or it is not an SQLite file).
+
+    A catalog on a read-only file system, a file without write permission, or a folder without it (SQLite
+    writes its ``-wal`` and ``-shm`` files beside the catalog) cannot be written, root or not.
+    """
+    path = _sqlite_file(resolve_url(url_or_path))
+    if path is None or not os.path.isfile(path):
+        return None
+    if _on_read_only_file_system(path):
+        return "it is on a read-only file system"
+    if not os.access(path, os.W_OK):
+        return "its file is not writable"
+    if not os.access(os.path.dirname(os.path.abspath(path)), os.W_OK):
+        return "its folder is not writable"
+    return None
+
+
+def _wal_mode(path: str) -> bool:
+    """Whether the SQLite file's header says WAL (bytes 18 and 19, the file format versions, are 2)."""
+    try:
+        with open(path, "rb") as fh:
+            header = fh.read(20)
+    except OSError:
+        return False
+    return len(header) == 20 and header[18] == 2
+
+
+def read_only_url(url: URL) -> URL:
+    """The URL opening the SQLite catalog file of ``url`` so that it cannot be written: a ``file:`` URI with
+    ``mode=ro`` (the path quoted: '#', '?' and '%' would cut it, and drop ``mode=ro``).
+
+    On a read-only file system the URI also says ``immutable=1``: nobody can change the file there, and a
+    WAL-mode file (every catalog) cannot be read otherwise without its ``-shm`` file, which cannot be
+    created.  A WAL file without ``-shm`` in a folder this process cannot write, on a writable file system
+    (someone else may write it), cannot be read safely: ``ValueError`` says so in one line.
+    """
+    path = os.path.abspath(_sqlite_file(url) or "")
+    query = "mode=ro"
+    if _on_read_only_file_system(path):
+        query += "&immutable=1"
+    elif (_wal_mode(path) and not os.path.exists(path + "-shm")
+          and not os.access(os.path.dirname(path), os.W_OK)):
+        raise ValueError(
+            f"cannot read catalog {path}: its folder is not writable and SQLite needs to create {path}-shm "
+            "beside it to read it; copy the catalog to a writable folder"
+        )
+    return URL.create(url.drivername, database=f"file:{urllib.parse.quote(path)}?{query}", query={"uri": "true"})
 
 
 def make_engine(url_or_path: str | os.PathLike[str] | None = None, **kwargs: Any) -> Engine:

@@ -27,7 +27,16 @@ from sqlalchemy.exc import DBAPIError
 
 from esma.db.engine import read_only
 
-__all__ = ["MIGRATIONS_DIR", "alembic_config", "current_revision", "downgrade", "head_revision", "upgrade"]
+__all__ = [
+    "MIGRATIONS_DIR",
+    "NewerSchemaError",
+    "alembic_config",
+    "current_revision",
+    "downgrade",
+    "head_revision",
+    "known_revisions",
+    "upgrade",
+]
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 MIGRATIONS_DIR = os.path.join(_HERE, "migrations")
@@ -49,6 +58,22 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+class NewerSchemaError(ValueError):
+    """The catalog is at a schema revision this esma does not know: a newer esma wrote it (and this one must
+    neither read nor migrate it)."""
+
+    def __init__(self, revision: str, where: str | None = None) -> None:
+        self.revision = revision
+        what = f"catalog {where}" if where else "this catalog"
+        super().__init__(f"{what} was written by a newer esma (schema {revision}; this esma knows up to "
+                         f"{head_revision()}): upgrade esma")
+
+
+def known_revisions() -> set[str]:
+    """Every revision id of the packaged migrations."""
+    return {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (``None`` for an empty database)."""
     with read_only(engine).connect() as conn:
@@ -60,12 +85,16 @@ def upgrade(engine: Engine, revision: str = "head", retries: int = 5) -> None:
 
     Safe when several processes open the same fresh database at once: the whole upgrade is one
     transaction (``BEGIN IMMEDIATE`` on SQLite, so the others wait and then find the work done); on other
-    backends a loser of the race gets an error, re-checks the revision and retries.
+    backends a loser of the race gets an error, re-checks the revision and retries.  A database at a revision
+    these migrations do not know raises ``NewerSchemaError`` (one line) and is left as it is.
     """
     head = head_revision()
     for attempt in range(retries + 1):
-        if revision == "head" and current_revision(engine) == head:
+        have = current_revision(engine)
+        if revision == "head" and have == head:
             return
+        if have is not None and have not in known_revisions():
+            raise NewerSchemaError(have)
         try:
             with engine.begin() as conn:
                 command.upgrade(alembic_config(conn), revision)

@@ -34,7 +34,6 @@ import math
 import os
 import re
 import sys
-import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -1639,9 +1638,8 @@ class Catalog:
         []
         """
         from sqlalchemy import create_engine
-        from sqlalchemy.engine import URL
 
-        from esma.db.engine import BUSY_TIMEOUT_MS, resolve_url
+        from esma.db.engine import BUSY_TIMEOUT_MS, read_only_url, resolve_url
         from esma.db.migrate import current_revision, head_revision
 
         url = resolve_url(url_or_path)
@@ -1651,9 +1649,7 @@ class Catalog:
                 raise ValueError(f"A read-only catalog must be an SQLite file path, not {path or 'memory'!r}")
             if not os.path.isfile(path):
                 raise FileNotFoundError(f"No catalog file {path}")
-            # a URI: '#', '?' and '%' in the path must be quoted, or they would cut it (and drop mode=ro)
-            ro = URL.create(url.drivername, database=f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=ro",
-                            query={"uri": "true"})
+            ro = read_only_url(url)  # mode=ro (and immutable=1 on a read-only medium)
             engine = create_engine(ro, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 
             @event.listens_for(engine, "connect")
@@ -1688,7 +1684,9 @@ class Catalog:
                     f"catalog {where} has the older schema {have} (this esma needs {want}): "
                     f"run any esma command on it once to migrate it, e.g. esma list --db {where}"
                 )
-            raise ValueError(f"catalog {where} has schema {have}, unknown to this esma (a newer esma wrote it)")
+            from esma.db.migrate import NewerSchemaError
+
+            raise NewerSchemaError(have, where)
         self = cls.__new__(cls)
         self._engine = engine
         self._write = sessionmaker(engine, expire_on_commit=False)

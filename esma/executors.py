@@ -10,12 +10,16 @@ worker) and otherwise by a rerun, which resumes with the chunks not yet committe
 
 * ``serial``: in this process, in index order (the reference the others must equal).
 * ``process``: a local ``ProcessPoolExecutor`` of ``workers`` processes (default: the CPUs this process may
-  use).  Pool processes ignore SIGINT, so Ctrl-C in a terminal (which signals the whole process group) is
-  handled once, by the caller; a pool whose process died is replaced and the lost chunks resubmitted.
+  use).  Pool processes ignore SIGINT, SIGTERM and SIGHUP, so a stop signal sent to the whole process group
+  (Ctrl-C in a terminal, a closed terminal, ``kill -- -PGID``) is handled once, by the caller, which stops
+  them; and they end by themselves when the caller dies without stopping them (``kill -9``): on Linux the
+  kernel kills them (``PR_SET_PDEATHSIG``), elsewhere a watchdog thread notices that their parent changed.
+  A pool whose process died is replaced and the lost chunks resubmitted.
 * ``dask``: one task per batch of consecutive chunks (sized by ``_Pace``) on ``scheduler``
   (``tcp://host:port``), or on a ``LocalCluster`` of ``workers`` single-threaded worker processes started (and
   stopped) here when no scheduler is given.  Tasks have ``retries``, and the scheduler reschedules the tasks of
-  a worker that died.
+  a worker that died.  The worker processes of a ``LocalCluster`` started here end by themselves when this
+  process dies (Distributed's processes watch their parent).
 
 Workers import the engine only (``esma.search``), never the catalog or the command line.
 """
@@ -25,6 +29,8 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -177,10 +183,66 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _worker_init() -> None:
-    """Pool process initializer: ignore SIGINT (see ``_ignore_sigint``) and load the scan kernels at once, so
-    a pool started early (``prestart``) is ready when the first chunk arrives."""
-    _ignore_sigint()
+def _ignore_stop_signals() -> None:
+    """SIGINT, SIGTERM and SIGHUP are the parent's to handle: it stops its workers once the chunk in flight
+    is saved.  A worker dying of a signal sent to the whole process group would break the pool, which the parent
+    would then replace, for nothing."""
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+
+
+#: Seconds between two looks of the watchdog thread at a worker's parent (where the kernel cannot be asked).
+WATCHDOG_SECONDS = 0.5
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this worker process when ``parent`` (the process that started it) ends, however it ends.
+
+    On Linux the kernel sends SIGKILL at the parent's death (``prctl(PR_SET_PDEATHSIG)``); a parent already
+    gone when this runs is caught by comparing ``os.getppid()`` (an orphan has been adopted by another process).
+    Elsewhere, or if ``prctl`` fails, a daemon thread compares ``os.getppid()`` every ``WATCHDOG_SECONDS``.
+    Only for processes started by the main thread of their parent: the kernel's signal follows the *thread*
+    that forked, which for the pools of ``run_chunks`` is the caller's thread.
+    """
+    if _pdeathsig():
+        if os.getppid() != parent:
+            os._exit(1)
+        return
+    _watch_parent(parent)
+
+
+def _pdeathsig() -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WATCHDOG_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="esma-parent-watchdog", daemon=True).start()
+
+
+def _worker_init(parent: int | None = None) -> None:
+    """Pool process initializer: ignore the stop signals (see ``_ignore_stop_signals``), end with ``parent``
+    (``_die_with_parent``), and load the scan kernels at once, so a pool started early (``prestart``) is ready
+    when the first chunk arrives."""
+    _ignore_stop_signals()
+    if parent is not None:
+        _die_with_parent(parent)
     from esma.transducer import warm
 
     warm()
@@ -197,7 +259,7 @@ def _new_pool(n: int):
     # fork shares the loaded interpreter (and the plan, see _remember); spawn where fork does not exist
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
-    return ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init)
+    return ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),))
 
 
 #: Pools started by ``prestart``, by (constant text, parameters), waiting for their ``run_chunks``.

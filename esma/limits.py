@@ -15,6 +15,12 @@ the plan comes from one pair of the ``n^2`` pairs of coefficient vectors it enum
 95 % of them), and it is used only when the layout would be expensive (more than ``MAX_LAYOUT_PAIRS`` pairs),
 where the exact count cannot be had cheaply.  Otherwise the caller plans and asks ``plan_problems``.
 
+Outside ``search`` the bounds are hard (no confirmation): ``verify --verify-digits`` and ``expand --digits`` at
+most ``MAX_DIGITS``; ``expand --terms`` at most ``MAX_TERMS`` (250,000: ``expand`` starts at 4 digits a term,
+and never goes past ``MAX_DIGITS``); ``search --workers`` at most ``MAX_WORKERS``; ids and counts given to a
+catalog (``show ID``, ``--limit``, ``--min-digits``) at most ``MAX_INTEGER``, the largest integer every
+catalog backend stores, and ids are ASCII digits (``parse_id``).  ``out_of_bounds`` phrases a refusal.
+
 This module does no I/O: it returns the reasons as sentences, the command line renders them.
 
 >>> from esma.search import SearchParams
@@ -34,10 +40,15 @@ __all__ = [
     "MAX_CANDIDATES",
     "MAX_CHUNK_BYTES",
     "MAX_DIGITS",
+    "MAX_INTEGER",
     "MAX_LAYOUT_PAIRS",
+    "MAX_TERMS",
+    "MAX_WORKERS",
     "candidate_bound",
     "chunk_bytes",
     "coefficient_vectors",
+    "out_of_bounds",
+    "parse_id",
     "period_count",
     "plan_problems",
     "request_problems",
@@ -53,7 +64,50 @@ MAX_CHUNK_BYTES = 4 * 2**30
 #: (about 0.1 ms each: 2*10^5 pairs take 10 to 30 s), so that the upper bound is used instead.
 MAX_LAYOUT_PAIRS = 2 * 10**5
 
+#: Terms ``expand`` may be asked for: it starts at 4 digits a term and stops at ``MAX_DIGITS`` (about a minute).
+MAX_TERMS = MAX_DIGITS // 4
+#: Worker processes a search may start.
+MAX_WORKERS = 256
+#: Ids, row counts and digit thresholds given to a catalog: PostgreSQL's ``integer`` (SQLite's is wider).
+MAX_INTEGER = 2**31 - 1
+
 _TERM_BYTES = 8  # the scan keeps int64 partial denominators
+
+
+def out_of_bounds(value: int, low: int, high: int, what: str) -> str | None:
+    """Why ``value`` (of the option ``what``) is outside ``[low, high]``, or ``None`` when it is inside.
+
+    >>> out_of_bounds(10**7, 1, MAX_DIGITS, "--verify-digits")
+    '--verify-digits 10,000,000 is over the limit of 1,000,000'
+    >>> out_of_bounds(0, 1, MAX_TERMS, "--terms")
+    '--terms must be at least 1, not 0'
+    """
+    if value > high:
+        return f"{what} {value:,} is over the limit of {high:,}"
+    if value < low:
+        return f"{what} must be at least {low:,}, not {value:,}"
+    return None
+
+
+def parse_id(text: str | int, what: str = "id") -> int:
+    """A catalog id from its text: ASCII digits only (no sign, no space, no other script's digits, which
+    ``int`` would accept), from 1 to ``MAX_INTEGER``.  Raises ``ValueError`` otherwise.
+
+    >>> parse_id("12")
+    12
+    >>> parse_id("²")
+    Traceback (most recent call last):
+    ...
+    ValueError: Argument 'id' must be ASCII digits from 1 to 2,147,483,647, not '²'
+    """
+    if isinstance(text, int) and not isinstance(text, bool):
+        text = str(text)
+    # a long text is refused before int() reads it (its cost grows with the length)
+    if not isinstance(text, str) or len(text) > 20 or not text.isascii() or not text.isdigit() \
+            or not 1 <= int(text) <= MAX_INTEGER:
+        shown = text if not isinstance(text, str) or len(text) <= 40 else text[:40] + "..."
+        raise ValueError(f"Argument '{what}' must be ASCII digits from 1 to {MAX_INTEGER:,}, not {shown!r}")
+    return int(text)
 
 
 def coefficient_vectors(degree: int, coeff_limit: int) -> int:

@@ -266,3 +266,198 @@ def test_yes_with_max_seconds_bounds_an_absurd_space(tmp_path):
     assert s["status"] == "interrupted" and s["chunks_done"] == 1
     assert s["candidates"] == 8 * 130_486
     assert s["chunks_total"] == math.ceil(11_560 / 8)
+
+
+# ------------------------------------------------------------------------------------- limits outside search
+
+
+@pytest.fixture(scope="module")
+def small_catalog(tmp_path_factory) -> Path:
+    """A catalog with formulas (#1 among them), made by a real search; tests work on copies."""
+    cwd = tmp_path_factory.mktemp("small")
+    db = cwd / "small.sqlite"
+    res = esma_run("search", "e", "--coeff-limit", "1", "--max-period", "2", "--verify-digits", "300",
+                   "--executor", "serial", "--db", db, cwd=cwd)
+    assert res.returncode == 0, res.stderr
+    with Catalog(str(db)) as cat:
+        assert cat.get(1) is not None
+    return db
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    s, d = sqlite3.connect(src), sqlite3.connect(dst)
+    try:
+        s.backup(d)
+    finally:
+        s.close()
+        d.close()
+    return dst
+
+
+#: Each over-the-bound request outside ``search``, and the bound its one line must name.
+OUT_OF_BOUNDS = {
+    "verify-digits": (["verify", "1", "--verify-digits", "10000000"], f"{limits.MAX_DIGITS:,}"),
+    "expand-terms": (["expand", "e", "--terms", "10000000"], f"{limits.MAX_TERMS:,}"),
+    "expand-digits": (["expand", "e", "--digits", "10000000"], f"{limits.MAX_DIGITS:,}"),
+    "show-huge-id": (["show", str(10**26)], f"{limits.MAX_INTEGER:,}"),
+    "verify-huge-id": (["verify", str(10**26)], f"{limits.MAX_INTEGER:,}"),
+    "show-superscript-id": (["show", "²"], "ASCII digits"),
+    "show-arabic-indic-id": (["show", "\u0661"], "ASCII digits"),  # int() reads it as 1
+    "verify-arabic-indic-id": (["verify", "\u0661"], "ASCII digits"),
+    "show-members": (["show", "1", "--members", str(10**22)], f"{limits.MAX_INTEGER:,}"),
+    "list-min-digits": (["list", "--min-digits", str(10**23)], f"{limits.MAX_INTEGER:,}"),
+    "families-min-digits": (["families", "--min-digits", str(10**23)], f"{limits.MAX_INTEGER:,}"),
+    "families-limit": (["families", "--limit", str(10**23)], f"{limits.MAX_INTEGER:,}"),
+    "search-workers": (["search", "e", "--coeff-limit", "1", "--max-period", "1", "--workers", str(10**20)],
+                       f"{limits.MAX_WORKERS:,}"),
+    "search-limit": (["search", "e", "--coeff-limit", "1", "--max-period", "1", "--limit", str(10**23)],
+                     f"{limits.MAX_INTEGER:,}"),
+}
+
+
+@pytest.mark.parametrize("case", list(OUT_OF_BOUNDS))
+def test_bounds_outside_search_are_refused_at_once(esma_main, small_catalog, tmp_path, case):
+    """Exit 2 and one line naming the documented bound, before any work (the catalog is not even changed)."""
+    import time
+
+    args, bound = OUT_OF_BOUNDS[case]
+    db = _copy(small_catalog, tmp_path / "c.sqlite")
+    before = records(db)
+    t0 = time.perf_counter()
+    code, out, err = esma_main(*args, *([] if args[0] == "expand" else ["--db", db]))
+    seconds = time.perf_counter() - t0
+    assert code == 2, err
+    assert out == ""
+    [line] = err.splitlines()
+    assert bound in line, line
+    assert seconds < 1.0, f"refused after {seconds:.1f} s"
+    assert records(db) == before
+
+
+@pytest.mark.parametrize("args", [["show", "1"], ["verify", "1"], ["show", str(limits.MAX_INTEGER)]])
+def test_ids_in_bounds_are_read(esma_main, small_catalog, tmp_path, args):
+    db = _copy(small_catalog, tmp_path / "c.sqlite")
+    code, out, err = esma_main(*args, "--db", db)
+    if args[1] == "1":
+        assert code == 0 and out.startswith("#1"), err
+    else:
+        assert code == 2 and "no conjecture with id" in err, err
+
+
+def test_limits_parse_id_takes_ascii_digits_only():
+    assert limits.parse_id("7") == 7 and limits.parse_id(str(limits.MAX_INTEGER)) == limits.MAX_INTEGER
+    for bad in ("0", "-1", "+1", " 1", "1 ", "1_0", "²", "\u0661", "", "1e3", str(limits.MAX_INTEGER + 1),
+                "9" * 5000):
+        with pytest.raises(ValueError, match="ASCII digits"):
+            limits.parse_id(bad)
+
+
+# ------------------------------------------------------------------------------- newer schema, read-only medium
+
+
+def test_a_catalog_of_a_newer_esma_is_one_clear_line(esma_main, small_catalog, tmp_path):
+    db = _copy(small_catalog, tmp_path / "c.sqlite")
+    con = sqlite3.connect(db)
+    with con:
+        con.execute("UPDATE alembic_version SET version_num = '0099_from_the_future'")
+    con.close()
+    for args in (["list"], ["show", "1"], ["families"], ["export", "--format", "csv"], ["verify", "1"],
+                 ["search", "e", "--coeff-limit", "1", "--max-period", "1"]):
+        code, out, err = esma_main(*args, "--db", db)
+        assert code == 2, (args, err)
+        assert out == ""
+        [line] = err.splitlines()
+        assert "newer esma" in line and "0099_from_the_future" in line and "upgrade esma" in line, line
+        assert "CommandError" not in line and "Can't locate" not in line
+
+
+@pytest.fixture
+def read_only_medium(small_catalog, tmp_path):
+    """A folder on a read-only file system holding a copy of the catalog: a read-only bind mount (as root,
+    whom file modes do not stop), or, for another user, a folder and file without write permission."""
+    src = tmp_path / "src"
+    src.mkdir()
+    _copy(small_catalog, src / "c.sqlite")
+    con = sqlite3.connect(src / "c.sqlite")  # a catalog is in WAL mode; leave no -wal/-shm beside it
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    for extra in ("c.sqlite-wal", "c.sqlite-shm"):
+        (src / extra).unlink(missing_ok=True)
+    if os.geteuid() != 0:
+        (src / "c.sqlite").chmod(0o444)
+        src.chmod(0o555)
+        yield src
+        src.chmod(0o755)
+        return
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    mounted = subprocess.run(["mount", "--bind", str(src), str(ro)], capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"root cannot be kept from writing here without a read-only mount: {mounted.stderr.strip()}")
+    try:
+        remount = subprocess.run(["mount", "-o", "remount,bind,ro", str(ro)], capture_output=True, text=True)
+        assert remount.returncode == 0, remount.stderr
+        with pytest.raises(OSError):
+            (ro / "probe").touch()  # the medium really is read-only
+        yield ro
+    finally:
+        subprocess.run(["umount", str(ro)], check=True)
+
+
+def test_reading_commands_open_a_read_only_catalog_read_only(esma_main, read_only_medium, small_catalog, tmp_path):
+    db = read_only_medium / "c.sqlite"
+    ref = _copy(small_catalog, tmp_path / "ref.sqlite")
+    for args in (["list", "--json"], ["show", "1", "--json"], ["families", "--json"], ["export", "--format", "csv"],
+                 ["export", "--format", "json"]):
+        code, out, err = esma_main(*args, "--db", db)
+        assert code == 0, (args, err)
+        ref_code, expected, ref_err = esma_main(*args, "--db", ref)
+        assert ref_code == 0, ref_err
+        if args[0] == "export" and args[-1] == "json":  # the catalog's own URL is part of the provenance
+            out, expected = (json.loads(t) for t in (out, expected))
+            for doc in (out, expected):
+                doc.pop("catalog", None)
+                doc.pop("exported_at", None)
+        assert out == expected, args
+    assert sorted(p.name for p in read_only_medium.iterdir()) == ["c.sqlite"]
+
+
+def test_writing_commands_on_a_read_only_catalog_are_one_clear_line(esma_main, read_only_medium):
+    db = read_only_medium / "c.sqlite"
+    for args in (["verify", "1"], ["search", "e", "--coeff-limit", "1", "--max-period", "1"]):
+        code, out, err = esma_main(*args, "--db", db)
+        assert code == 2, (args, err)
+        assert out == ""
+        [line] = err.splitlines()
+        assert "read-only" in line and "not a file that SQLite can open" not in line, line
+
+
+def test_serve_reads_a_catalog_on_a_read_only_medium(read_only_medium, tmp_path):
+    """The real server, over HTTP."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("ESMA_DB", "ESMA_DEBUG")}
+    proc = subprocess.Popen([*ESMA, "serve", "--db", str(read_only_medium / "c.sqlite"), "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+                            stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, proc.communicate()[1]
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/?format=json", timeout=5) as resp:
+                    assert resp.status == 200
+                    doc = json.loads(resp.read())
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "the server did not answer"
+                time.sleep(0.2)
+        assert "e" in json.dumps(doc)
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
