@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from fractions import Fraction
 
 import gmpy2
 import mpmath
@@ -239,6 +240,39 @@ def find_pattern(a: list[int]) -> tuple[int, int] | None:
     return None
 
 
+def class_polynomials(a: list[int], period: int, preperiod: int) -> list[list[Fraction]]:
+    """poly_j (ascending coefficients in m) with a(period m + j) = poly_j(m) for n >= preperiod, j = 0..period-1:
+    the Lagrange interpolant through the class's first three terms at or after the pre-period."""
+    out = []
+    for j in range(period):
+        m0 = (preperiod - j + period - 1) // period  # first m with period m + j >= preperiod
+        xs = [m0, m0 + 1, m0 + 2]
+        ys = [a[period * m + j] for m in xs]
+        coeffs = [Fraction(0)] * 3
+        for i, (xi, yi) in enumerate(zip(xs, ys, strict=True)):
+            # basis polynomial prod_{k != i} (m - x_k)/(x_i - x_k), expanded in ascending powers
+            basis = [Fraction(1)]
+            denom = Fraction(1)
+            for k, xk in enumerate(xs):
+                if k == i:
+                    continue
+                basis = [
+                    (basis[t - 1] if t else 0) - xk * (basis[t] if t < len(basis) else 0) for t in range(len(basis) + 1)
+                ]
+                denom *= xi - xk
+            for t, b in enumerate(basis):
+                coeffs[t] += yi * b / denom
+        out.append(_trim(coeffs))
+    return out
+
+
+def _trim(coeffs) -> list[Fraction]:
+    coeffs = [Fraction(x) for x in coeffs]
+    while len(coeffs) > 1 and coeffs[-1] == 0:
+        coeffs.pop()
+    return coeffs
+
+
 def reference(expr: str) -> dict:
     """Every formula of the default space of ``expr`` by the reference: {(canon, signs): info}."""
     t0 = time.perf_counter()
@@ -369,12 +403,20 @@ def test_every_reference_formula_is_found(ref, found, expr):
     assert not missing, f"{expr}: esma misses {len(missing)} of {len(ours)} reference formulas, e.g. " + "; ".join(
         f"{_show(k)} P={ours[k]['period']} R={ours[k]['preperiod']}" for k in missing[:6]
     )
+
+
+@pytest.mark.parametrize("expr", CONSTANTS)
+def test_leading_terms_agree(ref, found, expr):
+    """esma's stored leading terms (at least 20) are the reference's certified terms, for every formula both have."""
+    ours = ref[expr]["formulas"]
     wrong = []
-    for key, info in ours.items():
-        for conj in theirs[key]:
+    for key, conjs in _by_key(found[expr]).items():
+        if key not in ours:
+            continue
+        for conj in conjs:
             terms = [int(x) for x in conj.terms]
-            if terms != info["terms"][: len(terms)] or len(terms) < 20:
-                wrong.append(f"{_show(key)}: esma {terms[:12]} vs reference {info['terms'][:12]}")
+            if terms != ours[key]["terms"][: len(terms)] or len(terms) < 20:
+                wrong.append(f"{_show(key)}: esma {terms[:12]} vs reference {ours[key]['terms'][:12]}")
     assert not wrong, f"{expr}: {len(wrong)} formulas with other leading terms, e.g. {wrong[:4]}"
 
 
@@ -392,10 +434,12 @@ def test_no_formula_beyond_the_reference(ref, found, expr):
 
 
 @pytest.mark.parametrize("expr", CONSTANTS)
-def test_periods_agree(ref, found, expr):
-    """(c) esma's closed-form quasi-period is the reference's smallest P; its pre-period the smallest R."""
+def test_closed_forms_agree(ref, found, expr):
+    """(c) esma's closed-form quasi-period is the reference's smallest P, its pre-period the smallest R, and its
+    polynomials (a(P m + j) = poly_j(m) for n >= R, ascending coefficients in m) the reference's, which are
+    interpolated (Lagrange, exact fractions) through three certified terms of each class after R."""
     ours = ref[expr]["formulas"]
-    bad_p, bad_r = [], []
+    bad_p, bad_r, bad_poly = [], [], []
     for key, conjs in _by_key(found[expr]).items():
         if key not in ours:
             continue
@@ -405,5 +449,11 @@ def test_periods_agree(ref, found, expr):
                 bad_p.append(f"{_show(key)}: esma P={conj.period}, reference P={info['period']}")
             elif conj.preperiod != info["preperiod"]:
                 bad_r.append(f"{_show(key)}: esma R={conj.preperiod}, reference R={info['preperiod']}")
+            else:
+                theirs = [[Fraction(str(x)) for x in poly] for poly in conj.polynomials]
+                mine = class_polynomials(info["terms"], info["period"], info["preperiod"])
+                if [_trim(p) for p in theirs] != [_trim(p) for p in mine]:
+                    bad_poly.append(f"{_show(key)}: esma {conj.closed_form} vs reference {mine}")
     assert not bad_p, f"{expr}: {len(bad_p)} periods differ, e.g. {bad_p[:5]}"
     assert not bad_r, f"{expr}: {len(bad_r)} pre-periods differ, e.g. {bad_r[:5]}"
+    assert not bad_poly, f"{expr}: {len(bad_poly)} closed forms differ, e.g. {bad_poly[:3]}"
