@@ -38,11 +38,15 @@ Conversely nothing genuine is lost: the deep expansion (``MAX_TERMS`` = 1200 > 1
 pattern within the bounds enough terms, and the test asserts that the certified depth of every candidate is
 large enough for the longest pattern it could hold (``test_reference_space_and_depth``).
 
-Comparison with ``esma.search(expr)``. (a) every reference formula (T normalised, signs) is in esma's output, the
-stored T has the positive value, the stored leading terms are the reference's; (b) esma stores no formula the
-reference lacks; (c) esma's closed-form period is the reference's minimal P (and its pre-period the reference's R).
-T is compared as a reduced fraction of polynomials (cross-multiplication), so the representative esma picks
-among forms of equal value (e.g. (2c+2)/(2c-4) vs (c+1)/(c-2)) does not matter.
+Comparison with ``esma.search(expr)``. (a) every reference formula (T, signs) is in esma's output
+(``test_every_reference_formula_is_found``), every stored T has the positive value
+(``test_esma_expands_the_positive_form``) and esma's stored leading terms are the reference's certified terms
+(``test_leading_terms_agree``); (b) esma stores no formula the reference lacks; (c) esma's closed-form period is
+the reference's minimal P, its pre-period the reference's R and its class polynomials the reference's
+(``test_closed_forms_agree``). A degree-1 T is keyed by its normalised form (coefficients made primitive, the
+denominator's leading coefficient positive): numerator and denominator of a non-constant degree-1 T are coprime,
+so two forms of one rational function (e.g. (2c+2)/(2c-4) and (c+1)/(c-2)) get one key, whichever
+representative esma stores.
 """
 
 from __future__ import annotations
