@@ -190,21 +190,43 @@ def _normal_translation(polys: Sequence[tuple[int, ...]]) -> int:
 
 @lru_cache(maxsize=16384)
 def _canonical(period: int, signs: tuple[int, ...], polys: tuple[tuple[int, ...], ...], den: int) -> tuple[Tail, int]:
-    """Canonical rotation and translation of integer polynomials (over the common denominator ``den``)."""
-    best: tuple | None = None
-    for r0 in range(period):
-        rotated = [polys[(r + r0) % period] for r in range(period)]
-        rotated = [_icompose(q, 1, (r + r0) // period) if (r + r0) >= period else q for r, q in enumerate(rotated)]
-        t = _normal_translation(rotated)
-        moved = tuple(_icompose(q, 1, t) if t and len(q) > 1 else q for q in rotated)
-        sg = tuple(signs[(r + r0) % period] for r in range(period))
-        cand = (tuple(zip(sg, moved, strict=True)), r0 + period * t)
-        if best is None or cand[0] < best[0]:
-            best = cand
-    assert best is not None
-    pairs, offset = best
-    tail = Tail(period, tuple(s for s, _ in pairs), tuple(_trim([Fraction(c, den) for c in q]) for _, q in pairs))
-    return tail, offset
+    """Canonical rotation and translation of integer polynomials (over the common denominator ``den``).
+
+    Of the ``period`` rotations r0, each translated to normal form (``_normal_translation``), the one whose
+    (sign, polynomial) sequence is lexicographically smallest; ties keep the first r0.  Candidates are compared
+    lazily, residue by residue, so a joint period of a thousand costs about a thousand compositions, not a
+    million (the sequences of two rotations almost always differ at their first residues).
+    """
+    nonconstant = [r for r in range(period) if len(polys[r]) > 1]
+
+    def translation(r0: int) -> int:
+        if not nonconstant:
+            return 0
+        k = next((r for r in nonconstant if r >= r0), nonconstant[0] + period) - r0
+        r = r0 + k
+        return _normal_translation([_icompose(polys[r % period], 1, r // period)])
+
+    def element(r0: int, t: int, k: int) -> tuple[int, tuple[int, ...]]:
+        r = r0 + k
+        q = polys[r % period]
+        shift = r // period + t
+        return signs[r % period], (_icompose(q, 1, shift) if shift and len(q) > 1 else q)
+
+    best, best_t = 0, translation(0)
+    best_cache: list[tuple[int, tuple[int, ...]]] = []
+    for r0 in range(1, period):
+        t = translation(r0)
+        for k in range(period):
+            if k == len(best_cache):
+                best_cache.append(element(best, best_t, k))
+            mine = element(r0, t, k)
+            if mine != best_cache[k]:
+                if mine < best_cache[k]:
+                    best, best_t, best_cache = r0, t, [*best_cache[:k], mine]
+                break
+    pairs = [element(best, best_t, k) for k in range(period)]
+    tail = Tail(period, tuple(sg for sg, _ in pairs), tuple(_trim([Fraction(c, den) for c in q]) for _, q in pairs))
+    return tail, best + period * best_t
 
 
 def tail_of(
