@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
-from esma.db._base import _batches, _check_status, _conj, _iso, _raw
+from esma.db._base import _JSON_COLUMNS, _batches, _check_status, _conj, _iso, _raw
 from esma.db.models import STATUSES, ConjectureRow, ConstantRow, VerificationRow, utcnow
 from esma.db.rows import _record
 from esma.records import Conjecture
@@ -58,7 +58,8 @@ class ProofsMixin:
         certificate, and the certificate's stored text as it is (``None`` when there is none), undecoded, so
         that a certificate that is not JSON is the checker's to reject, not an error of the catalog.
         ``None`` if there is no such formula."""
-        cols = [_raw(c) if c.name == "certificate" else c for c in _conj.c]
+        # every stored JSON column read as its text (the record reader checks that text itself)
+        cols = [_raw(c) if c.name in _JSON_COLUMNS else c for c in _conj.c]
         stmt = select(*cols, ConstantRow.text, self._family_of_row().label("family_id")).join(
             ConstantRow.__table__, ConstantRow.id == _conj.c.constant_id)
         if conjecture_id is not None:
