@@ -456,14 +456,27 @@ class KnownTail:
         return _polynomials_at(self, offset)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def _polynomials_at(known: KnownTail, offset: int) -> tuple[tuple[Fraction, ...], ...]:
     N = known.period
-    out = []
-    for j in range(N):
-        q, r = divmod(j - offset, N)
-        out.append(_trim([Fraction(c, known.den) for c in _icompose(known.polys[r], 1, q)]))
-    return tuple(out)
+    return tuple(_interned_poly(_icompose(known.polys[(j - offset) % N], 1, (j - offset) // N), known.den)
+                 for j in range(N))
+
+
+#: One object per distinct polynomial (ascending integer numerators over a denominator) that the scan hands to its
+#: hits: a search keeps tens of thousands of hits whose polynomials are shifts of a few thousand tails', and the
+#: same P(m) recurs in many of them, so sharing is most of their memory (bounded: cleared at a million).
+_POLYS: dict[tuple[tuple[int, ...], int], tuple[Fraction, ...]] = {}
+
+
+def _interned_poly(ints: tuple[int, ...], den: int) -> tuple[Fraction, ...]:
+    key = (ints, den)
+    poly = _POLYS.get(key)
+    if poly is None:
+        if len(_POLYS) >= 1_000_000:
+            _POLYS.clear()
+        poly = _POLYS[key] = _trim([Fraction(c, den) for c in ints])
+    return poly
 
 
 class TailIndex:

@@ -30,7 +30,9 @@ of the transducer.
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -216,8 +218,10 @@ class _Cycle:
     U: tuple
 
 
-def _find_cycle(snaps, claim: _Terms, base: QuasiPolynomial, claim_seq: QuasiPolynomial) -> _Cycle | None:
-    """Block lengths, offsets and the polynomial state U(k) from the greedy run's states ``snaps[n]``."""
+def _find_cycles(snaps, claim: _Terms, base: QuasiPolynomial, claim_seq: QuasiPolynomial) -> Iterator[_Cycle]:
+    """Block lengths, offsets and the polynomial state U(k) from the greedy run's states ``snaps[n]``: every
+    candidate cycle, the shortest blocks and earliest start first (the first may fail a condition of the tail
+    lemma that a later start meets, e.g. the tail domain)."""
     base_l = math.lcm(base.period, len(base.signs))
     claim_l = math.lcm(claim_seq.period, len(claim_seq.signs))
     n_last = len(snaps) - 1
@@ -268,8 +272,7 @@ def _find_cycle(snaps, claim: _Terms, base: QuasiPolynomial, claim_seq: QuasiPol
                         entries.append(fit)
                 if len(entries) == 4:
                     U = ((entries[0], entries[1]), (entries[2], entries[3]))
-                    return _Cycle(N0, Lin, M0, Lout, sigma, U)
-    return None
+                    yield _Cycle(N0, Lin, M0, Lout, sigma, U)
 
 
 class _Disagree(Exception):
@@ -304,12 +307,16 @@ def _run(F, base: QuasiPolynomial, claim_seq: QuasiPolynomial, budget: int):
         S = _mul(S, K)
 
 
-def _search(F, base: QuasiPolynomial, claim_seq: QuasiPolynomial, budget: int) -> _Cycle | str:
+#: Candidate cycles of one run handed to the checker before the prover gives up on a base.
+MAX_CYCLES = 6
+
+
+def _search(F, base: QuasiPolynomial, claim_seq: QuasiPolynomial, budget: int) -> list[_Cycle] | str:
     try:
         for snaps, claim in _run(F, base, claim_seq, budget):
-            cyc = _find_cycle(snaps, claim, base, claim_seq)
-            if cyc is not None:
-                return cyc
+            cycles = list(itertools.islice(_find_cycles(snaps, claim, base, claim_seq), MAX_CYCLES))
+            if cycles:
+                return cycles
     except _Disagree as exc:
         return str(exc)
     except ArithmeticError as exc:  # a claim whose polynomials give a non-integer term
@@ -396,11 +403,14 @@ def _certificate(formula: Formula, match: theorems.Match, F, cyc: _Cycle) -> dic
     }
 
 
-def prove_formula(formula: Formula, budget: int = MAX_BASE_TERMS) -> Proof:
-    """A certificate for ``formula``, or ``Proof(None, reason)`` when none is found (never an exception)."""
+def prove_formula(formula: Formula, budget: int | None = None) -> Proof:
+    """A certificate for ``formula``, or ``Proof(None, reason)`` when none is found (never an exception).
+
+    ``budget``: base terms the transducer may consume (default: ``MAX_BASE_TERMS``, more for a claim with a long
+    joint period or head, whose cycle spans several of its periods)."""
     if not isinstance(formula, Formula):
         raise TypeError(f"Argument 'formula' must be a Formula, not {type(formula).__name__}")
-    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int) or budget < 1):
         raise ValueError(f"Argument 'budget' must be a positive int, not {budget!r}")
     matches = theorems.match(formula.constant)
     if not matches:
@@ -415,7 +425,8 @@ def prove_formula(formula: Formula, budget: int = MAX_BASE_TERMS) -> Proof:
     # a long quasi-period (the deep search finds periods in the hundreds) takes a cycle of the transducer over
     # several of its periods: the budget grows with the claim's joint period and head
     claim = formula.claim
-    budget = max(budget, 4 * (len(claim.head) + 2 * math.lcm(claim.period, len(claim.signs))))
+    if budget is None:
+        budget = max(MAX_BASE_TERMS, 4 * (len(claim.head) + 2 * math.lcm(claim.period, len(claim.signs))))
     reasons = []
     for m in matches:
         F = _base_map(P, Q, m.substitution)
@@ -427,11 +438,14 @@ def prove_formula(formula: Formula, budget: int = MAX_BASE_TERMS) -> Proof:
                 return Proof(None, found)  # the base's theorem refutes the claim: no other base can help
             reasons.append(f"{m.theorem.key}: {found}")
             continue
-        cert = _certificate(formula, m, F, found)
-        ok, why = checker.check(cert, *formula.record())
-        if ok:
-            return Proof(cert, why)
-        reasons.append(f"{m.theorem.key}: the transducer's cycle did not check ({why})")
+        first_why = ""
+        for cycle in found:
+            cert = _certificate(formula, m, F, cycle)
+            ok, why = checker.check(cert, *formula.record())
+            if ok:
+                return Proof(cert, why)
+            first_why = first_why or why
+        reasons.append(f"{m.theorem.key}: the transducer's cycle did not check ({first_why})")
     if not reasons:
         subs = ", ".join(sorted({m.substitution.text for m in matches if m.substitution.degree == 2})) or "none"
         return Proof(None, "degree-2 action with no finite certificate: T is not a Möbius map of a registry base "
@@ -440,7 +454,7 @@ def prove_formula(formula: Formula, budget: int = MAX_BASE_TERMS) -> Proof:
 
 
 def prove(constant_text, lhs_numerator, lhs_denominator, signs, head, period, polynomials,
-          budget: int = MAX_BASE_TERMS) -> Proof:
+          budget: int | None = None) -> Proof:
     """A certificate for the record (constant, T = P/Q, claimed expansion), or ``Proof(None, reason)``.
 
     The arguments are those of ``esma.checker.check`` after the certificate: integer coefficients of P and

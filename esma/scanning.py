@@ -140,8 +140,10 @@ def _confirmation_terms(P: int, s: int, margin: int) -> int:
 
 
 def _stored_length(linear_complexity: int, order: int) -> int:
-    """Leading terms kept in a record: enough to restart the recurrence, and at least 30."""
-    return max(30, linear_complexity + order + 10)
+    """Leading terms kept in a record: enough to restart the recurrence (its linear complexity, the pre-period
+    plus the order), ten more, and at least 30."""
+    del order  # the complexity includes it; long quasi-periods make every term kept count (a hit holds them)
+    return max(30, linear_complexity + 10)
 
 
 def run_chunk(plan: SearchPlan, index: int, reference: bool = False) -> ChunkResult:

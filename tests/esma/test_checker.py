@@ -444,8 +444,10 @@ def _works_of(pairs):
 
 
 def test_real_certificates_are_far_below_the_bound(e_default):
-    """The bound leaves ample room (100x) for real certificates: the golden ones, the prover's for every
-    registry family of ``ACCEPTED``, and every formula (members too) of the default searches of e, tan(1), exp(2)."""
+    """The bound leaves ample room (20x) for real certificates: the golden ones, the prover's for every
+    registry family of ``ACCEPTED``, and every formula (members too) of the default searches of e, tan(1), exp(2).
+    (The deep search's longest quasi-periods cost most: e/5's period 176 measured 3.6e7, 28x below the bound;
+    tests/esma/test_deep.py proves it.)"""
     from esma.prover import with_representative
     from esma.theorems import MEMBER_FORMAT
 
@@ -474,6 +476,6 @@ def test_real_certificates_are_far_below_the_bound(e_default):
             pairs.append((cert, Formula.from_conjecture(conj).record()))
     works = _works_of(pairs)
     assert None not in works and len(works) > 5000
-    assert max(works) <= checker.MAX_WORK // 100, max(works)
+    assert max(works) <= checker.MAX_WORK // 20, max(works)
     print(f"work of {len(works)} real certificates: median {sorted(works)[len(works) // 2]:.2e}, "
           f"max {max(works):.2e}, bound {checker.MAX_WORK:.0e}")
