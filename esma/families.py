@@ -546,8 +546,8 @@ class TailIndex:
             start = n0
             while start > 0:  # back along the tail, a block of terms at a time (long deep-search sequences)
                 k = min(start, 32)
-                if start - k - d < 0:
-                    self._grow(entry, offset + start - k - 64)
+                if start - k - d < 0:  # formula index n is tail index n - offset, table index n - d
+                    self._grow(entry, start - k - offset - 64)
                     lo, values = entry[1], entry[2]
                     d = offset + lo
                 if list(terms[start - k : start]) == values[start - k - d : start - d]:

@@ -3,8 +3,8 @@
 A request is *absurd* when its space or its precision is far beyond what a search can finish:
 
 * more than ``MAX_CANDIDATES`` (10^9) candidates, transforms x sign periods;
-* more than ``MAX_DIGITS`` (10^6) digits of scan precision (``digits``, or 10 per term of ``deep_terms`` when
-  ``digits`` is not given) or of approval precision (``verify_digits``);
+* more than ``MAX_DIGITS`` (10^6) digits of scan precision (``digits``, or 5 per term of ``depth`` when
+  ``digits`` is not given; the deep search's 7,600 are far below) or of approval precision (``verify_digits``);
 * more than ``MAX_CHUNK_BYTES`` (4 GiB) of partial denominators held by the scan of one chunk (transforms per
   chunk x sign periods x ``deep_terms`` 64-bit terms).
 
@@ -157,7 +157,7 @@ def chunk_bytes(params: Any, periods: int | None = None, transforms: int | None 
     if periods is None:
         periods = period_count(params.min_period, params.max_period)
     if transforms is None:
-        transforms = params.chunk_size
+        transforms = params.classes_per_chunk(periods)
     return transforms * periods * params.deep_terms * _TERM_BYTES
 
 
@@ -167,8 +167,7 @@ def _digits_problems(params: Any) -> list[str]:
         if params.digits is not None:
             what = f"--digits {params.digits:,}"
         else:
-            what = (f"{params.deep_terms:,} terms per candidate (10 digits of scan precision per term: "
-                    f"{params.scan_digits:,} digits)")
+            what = f"--depth {params.depth:,} (5 digits of scan precision per term: {params.scan_digits:,} digits)"
         out.append(f"{what} is over the limit of {MAX_DIGITS:,} digits")
     if params.verify_digits > MAX_DIGITS:
         out.append(f"--verify-digits {params.verify_digits:,} is over the limit of {MAX_DIGITS:,} digits")
@@ -201,7 +200,7 @@ def request_problems(params: Any) -> list[str]:
     """
     periods = period_count(params.min_period, params.max_period)
     n = coefficient_vectors(params.degree, params.coeff_limit)
-    out = _digits_problems(params) + _memory_problem(params, periods, min(params.chunk_size, n * n))
+    out = _digits_problems(params) + _memory_problem(params, periods, min(params.classes_per_chunk(periods), n * n))
     bound = n * n * periods
     if n * n > MAX_LAYOUT_PAIRS and bound > MAX_CANDIDATES:
         out.append("up to " + _candidates_text(bound, f"up to {n * n:,}", periods))

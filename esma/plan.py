@@ -22,6 +22,12 @@ from esma.transforms import Transform, transform_space
 __all__ = ["Chunk", "SearchParams", "SearchPlan", "distinct_values", "plan_search", "translation_classes"]
 
 
+#: Candidates (transforms x sign periods) one chunk holds at most: a chunk's kernel call keeps the terms of its
+#: hits, up to ``deep_terms`` each, so 2^16 rows bound it by 2^16 x 760 x 8 bytes = 380 MB at worst (every
+#: candidate a hit); the default spaces hold a few hundred per chunk.
+MAX_CHUNK_ROWS = 2**16
+
+
 @dataclass(frozen=True)
 class SearchParams:
     """Parameters of a search; the defaults find the classical formulas of DESIGN section 5.
@@ -80,6 +86,11 @@ class SearchParams:
             if not 0 <= getattr(self, name) <= 1000:
                 raise ValueError(f"Argument '{name}' must be in [0, 1000], not {getattr(self, name)}")
 
+    def classes_per_chunk(self, n_periods: int) -> int:
+        """Translation classes per chunk: ``chunk_size``, fewer when a chunk would hold more than
+        ``MAX_CHUNK_ROWS`` candidates (very long sign periods), so that a chunk's terms stay in memory."""
+        return max(1, min(self.chunk_size, MAX_CHUNK_ROWS // max(n_periods, 1)))
+
     @property
     def deep_terms(self) -> int:
         """Certified terms made per candidate: the window, or what the deep search needs (R + 3P + margin)."""
@@ -89,8 +100,12 @@ class SearchParams:
 
     @property
     def scan_digits(self) -> int:
-        """Precision of the continued fractions of c and c^2 (each deep term takes a few digits)."""
-        return self.digits if self.digits is not None else max(300, 10 * self.deep_terms)
+        """Precision of the continued fractions of c and c^2: 5 digits per term of the window, 10 per term of the
+        deep search (whose long tails carry larger terms), at least 300."""
+        if self.digits is not None:
+            return self.digits
+        deep = self.max_preperiod + 3 * self.max_qperiod + self.margin if self.max_qperiod else 0
+        return max(300, 5 * self.depth, 10 * deep)
 
     @property
     def quad_digits(self) -> int:
@@ -214,11 +229,12 @@ def plan_search(expr: str, **params: Any) -> SearchPlan:
     transforms = distinct_values(c, transform_space(p.degree, p.coeff_limit))
     periods = sign_periods(p.min_period, p.max_period)
     classes = translation_classes(transforms)
+    per_chunk = p.classes_per_chunk(len(periods))
     reps = tuple(cls[0][0] for cls in classes)
     shifts = tuple(tuple(cls) for cls in classes)
     chunks = tuple(
-        Chunk(i, start, min(start + p.chunk_size, len(reps)))
-        for i, start in enumerate(range(0, len(reps), p.chunk_size))
+        Chunk(i, start, min(start + per_chunk, len(reps)))
+        for i, start in enumerate(range(0, len(reps), per_chunk))
     )
     return SearchPlan(c, p, transforms, periods, chunks, reps, shifts)
 

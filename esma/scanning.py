@@ -107,9 +107,9 @@ def scan_chunk(plan: SearchPlan, index: int, reference: bool = False) -> list[Sc
         found = [(r // n_p, r % n_p, terms, L, P, s0) for r, (terms, L, P, s0) in enumerate(results)
                  if L > 0 or P > 0]
     else:
-        terms, n_out, l_out, _, qp, qs = scan(rows, periods, p.deep_terms, p.margin, max_l, **knobs)
-        found = [(int(r) // n_p, int(r) % n_p, tuple(terms[r, : n_out[r]].tolist()), int(l_out[r]), int(qp[r]),
-                  int(qs[r])) for r in np.nonzero((l_out > 0) | (qp > 0))[0]]
+        res = scan(rows, periods, p.deep_terms, p.margin, max_l, **knobs)
+        found = [(int(r) // n_p, int(r) % n_p, res.terms_of(int(r)), int(res.complexity[r]), int(res.qp[r]),
+                  int(res.qs[r])) for r in np.nonzero((res.complexity > 0) | (res.qp > 0))[0]]
     complexity = bm.linear_complexity_py if reference else bm.linear_complexity
     out = []
     for i, j, seq, L, P, s0 in found:

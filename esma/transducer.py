@@ -27,6 +27,7 @@ from esma.bm import linear_complexity_py
 
 __all__ = [
     "SCAN_PRIME",
+    "ScanResult",
     "ScanRows",
     "constant_cf",
     "mobius_terms",
@@ -238,18 +239,39 @@ def _periods_table(periods):
     return table, lens
 
 
+@dataclass(frozen=True)
+class ScanResult:
+    """What ``scan`` returns, per candidate r = i * n_periods + j: ``n`` certified terms, ``complexity`` (-1 unless
+    the row is a hit of the window: n >= 2 L + margin), the kernel ``status``, the lag test's ``qp``, ``qs`` (0
+    where none); and the terms of the rows kept (the hits, or all with ``keep_all``): ``terms[k]`` holds row
+    ``kept[k]``, see ``terms_of``."""
+
+    n: np.ndarray
+    complexity: np.ndarray
+    status: np.ndarray
+    qp: np.ndarray
+    qs: np.ndarray
+    terms: np.ndarray
+    kept: np.ndarray
+
+    def terms_of(self, r: int) -> tuple[int, ...]:
+        """The certified terms of kept row ``r``."""
+        k = int(np.searchsorted(self.kept, r))
+        if k >= len(self.kept) or self.kept[k] != r:
+            raise KeyError(f"row {r} was not kept")
+        return tuple(self.terms[k, : self.n[r]].tolist())
+
+
 def scan(rows: ScanRows, periods, depth: int, margin: int, max_l: int, p: int = SCAN_PRIME, *,
-         bm_depth: int | None = None, max_qp: int = 0, min_digits: float = 0.0):
+         bm_depth: int | None = None, max_qp: int = 0, min_digits: float = 0.0, keep_all: bool = False
+         ) -> ScanResult:
     """Run every (transform, sign period) candidate through the fused Numba kernel.
 
     Up to ``depth`` certified terms per candidate; Berlekamp–Massey on the first ``bm_depth`` of them (default:
     all); where it finds nothing, the lag test for interlaced polynomials of quasi-period <= ``max_qp`` on all of
-    them (0: none), with runs of at least ``margin`` terms pinning ``min_digits`` digits.
-
-    Returns (terms, n, complexity, status, qp, qs): an int64 array of terms (row r = i * n_periods + j), the
-    number of certified terms per row, the complexity (-1 unless the row is a hit of the window: n >= 2 L +
-    margin), the kernel status, and the lag test's (P, s) (0 where none).  Rows the int64 kernel cannot finish
-    are redone exactly by the twin.
+    them (0: none), with runs of at least ``margin`` terms pinning ``min_digits`` digits.  The terms of the hits
+    are kept (of every row with ``keep_all``).  Rows the int64 kernel cannot finish are redone exactly by the
+    twin.
     """
     from esma.kernels.scan import scan_kernel
 
@@ -264,16 +286,25 @@ def scan(rows: ScanRows, periods, depth: int, margin: int, max_l: int, p: int = 
         cf_lens[i] = len(c)
     table, lens = _periods_table(periods)
     k = len(rows.coefs) * len(periods)
-    terms = np.zeros((k, max(depth, 1)), np.int64)
     n_out = np.zeros(k, np.int64)
     l_out = np.zeros(k, np.int64)
     status = np.zeros(k, np.int64)
     qp = np.zeros(k, np.int64)
     qs = np.zeros(k, np.int64)
     coefs = np.array(rows.coefs, np.int64).reshape(len(rows.coefs), 4)
-    scan_kernel(cf_table, cf_lens, np.array(rows.index, np.int64), coefs, table, lens, depth, max(bm_depth, 1), p,
-                margin, max_l, max_qp, float(min_digits), terms, n_out, l_out, status, qp, qs)
+    cap = k if keep_all else min(k, 64)
+    while True:
+        terms = np.zeros((max(cap, 1), max(depth, 1)), np.int64)
+        kept = np.zeros(max(cap, 1), np.int64)
+        n_kept = scan_kernel(cf_table, cf_lens, np.array(rows.index, np.int64), coefs, table, lens, depth,
+                             max(bm_depth, 1), p, margin, max_l, max_qp, float(min_digits), keep_all, terms, kept,
+                             n_out, l_out, status, qp, qs)
+        if n_kept <= cap:
+            break
+        cap = n_kept  # more hits than room: once more, with room for them all
+    terms, kept = terms[:n_kept], kept[:n_kept]
     n_p = len(periods)
+    redo = {}
     for r in np.nonzero(status == 1)[0]:
         i, j = divmod(int(r), n_p)
         got, L, P, s0 = _scan_row_py(rows.cfs[rows.index[i]], rows.coefs[i], periods[j], depth, margin, max_l, p,
@@ -282,13 +313,22 @@ def scan(rows: ScanRows, periods, depth: int, margin: int, max_l: int, p: int = 
             got, L, P, s0 = _scan_row_py(rows.cfs[rows.index[i]], rows.coefs[i], periods[j], bm_depth, margin,
                                          max_l, p)
         big = any(abs(x) >= 2**63 for x in got)
-        terms[r, : len(got)] = 0 if big else got
         n_out[r] = len(got)
         l_out[r] = -1 if big else L
         qp[r], qs[r] = (0, 0) if big else (P, s0)
         status[r] = 3 if big else 0
+        if not big and (keep_all or L > 0 or P > 0):
+            redo[int(r)] = got
     l_out[status == 2] = -1
-    return terms, n_out, l_out, status, qp, qs
+    if redo:  # rows the twin finished: their terms join the kept rows, in row order
+        rows_kept = {int(r): terms[x, : n_out[r]] for x, r in enumerate(kept) if int(r) not in redo}
+        rows_kept.update(redo)
+        order = sorted(rows_kept)
+        terms = np.zeros((len(order), max(depth, 1)), np.int64)
+        for x, r in enumerate(order):
+            terms[x, : len(rows_kept[r])] = rows_kept[r]
+        kept = np.array(order, np.int64)
+    return ScanResult(n_out, l_out, status, qp, qs, terms, kept)
 
 
 @lru_cache(maxsize=1)

@@ -223,9 +223,10 @@ def bm_float_kernel(seq, n, p, max_l, scratch):  # pragma: no cover - compiled
 @njit(cache=True, nogil=True)
 def scan_kernel(
     cf_table, cf_lens, cf_index, coefs, sign_table, sign_len, depth, bm_depth, p, margin, max_l, max_qp,
-    min_digits, terms, n_out, l_out, status_out, qp_out, qs_out
+    min_digits, keep_all, terms, kept, n_out, l_out, status_out, qp_out, qs_out
 ):  # pragma: no cover - compiled
-    """Every (row, sign period) pair: transducer terms into terms[r], count, complexity, status, lag test.
+    """Every (row, sign period) pair: transducer terms, count, complexity, status, lag test; returns how many
+    rows are kept.
 
     Row i runs the Mobius map coefs[i] = (A, B, C, D) over the continued fraction cf_table[cf_index[i]] (of
     length cf_lens[cf_index[i]]); candidate r = i * n_periods + j uses sign period j (sign_table[j, :sign_len[j]]).
@@ -233,11 +234,19 @@ def scan_kernel(
     or -1 when it exceeds min(max_l, (n - margin) // 2), so that l_out >= 0 exactly when those terms hold
     2 L + margin (a hit of the paper's window).  Where that fails, the lag test (``esma.kernels.qpoly``) looks
     for interlaced polynomials of quasi-period <= max_qp in all n terms: (qp_out, qs_out) = (P, s), or (0, 0).
+
+    Only the terms of the rows kept are written: the hits (l_out > 0 or qp_out > 0), or every row with
+    ``keep_all``; the k-th kept row's terms go to terms[k] and its index to kept[k] while k < len(kept) (the
+    count returned may exceed it: the caller then runs the chunk again with room for all).  Most candidates are
+    no hit, so a chunk needs memory for its hits, not for every candidate's deep terms.
     """
     n_t = coefs.shape[0]
     n_p = sign_table.shape[0]
+    cap = kept.shape[0]
     scratch = np.empty(bm_scratch_size(bm_depth), np.float64)
     growth = np.empty(depth, np.float64)
+    row = np.empty(depth, np.int64)
+    n_kept = 0
     for i in range(n_t):
         cf = cf_table[cf_index[i]]
         n_cf = cf_lens[cf_index[i]]
@@ -250,17 +259,24 @@ def scan_kernel(
                 status_out[r] = 0
                 l_out[r] = -1
                 continue
-            n, st = mobius_terms_kernel(cf, n_cf, coefs[i], sign_table[j], sign_len[j], depth, terms[r])
+            n, st = mobius_terms_kernel(cf, n_cf, coefs[i], sign_table[j], sign_len[j], depth, row)
             n_out[r] = n
             status_out[r] = st
             nb = min(n, bm_depth)
             bound = min(max_l, (nb - margin) // 2)
             if st == 0 and bound >= 1:
-                l_out[r] = bm_float_kernel(terms[r], nb, p, bound, scratch)
+                l_out[r] = bm_float_kernel(row, nb, p, bound, scratch)
             else:
                 l_out[r] = -1
             if st == 0 and l_out[r] < 0 and max_qp > 0:
-                P, s0 = lag_kernel(terms[r], n, sign_table[j], sign_len[j], max_qp, max(margin, 1), min_digits,
+                P, s0 = lag_kernel(row, n, sign_table[j], sign_len[j], max_qp, max(margin, 1), min_digits,
                                    growth)
                 qp_out[r] = P
                 qs_out[r] = s0
+            if keep_all or l_out[r] > 0 or qp_out[r] > 0:
+                if n_kept < cap:
+                    for t in range(n):
+                        terms[n_kept, t] = row[t]
+                    kept[n_kept] = r
+                n_kept += 1
+    return n_kept

@@ -256,3 +256,21 @@ def test_table_output_of_a_finished_search(esma_main, tan_search, copy_db, tmp_p
     assert every.code == 0, every.stderr
     lines = [line for line in every.stdout.splitlines() if line.startswith("#")]
     assert [int(line.split()[0][1:]) for line in lines] == [r["id"] for r in records]
+
+
+def test_a_literal_is_searched_as_deep_as_its_digits_and_the_summary_says_so(esma_run, tmp_path):
+    """300 digits of e certify fewer terms than the deep search's 760: the search goes that deep and says so;
+    the seconds reported are the wall time the user waited, not worker time summed."""
+    with mpmath.workdps(320):
+        literal = mpmath.nstr(mpmath.e, 300, strip_zeros=False)
+    res = esma_run("search", literal, "--max-period", "2", "--workers", "2", "--json", "--db", tmp_path / "lit.sqlite")
+    assert res.code == 0, res.stderr
+    s = json.loads(res.stdout)["search"]
+    assert s["deep_terms"] == 760
+    assert 100 < s["certified_terms"] < 760
+    assert f"certify {s['certified_terms']} of the 760 terms" in res.stderr
+    assert s["seconds"] <= s["wall_seconds"] + 0.5
+    # the same search at full precision reaches the deep search's depth and adds no such line
+    full = esma_run("search", "e", "--max-period", "2", "--json", "--db", tmp_path / "e.sqlite")
+    assert json.loads(full.stdout)["search"]["certified_terms"] == 760
+    assert "certify" not in full.stderr

@@ -85,12 +85,15 @@ def test_scan_equals_twin(expr, degree, limit, periods):
     transforms = transform_space(degree, limit)[:60]
     ps = sign_periods(1, periods)
     rows = scan_rows(c, transforms, 300, 100)
-    terms, n_out, l_out, _, qp, qs = scan(rows, ps, 100, 10, 45)
+    res = scan(rows, ps, 100, 10, 45, keep_all=True)
+    hits = scan(rows, ps, 100, 10, 45)
     twin = scan_py(rows, ps, 100, 10, 45)
     for r, (t_py, l_py, p_py, s_py) in enumerate(twin):
-        assert tuple(int(x) for x in terms[r, : n_out[r]]) == t_py
-        assert int(l_out[r]) == l_py
-        assert (int(qp[r]), int(qs[r])) == (p_py, s_py) == (0, 0)
+        assert res.terms_of(r) == t_py
+        assert int(res.complexity[r]) == l_py
+        assert (int(res.qp[r]), int(res.qs[r])) == (p_py, s_py) == (0, 0)
+        # without keep_all only the hits' terms are kept, the same
+        assert (hits.terms_of(r) == t_py) if l_py > 0 else r not in set(hits.kept.tolist())
 
 
 @pytest.mark.parametrize(("expr", "degree", "limit", "deep"),
@@ -103,13 +106,13 @@ def test_deep_scan_equals_twin(expr, degree, limit, deep):
     ps = sign_periods(1, 3)
     rows = scan_rows(c, transforms, 3000, 400)
     knobs = {"bm_depth": 100, "max_qp": 120, "min_digits": 10.0}
-    terms, n_out, l_out, _, qp, qs = scan(rows, ps, 400, 10, 45, **knobs)
+    res = scan(rows, ps, 400, 10, 45, keep_all=True, **knobs)
     twin = scan_py(rows, ps, 400, 10, 45, **knobs)
     for r, (t_py, l_py, p_py, s_py) in enumerate(twin):
-        assert tuple(int(x) for x in terms[r, : n_out[r]]) == t_py
-        assert (int(l_out[r]), int(qp[r]), int(qs[r])) == (l_py, p_py, s_py)
+        assert res.terms_of(r) == t_py
+        assert (int(res.complexity[r]), int(res.qp[r]), int(res.qs[r])) == (l_py, p_py, s_py)
     if deep is not None:
-        assert bool((qp > 0).any()) == deep
+        assert bool((res.qp > 0).any()) == deep
 
 
 @given(

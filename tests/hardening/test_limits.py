@@ -111,7 +111,7 @@ def test_defaults_and_values_at_the_limits_are_not_absurd():
     ({"digits": 10**6 + 1}, ["--digits 1,000,001", "1,000,000 digits"]),
     ({"verify_digits": 10**6 + 1}, ["--verify-digits 1,000,001", "1,000,000 digits"]),
     ({"depth": 200_001}, ["--depth 200,001", "1,000,005 digits"]),
-    ({"depth": 5000, "digits": 500, "max_period": 16}, ["8 transforms x 130,486 sign periods x 5,000 terms", "GiB"]),
+    ({"depth": 5000, "digits": 500, "max_period": 16}, ["1 transforms x 130,486 sign periods x 5,000 terms", "GiB"]),
     ({"degree": 2, "coeff_limit": 13}, ["up to 2,130,596,182 candidates", "22 sign periods", "1,000,000,000"]),
 ])
 def test_request_problems_name_the_figure(params, words):
@@ -147,8 +147,9 @@ def test_plan_over_a_billion_candidates_is_absurd():
 
 def test_chunk_bytes_follows_the_scan_layout():
     p = SearchParams(depth=100, max_period=2)
-    assert limits.chunk_bytes(p) == 8 * 4 * 100 * 8  # periods +, -, +-, -+
-    assert limits.chunk_bytes(p, periods=1, transforms=1) == 800
+    assert limits.chunk_bytes(p) == 8 * 4 * p.deep_terms * 8  # periods +, -, +-, -+; the deep search's terms
+    assert limits.chunk_bytes(SearchParams(depth=100, max_period=2, max_qperiod=0)) == 8 * 4 * 100 * 8
+    assert limits.chunk_bytes(p, periods=1, transforms=1) == p.deep_terms * 8
 
 
 # ------------------------------------------------------------------------------------------ command line
