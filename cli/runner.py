@@ -39,13 +39,16 @@ from typing import Any
 
 import esma
 from esma.executors import run_chunks
-from esma.memory import paused_gc
+from esma.memory import paused_gc, shared
 from esma.records import Family, Hit
+from esma.scanning import forget_tails
 from esma.search import SearchPlan, assemble, family_keys, plan_search
 
 __all__ = ["STOP_SIGNALS", "SearchRun", "Stopped", "prepare", "run", "stop_signals"]
 
 
+#: Fields of the hits that repeat across chunks (a family's polynomials, recurrence and key), shared in memory.
+SHARED_HIT_FIELDS = ("polynomials", "recurrence", "family")
 #: Families assembled, proved and stored per transaction in the families phase.
 FAMILY_BATCH = 250
 #: Empty chunks are checkpointed together: at the latest after this many seconds or chunks.
@@ -255,6 +258,7 @@ def _scan(catalog, job: SearchRun, executor, workers, scheduler, on_chunk, deadl
     total = len(job.plan.chunks)
     done = total - len(job.todo)
     hits: list[Hit] | None = [] if not done else None  # this run scans everything: keep its hits at hand
+    pool: dict = {}
     pending: list[dict[str, Any]] = []
     last_flush = time.monotonic()
 
@@ -283,7 +287,7 @@ def _scan(catalog, job: SearchRun, executor, workers, scheduler, on_chunk, deadl
             if result.hits:
                 flush(item)  # a chunk with hits commits at once (with the empty ones before it)
                 if hits is not None:
-                    hits.extend(result.hits)
+                    hits.extend(shared(result.hits, pool, SHARED_HIT_FIELDS))
             else:
                 pending.append(item)
                 if len(pending) >= EMPTY_FLUSH_CHUNKS or time.monotonic() - last_flush >= EMPTY_FLUSH_SECONDS:
@@ -328,8 +332,9 @@ def _families_phase(catalog, job: SearchRun, hits: list[Hit] | None, on_phase, s
         stop.stop(job)
     interruptible = stop.interruptible if stop is not None else _nothing
     shielded = stop.shielded if stop is not None else _nothing
+    forget_tails()  # the scan's tail tables are no use here
     if hits is None:  # resumed: the hits of earlier runs are in the catalog
-        hits = catalog.pending_hits(job.search_id)
+        hits = shared(catalog.pending_hits(job.search_id), {}, SHARED_HIT_FIELDS)
     if not hits:
         return
     plan = job.plan

@@ -59,6 +59,7 @@ __all__ = [
     "Tail",
     "TailIndex",
     "derived_digits",
+    "forget_polynomials",
     "head_matrix",
     "identity_holds",
     "lhs_height",
@@ -467,6 +468,12 @@ def _polynomials_at(known: KnownTail, offset: int) -> tuple[tuple[Fraction, ...]
 #: hits: a search keeps tens of thousands of hits whose polynomials are shifts of a few thousand tails', and the
 #: same P(m) recurs in many of them, so sharing is most of their memory (bounded: cleared at a million).
 _POLYS: dict[tuple[tuple[int, ...], int], tuple[Fraction, ...]] = {}
+
+
+def forget_polynomials() -> None:
+    """Forget the interned polynomials (those hits still hold stay alive with them)."""
+    _POLYS.clear()
+    _polynomials_at.cache_clear()
 
 
 def _interned_poly(ints: tuple[int, ...], den: int) -> tuple[Fraction, ...]:

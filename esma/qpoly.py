@@ -63,7 +63,7 @@ def lag_test(seq: Sequence[int], signs: Sequence[int], max_p: int, min_run: int,
 def lag_test_py(seq: Sequence[int], signs: Sequence[int], max_p: int, min_run: int,
                 min_digits: float) -> tuple[int, int]:
     """Exact pure-Python twin of ``lag_kernel`` (Python integers, no wrap-around)."""
-    from esma.verify import _log10_q_growth_py
+    from esma.growth import _log10_q_growth_py
 
     n = len(seq)
     growth = None

@@ -23,11 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from esma import bm
-from esma.families import (
-    KnownTail,
-    TailIndex,
-    tail_of,
-)
+from esma.families import KnownTail, TailIndex, forget_polynomials, tail_of
+from esma.growth import _log10_q_growth
 from esma.patterns import closed_form
 from esma.plan import SearchPlan
 from esma.qpoly import lag_test, lag_test_py, preperiod_of
@@ -41,9 +38,8 @@ from esma.transducer import (
     scan_rows,
     warm,
 )
-from esma.verify import _log10_q_growth
 
-__all__ = ["ChunkResult", "run_chunk", "scan_chunk"]
+__all__ = ["ChunkResult", "forget_tails", "run_chunk", "scan_chunk"]
 
 
 @dataclass(frozen=True)
@@ -243,6 +239,13 @@ def _hit(t_index, j, seq, rec: Recurrence, start, kind, period, polynomials, pin
 
 #: The tails each process has met, per search (a worker runs many chunks of one search): see ``TailIndex``.
 _TAIL_INDEXES: dict[tuple, TailIndex] = {}
+
+
+def forget_tails() -> None:
+    """Drop the tails this process has met and their tables: once its scan is over, a process that goes on to the
+    families phase (the serial executor's client) holds them for nothing (a few hundred MB at degree 2)."""
+    _TAIL_INDEXES.clear()
+    forget_polynomials()
 
 
 def _tail_index(plan: SearchPlan) -> TailIndex:

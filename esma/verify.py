@@ -26,6 +26,7 @@ from functools import lru_cache
 import numpy as np
 from gmpy2 import mpq, mpz
 
+from esma.growth import _log10_q_growth
 from esma.records import Recurrence
 from esma.scf import expand_enclosure, simple_cfs
 from esma.transforms import transform_ball
@@ -92,38 +93,6 @@ def agreement_digits(p, q, lo, hi) -> int:
     )
     size_log2 = min(abs(a).bit_length() - b.bit_length() - 1, abs(c).bit_length() - d.bit_length() - 1)
     return max(0, math.floor(-(err_log2 - size_log2) * _LOG10_2))
-
-
-def _log10_q_growth(terms: Sequence[int], signs: Sequence[int]) -> list[float]:
-    """log10 |q_n| for every n, in floating point with rescaling (an estimate, used only to place a search).
-
-    Long sequences of moderate terms go through the Numba kernel ``log10_growth_kernel``; this is its twin.
-    """
-    if len(terms) > 64 and max(terms) < 2**53 and min(terms) > -(2**53):
-        from esma.kernels.cf import log10_growth_kernel
-
-        out = np.empty(len(terms), np.float64)
-        log10_growth_kernel(np.array(terms, np.int64), len(terms), np.array(signs, np.int64), len(signs), out)
-        return out.tolist()
-    return _log10_q_growth_py(terms, signs)
-
-
-def _log10_q_growth_py(terms: Sequence[int], signs: Sequence[int]) -> list[float]:
-    """Pure-Python twin of ``log10_growth_kernel``."""
-    out = []
-    scale = 0.0
-    period = len(signs)
-    q_prev, q = 1.0, 0.0  # (q_{-2}, q_{-1})
-    for n, a in enumerate(terms):
-        b = signs[(n - 1) % period] if n else 1
-        q_prev, q = q, a * q + b * q_prev
-        big = max(abs(q), abs(q_prev), 1e-300)
-        if big > 1e100:
-            q /= big
-            q_prev /= big
-            scale += math.log10(big)
-        out.append(scale + math.log10(max(abs(q), 1e-300)))
-    return out
 
 
 class _Convergents:

@@ -1,7 +1,7 @@
 """Numba kernels on continued fractions: extending recurrences, convergent growth and products, and the simple
 continued fraction of an enclosure with multi-limb integers.
 
-Twins: ``esma.records.Recurrence.extend`` (exact Python integers), ``esma.verify._log10_q_growth``,
+Twins: ``esma.records.Recurrence.extend`` (exact Python integers), ``esma.growth._log10_q_growth``,
 ``esma.verify.prefix_matrix_py`` and ``esma.scf._simple_terms``.
 """
 

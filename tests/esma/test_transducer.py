@@ -13,6 +13,7 @@ import esma
 from esma.bm import linear_complexity_py
 from esma.constants import ball_to_enclosure
 from esma.constants import constant as make_constant
+from esma.growth import _log10_q_growth, _log10_q_growth_py
 from esma.kernels.scan import bm_float_kernel, bm_scratch_size
 from esma.records import Recurrence
 from esma.scf import expand_enclosure, sign_periods
@@ -27,7 +28,7 @@ from esma.transducer import (
     scan_rows,
 )
 from esma.transforms import transform_space
-from esma.verify import _log10_q_growth, _log10_q_growth_py, transform_ball
+from esma.verify import transform_ball
 
 signs_st = st.lists(st.sampled_from([1, -1]), min_size=1, max_size=6).map(tuple)
 
