@@ -326,9 +326,16 @@ def _run_process(expr: str, params: Params, indices: list[int], n: int) -> Itera
                     else:
                         yield f.result()
         finally:
-            # pending chunks are cancelled; running ones finish (their processes ignore SIGINT) so that no
-            # orphan outlives the run
-            pool.shutdown(wait=True, cancel_futures=True)
+            if broken:
+                # a broken pool's other processes may be blocked forever writing a result (a chunk's hits carry
+                # their deep terms) into a pipe nobody reads any more: waiting for them would hang; end them
+                for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                    proc.kill()
+                pool.shutdown(wait=False, cancel_futures=True)
+            else:
+                # pending chunks are cancelled; running ones finish (their processes ignore SIGINT) so that no
+                # orphan outlives the run
+                pool.shutdown(wait=True, cancel_futures=True)
         if broken:
             # a pool process died (killed, out of memory): the pool is unusable and every chunk it still held
             # is lost; recompute them in a fresh pool
