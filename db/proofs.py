@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 
 from esma.db._base import _JSON_COLUMNS, _batches, _check_status, _conj, _iso, _raw
-from esma.db.models import STATUSES, ConjectureRow, ConstantRow, VerificationRow, utcnow
+from esma.db.models import STATUSES, ConstantRow, VerificationRow, utcnow
 from esma.db.rows import _record
 from esma.records import Conjecture
 
@@ -96,7 +96,9 @@ class ProofsMixin:
         if status is not None:
             _check_status(status, STATUSES)
         with self._write.begin() as s:
-            row = s.get(ConjectureRow, conjecture_id)
+            # the columns it needs, not the ORM row: a certificate that cannot be read must not stop a verification
+            row = s.execute(select(_conj.c.verified_digits, _conj.c.family_key, _conj.c.constant_id)
+                            .where(_conj.c.id == int(conjecture_id))).first()
             if row is None:
                 raise KeyError(f"No conjecture with id {conjecture_id}")
             s.add(
@@ -111,15 +113,17 @@ class ProofsMixin:
                     created_at=utcnow(),
                 )
             )
+            values: dict[str, Any] = {}
             if ok and verified_digits > row.verified_digits:
-                row.verified_digits = int(verified_digits)
-                row.verify_terms = int(terms_used)
+                values.update(verified_digits=int(verified_digits), verify_terms=int(terms_used))
             if status is not None:
-                row.status = status
+                values["status"] = status
                 if status != "proved":
-                    row.certificate = None
+                    values["certificate"] = None
             if status_reason is not None:
-                row.status_reason = status_reason
+                values["status_reason"] = status_reason
+            if values:
+                s.execute(update(_conj).where(_conj.c.id == int(conjecture_id)).values(**values))
             s.flush()
             if row.family_key:
                 self._refresh_families(s.connection(), row.constant_id, {row.family_key}, utcnow())
