@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 from catalog_checks import chunks_committed as _chunks_committed
+from web_helpers import copy_catalog
 
 from esma.db import Catalog
 
@@ -132,20 +133,11 @@ def esma_main(capsys, monkeypatch, tmp_path):
 # ------------------------------------------------------------------------------------------------ catalogs
 
 
-def _copy(src: Path, dst: Path) -> Path:
-    """Copy an SQLite catalog (WAL included) with the backup API."""
-    s, d = sqlite3.connect(src), sqlite3.connect(dst)
-    try:
-        s.backup(d)
-    finally:
-        s.close()
-        d.close()
-    return dst
 
 
 @pytest.fixture(scope="session")
 def copy_db():
-    return _copy
+    return copy_catalog
 
 
 def strip_id(d: dict) -> dict:

@@ -25,13 +25,13 @@ import json
 import math
 import os
 import random
-import sqlite3
 import subprocess
 import sys
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from web_helpers import copy_catalog
 
 import esma
 from esma.constants import constant
@@ -265,14 +265,7 @@ def test_every_stored_conjecture_of_a_default_search_is_approved_again(tmp_path,
 @pytest.fixture
 def copy_to(tmp_path):
     def copy(src: Path) -> Path:
-        dst = tmp_path / src.name
-        s, d = sqlite3.connect(src), sqlite3.connect(dst)
-        try:
-            s.backup(d)
-        finally:
-            s.close()
-            d.close()
-        return dst
+        return copy_catalog(src, tmp_path / src.name)
 
     return copy
 

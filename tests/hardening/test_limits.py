@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from web_helpers import copy_catalog
 
 from esma import limits
 from esma.db import Catalog
@@ -285,14 +286,6 @@ def small_catalog(tmp_path_factory) -> Path:
     return db
 
 
-def _copy(src: Path, dst: Path) -> Path:
-    s, d = sqlite3.connect(src), sqlite3.connect(dst)
-    try:
-        s.backup(d)
-    finally:
-        s.close()
-        d.close()
-    return dst
 
 
 #: Each over-the-bound request outside ``search``, and the bound its one line must name.
@@ -322,7 +315,7 @@ def test_bounds_outside_search_are_refused_at_once(esma_main, small_catalog, tmp
     import time
 
     args, bound = OUT_OF_BOUNDS[case]
-    db = _copy(small_catalog, tmp_path / "c.sqlite")
+    db = copy_catalog(small_catalog, tmp_path / "c.sqlite")
     before = records(db)
     t0 = time.perf_counter()
     code, out, err = esma_main(*args, *([] if args[0] == "expand" else ["--db", db]))
@@ -337,7 +330,7 @@ def test_bounds_outside_search_are_refused_at_once(esma_main, small_catalog, tmp
 
 @pytest.mark.parametrize("args", [["show", "1"], ["verify", "1"], ["show", str(limits.MAX_INTEGER)]])
 def test_ids_in_bounds_are_read(esma_main, small_catalog, tmp_path, args):
-    db = _copy(small_catalog, tmp_path / "c.sqlite")
+    db = copy_catalog(small_catalog, tmp_path / "c.sqlite")
     code, out, err = esma_main(*args, "--db", db)
     if args[1] == "1":
         assert code == 0 and out.startswith("#1"), err
@@ -357,7 +350,7 @@ def test_limits_parse_id_takes_ascii_digits_only():
 
 
 def test_a_catalog_of_a_newer_esma_is_one_clear_line(esma_main, small_catalog, tmp_path):
-    db = _copy(small_catalog, tmp_path / "c.sqlite")
+    db = copy_catalog(small_catalog, tmp_path / "c.sqlite")
     con = sqlite3.connect(db)
     with con:
         con.execute("UPDATE alembic_version SET version_num = '0099_from_the_future'")
@@ -378,7 +371,7 @@ def read_only_medium(small_catalog, tmp_path):
     whom file modes do not stop), or, for another user, a folder and file without write permission."""
     src = tmp_path / "src"
     src.mkdir()
-    _copy(small_catalog, src / "c.sqlite")
+    copy_catalog(small_catalog, src / "c.sqlite")
     con = sqlite3.connect(src / "c.sqlite")  # a catalog is in WAL mode; leave no -wal/-shm beside it
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
@@ -407,7 +400,7 @@ def read_only_medium(small_catalog, tmp_path):
 
 def test_reading_commands_open_a_read_only_catalog_read_only(esma_main, read_only_medium, small_catalog, tmp_path):
     db = read_only_medium / "c.sqlite"
-    ref = _copy(small_catalog, tmp_path / "ref.sqlite")
+    ref = copy_catalog(small_catalog, tmp_path / "ref.sqlite")
     for args in (["list", "--json"], ["show", "1", "--json"], ["families", "--json"], ["export", "--format", "csv"],
                  ["export", "--format", "json"]):
         code, out, err = esma_main(*args, "--db", db)
