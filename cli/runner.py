@@ -343,11 +343,13 @@ def _families_phase(catalog, job: SearchRun, hits: list[Hit] | None, on_phase, s
     for h in hits:  # a hit without a canonical tail stands alone (its class members are families of their own)
         groups.setdefault(h.family or f"x|{h.transform}|{h.period}", []).append(h)
     order = sorted(groups)
+    n_hits = len(hits)
+    hits.clear()  # the groups hold them now; each batch lets its own go once stored (memory falls as it goes)
     if on_phase is not None:
-        on_phase(f"families: {len(hits):,} hits in {len(order):,} families, approving one representative per family")
+        on_phase(f"families: {n_hits:,} hits in {len(order):,} families, approving one representative per family")
     stored_total = 0
     for b in range(0, len(order), FAMILY_BATCH):
-        part = [h for key in order[b : b + FAMILY_BATCH] for h in groups[key]]
+        part = [h for key in order[b : b + FAMILY_BATCH] for h in groups.pop(key)]
         stored_reps = catalog.family_representatives(constant, family_keys(plan, part))
 
         def load_members(key: str) -> list:
