@@ -21,7 +21,10 @@ __all__ = [
     "conjecture_latex",
     "conjecture_text",
     "constant_latex",
+    "constant_text",
     "lhs_latex",
+    "lhs_text",
+    "transform_text",
 ]
 
 _NAME_LATEX = {"e": "e", "pi": r"\pi", "phi": r"\varphi", "euler_gamma": r"\gamma", "catalan": "G"}
@@ -176,3 +179,29 @@ def conjecture_text(conj: Conjecture, count: int = 8) -> str:
     if conj.id is not None:
         lines.insert(0, f"#{conj.id}")
     return "\n".join(lines)
+
+
+# The plain-text expression helpers below are the one place where terminal, pages and notebooks get the text of
+# a constant and of T(c) (DESIGN 10).  SEAM: first version, to be rewritten to a mathematician's notation.
+
+
+def constant_text(expr: str) -> str:
+    """The constant as a reader writes it (for example ``tan 1``, ``e^2``)."""
+    return expr
+
+
+def transform_text(numerator, denominator, var: str = "c") -> str:
+    """T = P/Q as text in ``var`` (for example ``(2c + 1)/(c - 2)``)."""
+    num = poly_text(numerator, var)
+    den = list(denominator)
+    while den and den[-1] == 0:
+        den.pop()
+    if den == [1]:
+        return num
+    return f"({num})/({poly_text(denominator, var)})"
+
+
+def lhs_text(conj: Conjecture) -> str:
+    """T(c) with the constant written in for c (for example ``1/tan 1``)."""
+    const = conj.constant
+    return const if conj.lhs == "c" else conj.lhs.replace("c", const if const.isidentifier() else f"({const})")
