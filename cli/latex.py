@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable
 from typing import Any, TextIO
 
-__all__ = ["tex_escape", "theorem_phrase", "write_latex"]
+__all__ = ["tex_escape", "write_latex"]
 
 _LATEX_ESCAPE = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
                  "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
@@ -67,32 +67,18 @@ def _path_tex(text: str) -> str:
     return r"/\allowbreak{}".join(_tt(part) for part in text.split("/"))
 
 
-def theorem_phrase(reason: str) -> str:
-    """``from Euler's continued fraction of e`` from a proof's reason (``proved from e (Euler) with x = c...``).
-
-    >>> theorem_phrase("proved from exp(2) (Hurwitz) with x = c^2, through the family's representative")
-    "from Hurwitz's continued fraction of exp(2), with x = c^2"
-    """
-    m = re.match(r"proved from (.+?) \((.+?)\) with (x = [^,]+)", reason or "")
-    if not m:
-        return reason or "proved"
-    key, who, sub = m.groups()
-    return f"from {who}'s continued fraction of {key}" + ("" if sub == "x = c" else f", with {sub}")
-
-
 def _theorem_tex(reason: str) -> str:
-    """``theorem_phrase`` in LaTeX: the constant of the theorem typeset, the rest escaped."""
-    from esma.render import constant_latex
+    """``from the continued fraction of $e^{2}$ (Euler, Hurwitz), with $x = c^2$`` from a proof's reason
+    (``proved from exp(2) (Euler, Hurwitz) with x = c^2, ...``); a reason of another shape is escaped whole.
 
+    >>> _theorem_tex("proved from tan(1) (Lambert) with x = c, through the family's representative")
+    'from the continued fraction of $\\\\tan 1$ (Lambert)'
+    """
     m = re.match(r"proved from (.+?) \((.+?)\) with (x = [^,]+)", reason or "")
     if not m:
         return tex_escape(reason or "proved")
     key, who, sub = m.groups()
-    try:
-        const = f"${constant_latex(key)}$"
-    except (ValueError, TypeError, RecursionError):
-        const = tex_escape(key)
-    text = f"from {tex_escape(who)}'s continued fraction of {const}"
+    text = f"from the continued fraction of {_constant_tex(key)} ({tex_escape(who)})"
     return text + ("" if sub == "x = c" else f", with {_math_or_text(sub)}")
 
 
@@ -127,8 +113,9 @@ def _initial_terms_tex(c) -> str:
     """The terms before the closed form holds, when the display does not show them all."""
     if c.preperiod <= _TERMS_SHOWN or not c.polynomials:
         return ""
+    # in text, not math: a line may break after any comma of a long list
     head = ", ".join(str(int(t)) for t in c.terms[: c.preperiod])
-    return rf"; initial terms $a_0, \dots, a_{{{c.preperiod - 1}}} = {head}$"
+    return rf"; the terms before it, $a_0$ to $a_{{{c.preperiod - 1}}}$: {head}"
 
 
 def _certificate_tex(c, theorems: dict[str, str]) -> str:
@@ -210,7 +197,7 @@ def write_latex(catalog, constant: str | None, provenance: dict[str, Any], every
     """Write the LaTeX document of the catalog (of ``constant`` if given) to ``out``; returns how many formulas
     it shows (one per family, or every formula with ``every``).  A formula that cannot be typeset (text that a
     stranger's catalog holds) is reported through ``warn`` and skipped; the document stays complete."""
-    from esma.render import constant_latex
+    from esma.render import constant_latex, constant_text
 
     head = [
         r"\documentclass[11pt]{article}",
@@ -251,8 +238,9 @@ def write_latex(catalog, constant: str | None, provenance: dict[str, Any], every
         try:
             section = ""
             if c.constant != current:
-                section = (rf"\section*{{$c = {constant_latex(c.constant)}$}}" "\n"
-                           f"Searched as {_tt(c.constant)}." "\n")
+                section = rf"\section*{{$c = {constant_latex(c.constant)}$}}" "\n"
+                if constant_text(c.constant) != c.constant:  # the text that names it in the catalog
+                    section += f"Searched as {_tt(c.constant)}." "\n"
             text = section + _formula_tex(c, families.get((c.constant, c.family)), theorems)
         except (ValueError, TypeError, ArithmeticError, RecursionError) as exc:
             warn(f"formula #{c.id} skipped: it cannot be typeset ({type(exc).__name__}: {str(exc)[:200]})")

@@ -7,6 +7,7 @@ where .ci/run installs texlive: a missing install must not pass as a skip.
 
 from __future__ import annotations
 
+import doctest
 import os
 import re
 import shutil
@@ -14,10 +15,17 @@ import subprocess
 
 import pytest
 
+from esma.cli import latex
+
 SEARCHES = {"tan": ("search", "tan(1)", "--executor", "serial"), "e": ("search", "e", "--executor", "serial")}
 
 
-def _pdflatex() -> str:
+def test_doctests():
+    assert doctest.testmod(latex).failed == 0
+
+
+@pytest.fixture(scope="module")
+def pdflatex() -> str:
     exe = shutil.which("pdflatex")
     if exe is None:
         message = "pdflatex is not installed (Debian: apt-get install texlive-latex-base lmodern; .ci/run does it)"
@@ -28,7 +36,7 @@ def _pdflatex() -> str:
 
 
 @pytest.fixture(scope="module", params=sorted(SEARCHES))
-def export(request, esma_run, tmp_path_factory):
+def export(request, pdflatex, esma_run, tmp_path_factory):
     """The LaTeX export of a catalog made by the default search of tan(1) or of e (a few seconds each)."""
     folder = tmp_path_factory.mktemp(f"paper_{request.param}")
     db = folder / "catalog.sqlite"
@@ -52,8 +60,7 @@ def _compile(pdflatex: str, tex) -> str:
     return log
 
 
-def test_pdflatex_typesets_the_export_without_overfull_boxes(export):
-    pdflatex = _pdflatex()
+def test_pdflatex_typesets_the_export_without_overfull_boxes(pdflatex, export):
     name, tex = export
     source = tex.read_text(encoding="utf-8")
     families = source.count(r"\paragraph{Formula")
@@ -72,6 +79,7 @@ def test_pdflatex_typesets_the_export_without_overfull_boxes(export):
     assert r"\left(" not in source.split(r"\section*")[1].split(r"\begin{equation*}")[1].split("=")[0]
     if name == "tan":
         assert r"\section*{$c = \tan 1$}" in source and r"\frac{1}{\tan 1} = " in source
+        assert "Lambert, Mémoire sur quelques propriétés" in source  # UTF-8, set by inputenc and T1 fonts
     else:
         assert r"\section*{$c = e$}" in source and r"\frac{e + 1}{e - 1} = " in source
     assert "Certificate" in source and "the JSON export carries it whole" in source
