@@ -13,8 +13,8 @@ Routes (every page is also JSON at the same URL, with ``Accept: application/json
 
 Bad parameters get 400 with a message, unknown ids and pages past the last 404, anything else 500 with one
 line: never a traceback.  Ids are ASCII digits (anything else: 404).  Every numeric parameter is ASCII digits
-with a bound, refused with 400 beyond it: ``page`` 1..10^9, ``per_page`` 1..500, ``min_digits`` 0..10^9, ``min_gain`` 0..10^6 (a decimal
-number), ``digits`` (of a plot) 1..5000.
+with a bound, refused with 400 beyond it: ``page`` 1..10^9, ``per_page`` 1..500, ``min_digits`` 0..10^9,
+``min_gain`` 0..10^6 (a decimal number), ``digits`` (of a plot) 1..5000.
 
 Plots are drawn by a bounded pool of worker processes (:mod:`esma.cli.web.plotpool`), each within a time
 limit, and cached (the last ``plot_cache_size``, per formula and digits).  A plot over its time limit, or not
