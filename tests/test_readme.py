@@ -182,8 +182,9 @@ def test_the_readme_commands_run_and_print_what_it_shows(tmp_path):
         where = f"README.md:{cmd.line}: {cmd.text}"
         assert res.returncode == 0, f"{where}\nexit code {res.returncode}\n{res.stdout[-3000:]}"
         if cmd.shown is not None:
+            shown = "\n".join(cmd.shown)
             assert output_matches(cmd.shown, res.stdout), (
-                f"{where}\nthe README shows:\n" + "\n".join(cmd.shown) + "\nit printed (its end):\n" + res.stdout[-1500:])
+                f"{where}\nthe README shows:\n{shown}\nit printed (its end):\n{res.stdout[-1500:]}")
     slowest = sorted(took, reverse=True)[:3]
     print("\nslowest README commands: " + "; ".join(f"{t:.1f} s {c}" for t, c in slowest))
 
