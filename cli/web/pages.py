@@ -338,10 +338,11 @@ class Pagination:
 
         >>> Pagination(2, 50, 60).check("families").pages
         2
-        >>> Pagination(3, 50, 60).check("families")
-        Traceback (most recent call last):
-        ...
-        esma.cli.web.pages.NoSuchPage: no page 3 of families: there are 2 pages of 50 (60 families)
+        >>> try:
+        ...     Pagination(3, 50, 60).check("families")
+        ... except NoSuchPage as exc:
+        ...     print(exc)
+        no page 3 of families: there are 2 pages of 50 (60 families)
         """
         if self.page > self.pages:
             there = "is 1 page" if self.pages == 1 else f"are {self.pages} pages"
