@@ -1,18 +1,22 @@
 """The Python front-end for notebooks and scripts: a catalog you can search, browse and render.
 
 ``esma.Catalog`` (this module's :class:`Catalog`) wraps the database catalog ``esma.db.Catalog`` with the same
-resumable, stored search the command line runs (``esma.cli.runner``), and hands back conjectures that render
+resumable, stored search the command line runs (``esma.cli.runner``), and hands back formulas that render
 themselves: as LaTeX in Jupyter (``_repr_latex_``: T(c) as a continued fraction with ``\\cfrac``, and the closed
 form of its partial denominators) and as readable text in a terminal (``repr``/``str``)::
 
     >>> import esma, tempfile
     >>> cat = esma.Catalog(tempfile.mkdtemp() + "/esma.sqlite")                        # doctest: +SKIP
     >>> found = cat.search("tan(1)", coeff_limit=1, max_period=3, verify_digits=300)  # doctest: +SKIP
-    >>> cat.conjectures(constant="tan(1)", kind="polynomial", min_digits=300)          # doctest: +SKIP
+    >>> cat.formulas(constant="tan(1)", kind="polynomial", min_digits=300)             # doctest: +SKIP
     >>> cat.get(found[0].id).plot()                                                   # doctest: +SKIP
 
 Like the rest of ``esma.cli`` this does no mathematics and no SQL: it wires the engine, the catalog and the
 renderers (``esma.render``, ``esma.plots``) together.
+
+What a catalog holds is a *formula* (:class:`FormulaView`, lists of them :class:`FormulaList`); its status is
+``conjecture``, ``proved`` or ``refuted``.  ``ConjectureView`` and ``ConjectureList`` are the old names, kept as
+aliases.
 """
 
 from __future__ import annotations
@@ -22,30 +26,30 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, overload
 
-from esma.records import KINDS, Conjecture, Family
+from esma.records import KINDS, Family, Formula
 
-__all__ = ["Catalog", "ConjectureList", "ConjectureView"]
+__all__ = ["Catalog", "ConjectureList", "ConjectureView", "FormulaList", "FormulaView"]
 
 
-class ConjectureView:
-    """A stored conjecture that renders itself; every field of the record reads as an attribute.
+class FormulaView:
+    """A stored formula that renders itself; every field of the record reads as an attribute.
 
     ``view.lhs``, ``view.terms``, ``view.closed_form``, ``view.verified_digits``... are those of
-    ``view.record`` (an ``esma.Conjecture``).  In Jupyter it displays as LaTeX, in a terminal as text.
+    ``view.record`` (an ``esma.Formula``).  In Jupyter it displays as LaTeX, in a terminal as text.
     """
 
     __slots__ = ("record",)
 
-    def __init__(self, record: Conjecture) -> None:
-        if isinstance(record, ConjectureView):
+    def __init__(self, record: Formula) -> None:
+        if isinstance(record, FormulaView):
             record = record.record
-        if not isinstance(record, Conjecture):
-            raise TypeError(f"Expected a Conjecture, not {type(record).__name__}")
+        if not isinstance(record, Formula):
+            raise TypeError(f"Expected a Formula, not {type(record).__name__}")
         object.__setattr__(self, "record", record)
 
     def __reduce__(self):
         # pickle and copy rebuild from the record (the default would go through the read-only __setattr__)
-        return (ConjectureView, (self.record,))
+        return (FormulaView, (self.record,))
 
     def __getattr__(self, name: str) -> Any:
         # only called for names not found on the view itself: the record's fields and properties
@@ -54,15 +58,15 @@ class ConjectureView:
         return getattr(self.record, name)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("a conjecture is read-only (it mirrors a catalog row)")
+        raise AttributeError("a formula is read-only (it mirrors a catalog row)")
 
     def __dir__(self) -> list[str]:
-        return sorted(set(super().__dir__()) | set(Conjecture.__dataclass_fields__) | {"signs_text"})
+        return sorted(set(super().__dir__()) | set(Formula.__dataclass_fields__) | {"signs_text"})
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, ConjectureView):
+        if isinstance(other, FormulaView):
             return self.record == other.record
-        if isinstance(other, Conjecture):
+        if isinstance(other, Formula):
             return self.record == other
         return NotImplemented
 
@@ -128,39 +132,42 @@ class ConjectureView:
         return save_convergence_plot(self.record, path, digits)
 
 
-class ConjectureList(list):
-    """A list of :class:`ConjectureView` that shows as a table: text in a terminal, HTML (with LaTeX
+ConjectureView = FormulaView  # the old name
+
+
+class FormulaList(list):
+    """A list of :class:`FormulaView` that shows as a table: text in a terminal, HTML (with LaTeX
     formulas, typeset by Jupyter) in a notebook.  ``summary`` holds the search counters when the list came
     from :meth:`Catalog.search`, and ``families`` that search's families, ranked."""
 
     def __init__(self, items: Iterable[Any] = (), summary: dict[str, Any] | None = None) -> None:
-        super().__init__(ConjectureView(c) for c in items)
+        super().__init__(FormulaView(c) for c in items)
         self.summary: dict[str, Any] = dict(summary or {})
         self.families: list[Family] = []
 
     @overload
-    def __getitem__(self, index: int) -> ConjectureView: ...
+    def __getitem__(self, index: int) -> FormulaView: ...
 
     @overload
-    def __getitem__(self, index: slice) -> ConjectureList: ...
+    def __getitem__(self, index: slice) -> FormulaList: ...
 
     def __getitem__(self, index):
         got = super().__getitem__(index)
-        return ConjectureList(got, self.summary) if isinstance(index, slice) else got
+        return FormulaList(got, self.summary) if isinstance(index, slice) else got
 
-    def __iter__(self) -> Iterator[ConjectureView]:
+    def __iter__(self) -> Iterator[FormulaView]:
         return super().__iter__()
 
     def filter(
         self,
-        predicate: Callable[[ConjectureView], bool] | None = None,
+        predicate: Callable[[FormulaView], bool] | None = None,
         *,
         kind: str | None = None,
         min_digits: int | None = None,
         signs: str | None = None,
         faster: bool | None = None,
-    ) -> ConjectureList:
-        """The conjectures that pass every given test: ``predicate(c)``, ``kind``, ``verified_digits >=
+    ) -> FormulaList:
+        """The formulas that pass every given test: ``predicate(c)``, ``kind``, ``verified_digits >=
         min_digits``, sign period text (``"+-"``), and ``faster`` (converging faster than the simple continued
         fraction of the same T(c), or not)."""
         out = []
@@ -176,11 +183,11 @@ class ConjectureList(list):
             if faster is not None and (c.digits_per_term > c.scf_digits_per_term * 1.01) != faster:
                 continue
             out.append(c)
-        return ConjectureList(out, self.summary)
+        return FormulaList(out, self.summary)
 
     @property
-    def records(self) -> list[Conjecture]:
-        """The plain ``esma.Conjecture`` records."""
+    def records(self) -> list[Formula]:
+        """The plain ``esma.Formula`` records."""
         return [c.record for c in self]
 
     def _rows(self) -> list[tuple[str, ...]]:
@@ -212,14 +219,14 @@ class ConjectureList(list):
 
     def __repr__(self) -> str:
         if not self:
-            return "(no conjectures)"
+            return "(no formulas)"
         rows = [self._HEAD, *self._rows()]
         # the continued fraction and closed form can be long: keep every line readable in a terminal
         rows = [tuple(v if len(v) <= 48 else v[:45] + "..." for v in r) for r in rows]
         widths = [max(len(r[i]) for r in rows) for i in range(len(self._HEAD))]
         lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows]
         lines.insert(1, "  ".join("-" * w for w in widths))
-        return "\n".join([f"{len(self)} conjectures", *lines])
+        return "\n".join([f"{len(self)} formulas", *lines])
 
     __str__ = __repr__
 
@@ -230,7 +237,7 @@ class ConjectureList(list):
         from esma.render import closed_form_latex, lhs_latex
 
         if not self:
-            return "<p>(no conjectures)</p>"
+            return "<p>(no formulas)</p>"
         head = "".join(f"<th>{html.escape(h)}</th>" for h in self._HEAD)
         body = []
         for c, row in zip(self, self._rows(), strict=True):
@@ -243,10 +250,13 @@ class ConjectureList(list):
             cells[2], cells[5] = lhs, closed
             body.append("<tr>" + "".join(f'<td style="text-align:left">{v}</td>' for v in cells) + "</tr>")
         return (
-            f"<p>{len(self)} conjectures</p><table><thead><tr>{head}</tr></thead><tbody>"
+            f"<p>{len(self)} formulas</p><table><thead><tr>{head}</tr></thead><tbody>"
             + "".join(body)
             + "</tbody></table>"
         )
+
+
+ConjectureList = FormulaList  # the old name
 
 
 class Catalog:
@@ -254,7 +264,7 @@ class Catalog:
 
     ``url_or_path``: an SQLite file path, any SQLAlchemy URL, or ``None`` for ``$ESMA_DB`` / ``./esma.sqlite``
     (the same database the ``esma`` command uses with ``--db``).  Searches are stored chunk by chunk and
-    resume after an interruption; conjectures come back as :class:`ConjectureView` (LaTeX in Jupyter).
+    resume after an interruption; formulas come back as :class:`FormulaView` (LaTeX in Jupyter).
     """
 
     def __init__(self, url_or_path: str | os.PathLike[str] | None = None) -> None:
@@ -301,8 +311,8 @@ class Catalog:
         scheduler: str | None = None,
         progress: Callable[[Any, int, int], None] | None = None,
         **params: Any,
-    ) -> ConjectureList:
-        """Search ``expr`` and store what is found; returns the search's conjectures (``.summary`` has its
+    ) -> FormulaList:
+        """Search ``expr`` and store what is found; returns the search's formulas (``.summary`` has its
         counters: candidates, hits, seconds, candidates_per_second...).
 
         ``params`` are those of ``esma.SearchParams`` (degree, coeff_limit, min_period, max_period, depth,
@@ -315,13 +325,13 @@ class Catalog:
 
         job = runner.prepare(self._db, expr, params)
         runner.run(self._db, job, executor, workers, scheduler, on_chunk=progress)
-        found = ConjectureList(self._db.search_conjectures(job.search_id, ranked=True), job.summary)
+        found = FormulaList(self._db.search_conjectures(job.search_id, ranked=True), job.summary)
         found.families = job.families
         return found
 
     # -- browsing --------------------------------------------------------------------------------------------
 
-    def conjectures(
+    def formulas(
         self,
         constant: str | None = None,
         kind: str | None = None,
@@ -329,8 +339,9 @@ class Catalog:
         status: str | None = None,
         family: str | None = None,
         representatives: bool = False,
-    ) -> ConjectureList:
-        """Stored conjectures, ordered by constant then id; filters combine.
+    ) -> FormulaList:
+        """Stored formulas, ordered by constant then id; filters combine (``conjectures`` is the same method,
+        its old name; ``status="conjecture"`` keeps the formulas approved numerically but not proved).
 
         ``constant`` is an expression, normalised as the catalog stores it (``"besseli(1,2)/besseli(0,2)"``
         finds ``besseli(1, 2)/besseli(0, 2)``; texts are compared, not values: ``exp(1)`` is not ``e``), ``kind``
@@ -345,7 +356,9 @@ class Catalog:
             raise TypeError(f"Argument 'min_digits' must be an integer, not {min_digits!r}")
         rows = self._db.conjectures(constant=text, kind=kind, min_digits=min_digits, status=status, family=family,
                                     representatives=representatives)
-        return ConjectureList(rows)
+        return FormulaList(rows)
+
+    conjectures = formulas  # the old name
 
     def families(
         self,
@@ -365,26 +378,26 @@ class Catalog:
         return self._db.families(_constant_text(constant), kind=kind, status=status, min_gain=min_gain,
                                  min_digits=min_digits, sort=sort, limit=limit)
 
-    def members(self, family: Family | int) -> ConjectureList:
+    def members(self, family: Family | int) -> FormulaList:
         """The formulas of a family (an ``esma.Family`` or its id), the representative first."""
         fid = family.id if isinstance(family, Family) else int(family)
         if fid is None:
             raise ValueError("Argument 'family' must be a stored family (with an id)")
-        return ConjectureList(self._db.family_members(fid))
+        return FormulaList(self._db.family_members(fid))
 
-    def get(self, conjecture_id: int) -> ConjectureView:
-        """The conjecture with this id; ``KeyError`` if the catalog has none."""
-        found = self._db.get(int(conjecture_id))
+    def get(self, formula_id: int) -> FormulaView:
+        """The formula with this id; ``KeyError`` if the catalog has none."""
+        found = self._db.get(int(formula_id))
         if found is None:
-            raise KeyError(f"no conjecture with id {conjecture_id} in {self.url}")
-        return ConjectureView(found)
+            raise KeyError(f"no formula with id {formula_id} in {self.url}")
+        return FormulaView(found)
 
     def searches(self, constant: str | None = None) -> list[dict[str, Any]]:
         """Summaries of the stored searches (of ``constant`` if given), oldest first."""
         return self._db.searches(constant=_constant_text(constant))
 
     def constants(self) -> list[dict[str, Any]]:
-        """Every constant in the catalog with its number of conjectures."""
+        """Every constant in the catalog with its number of formulas."""
         return self._db.constants()
 
 

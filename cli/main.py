@@ -531,7 +531,7 @@ def show(conjecture_id, plot_path, members_shown, db, as_json) -> None:
 @click.argument("conjecture_id", metavar="ID", type=CatalogId())
 @click.option("--verify-digits", type=Bounded(1, limits.MAX_DIGITS), default=2000, show_default=True,
               help=f"Digits to compare (at most {limits.MAX_DIGITS:,}).")
-@click.option("--proof", "check_proof", is_flag=True, help="Check the stored proof certificate (DESIGN 8).")
+@click.option("--proof", "check_proof", is_flag=True, help="Check the stored proof certificate (docs/proofs.md).")
 @DB_OPTION
 @JSON_OPTION
 def verify(conjecture_id, verify_digits, check_proof, db, as_json) -> None:

@@ -4,7 +4,7 @@
     >>> esma.expand("tan(1)", "+-+", 9).terms
     (1, 2, 4, 1, 6, 8, 1, 10, 12)
 
-``esma.search(expr, ...)`` runs the whole pipeline and returns approved conjectures; see ``esma.search``.
+``esma.search(expr, ...)`` runs the whole pipeline and returns approved formulas; see ``esma.search``.
 Importing esma compiles nothing: Numba kernels are compiled (or loaded from their cache) on first use.
 """
 
@@ -12,7 +12,7 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
 from esma.expand import expand
-from esma.records import ClosedForm, Conjecture, Family, Recurrence, SignedCF
+from esma.records import ClosedForm, Conjecture, Family, Formula, Recurrence, SignedCF
 from esma.search import SearchParams, SearchResult, plan_search, run_chunk, search
 
 try:
@@ -25,6 +25,7 @@ __all__ = [
     "ClosedForm",
     "Conjecture",
     "Family",
+    "Formula",
     "Recurrence",
     "SearchParams",
     "SearchResult",

@@ -26,6 +26,7 @@ __all__ = [
     "ClosedForm",
     "Conjecture",
     "Family",
+    "Formula",
     "Hit",
     "Recurrence",
     "SignedCF",
@@ -230,7 +231,7 @@ class ClosedForm:
 
 
 @dataclass(frozen=True)
-class Conjecture:
+class Formula:
     """One approved formula: T(c) equals the signed continued fraction with these signs and terms.
 
     All numbers are exact.  ``id`` is assigned by the catalog (``None`` straight from the engine).  ``key`` is
@@ -296,7 +297,7 @@ class Conjecture:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Conjecture:
+    def from_dict(cls, d: dict[str, Any]) -> Formula:
         """Inverse of ``to_dict`` (unknown keys go to ``extra``)."""
         names = {f for f in cls.__dataclass_fields__ if f != "extra"}
         kw = {k: v for k, v in d.items() if k in names}
@@ -311,6 +312,11 @@ class Conjecture:
             flat = [v for row in rel for v in row] if rel and isinstance(rel[0], list | tuple) else list(rel)
             kw["relation"] = tuple(int(v) for v in flat)
         return cls(**kw, extra=extra)
+
+
+#: The old name of :class:`Formula` (what esma stores is a formula; ``conjecture`` is one of its statuses).
+#: Kept so that ``from esma import Conjecture`` and pickles naming it keep working.
+Conjecture = Formula
 
 
 @dataclass(frozen=True)
@@ -426,14 +432,14 @@ class Family:
     rank: int = 0
     id: int | None = None
     representative_id: int | None = None
-    representative: Conjecture | None = field(default=None, compare=False, hash=False, repr=False)
+    representative: Formula | None = field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def signs_text(self) -> str:
         return signs_to_text(self.signs)
 
     @classmethod
-    def of(cls, rep: Conjecture, members: int, base: bool, proved_members: int = 0, rank: int = 0) -> Family:
+    def of(cls, rep: Formula, members: int, base: bool, proved_members: int = 0, rank: int = 0) -> Family:
         """The family summarised by its representative ``rep``."""
         height = max(abs(x) for x in (*rep.lhs_numerator, *rep.lhs_denominator))
         return cls(

@@ -11,10 +11,10 @@ Routes (every page is also JSON at the same URL, with ``Accept: application/json
     /searches                  the searches run into the catalog
     /assets/math-font.ttf      the math font (STIX Two Math from the ziamath package)
 
-Bad parameters get 400 with a message, unknown ids 404, anything else 500 with one line: never a traceback.
-Ids are ASCII digits (anything else: 404).  Every numeric parameter is ASCII digits with a bound, refused with
-400 beyond it: ``page`` 1..10^9, ``per_page`` 1..500, ``min_digits`` 0..10^9, ``min_gain`` 0..10^6 (a decimal
-number), ``digits`` (of a plot) 1..5000.
+Bad parameters get 400 with a message, unknown ids and pages past the last 404, anything else 500 with one
+line: never a traceback.  Ids are ASCII digits (anything else: 404).  Every numeric parameter is ASCII digits
+with a bound, refused with 400 beyond it: ``page`` 1..10^9, ``per_page`` 1..500, ``min_digits`` 0..10^9,
+``min_gain`` 0..10^6 (a decimal number), ``digits`` (of a plot) 1..5000.
 
 Plots are drawn by a bounded pool of worker processes (:mod:`esma.cli.web.plotpool`), each within a time
 limit, and cached (the last ``plot_cache_size``, per formula and digits).  A plot over its time limit, or not
@@ -80,13 +80,16 @@ class BadParameter(ValueError):
 
 def template_environment() -> jinja2.Environment:
     """The Jinja2 environment of the pages and the export: autoescape on for every template."""
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=True,  # every template, .css included: catalog text never becomes markup
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # one way to write each kind of id on every page and in the export: formulas #123, families F12
+    env.globals.update(formula_ref=pages.formula_ref, family_ref=pages.family_ref)
+    return env
 
 
 def render(env: jinja2.Environment, page: pages.Page, links: pages.Links, **extra: Any) -> str:
@@ -285,6 +288,8 @@ def create_app(
                 page = build(request)
             except BadParameter as exc:
                 raise HTTPException(400, str(exc)) from None
+            except pages.NoSuchPage as exc:
+                raise HTTPException(404, str(exc)) from None
             return respond(request, page)
 
         return handler

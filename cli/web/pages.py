@@ -23,12 +23,13 @@ from markupsafe import Markup, escape
 from esma.cli.web.mathml import to_mathml
 from esma.cli.web.source import FAMILY_MEANING, FamilyFilters, FamilyRow, Matrix, Source, certificate, relation
 from esma.cli.web.svgplot import Plot, PlotCache, draw_plot
-from esma.records import Conjecture, Family
+from esma.records import Family, Formula
 
 __all__ = [
     "DEFAULT_PLOT_DIGITS",
     "ExportLinks",
     "Links",
+    "NoSuchPage",
     "Page",
     "ServeLinks",
     "certificate_html",
@@ -36,8 +37,10 @@ __all__ = [
     "constant_page",
     "family_json",
     "family_page",
+    "family_ref",
     "formula_math",
     "formula_page",
+    "formula_ref",
     "home_page",
     "matrix_math",
     "relation_math",
@@ -45,6 +48,24 @@ __all__ = [
 ]
 
 DEFAULT_PLOT_DIGITS = 300
+
+
+def formula_ref(formula_id: int | None) -> str:
+    """How a formula's id is written on every page and in the export: ``#123`` (a family's is ``F12``).
+
+    >>> formula_ref(123), family_ref(12)
+    ('#123', 'F12')
+    """
+    return "#?" if formula_id is None else f"#{int(formula_id)}"
+
+
+def family_ref(family_id: int | None) -> str:
+    """How a family's id is written: ``F12``, never ``#12`` (that is a formula's)."""
+    return "F?" if family_id is None else f"F{int(family_id)}"
+
+
+class NoSuchPage(LookupError):
+    """A page number past the last page of a list (the server answers 404 with this message)."""
 
 
 @dataclass(frozen=True)
@@ -80,15 +101,20 @@ class Links:
     def has_formula(self, conjecture_id: int) -> bool:
         return True
 
+    def has_family(self, family_id: int) -> bool:
+        return True
+
 
 ServeLinks = Links
 
 
 class ExportLinks(Links):
-    """Anchors inside the one-file export; a formula without a section of its own links to its family."""
+    """Anchors inside the one-file export; a formula without a section of its own links to its family, and a
+    family without a section of its own (a large catalog's long tail) is not linked."""
 
-    def __init__(self, formulas: set[int] | None = None) -> None:
+    def __init__(self, formulas: set[int] | None = None, families: set[int] | None = None) -> None:
         self.formulas = formulas
+        self.families = families
 
     def home(self) -> str:
         return "#constants"
@@ -108,11 +134,14 @@ class ExportLinks(Links):
     def has_formula(self, conjecture_id: int) -> bool:
         return self.formulas is None or int(conjecture_id) in self.formulas
 
+    def has_family(self, family_id: int) -> bool:
+        return self.families is None or int(family_id) in self.families
+
 
 # -- typesetting ---------------------------------------------------------------------------------------
 
 
-def plain_lhs(conj: Conjecture) -> str:
+def plain_lhs(conj: Formula) -> str:
     from esma.render import lhs_text
 
     try:
@@ -122,7 +151,7 @@ def plain_lhs(conj: Conjecture) -> str:
         return const if conj.lhs == "c" else conj.lhs.replace("c", const if const.isidentifier() else f"({const})")
 
 
-def formula_math(conj: Conjecture, count: int = 6, display: bool = True) -> Markup:
+def formula_math(conj: Formula, count: int = 6, display: bool = True) -> Markup:
     """T(c) = its continued fraction, as MathML (the text form, escaped, when it cannot be typeset)."""
     from esma.render import cf_text, conjecture_latex
 
@@ -136,7 +165,7 @@ def formula_math(conj: Conjecture, count: int = 6, display: bool = True) -> Mark
         return Markup('<code class="latex">{}</code>').format(text)
 
 
-def closed_form_math(conj: Conjecture) -> Markup:
+def closed_form_math(conj: Formula) -> Markup:
     from esma.render import closed_form_latex
 
     try:
@@ -165,7 +194,7 @@ def _poly_mathml(coeffs: tuple[Fraction, ...], var: str) -> str:
     return f"<mfrac><mrow>{text}</mrow><mn>{den}</mn></mfrac>" if den != 1 else text
 
 
-def closed_form_parts(conj: Conjecture) -> Markup:
+def closed_form_parts(conj: Formula) -> Markup:
     """The closed form as one small MathML per residue class (a_{6m+1} = 3, ...), so that a narrow table cell
     wraps between them: the same as :func:`esma.render.closed_form_latex`, written directly as MathML (a list
     page holds hundreds of them; latex2mathml takes about 0.3 ms each).  A closed form without polynomials, or
@@ -221,7 +250,7 @@ def constant_math(text: str) -> Markup:
         return Markup('<code class="latex">{}</code>').format(text)
 
 
-def lhs_math(conj: Conjecture) -> Markup:
+def lhs_math(conj: Formula) -> Markup:
     from esma.render import lhs_latex
 
     try:
@@ -253,14 +282,14 @@ def _linear(p: int, q: int, var: str) -> str:
     return " ".join(parts)
 
 
-# Fields of a certificate that DESIGN 8 names: highlighted in its JSON.
+# Fields of a certificate (docs/proofs.md names them): highlighted in its JSON.
 _CERT_FIELDS = ("format", "base", "theorem", "signs", "head", "period", "polys", "map", "degree", "T", "claim",
                 "cert", "N0", "Lin", "M0", "Lout", "sigma", "U")
 _CERT_KEY = re.compile(r"&#34;(" + "|".join(map(re.escape, _CERT_FIELDS)) + r")&#34;:")
 
 
 def certificate_html(cert: Any) -> Markup:
-    """A certificate as escaped, pretty-printed JSON with the field names of DESIGN 8 highlighted.
+    """A certificate as escaped, pretty-printed JSON with the field names of docs/proofs.md highlighted.
 
     >>> print(certificate_html({"format": "esma-tail-cert/1", "x": "<b>"}))
     {
@@ -307,20 +336,55 @@ class Pagination:
     def offset(self) -> int:
         return (self.page - 1) * self.per_page
 
+    def check(self, what: str) -> Pagination:
+        """Itself, or :class:`NoSuchPage` when the page is past the last (an empty list has one page, empty).
+
+        >>> Pagination(2, 50, 60).check("families").pages
+        2
+        >>> try:
+        ...     Pagination(3, 50, 60).check("families")
+        ... except NoSuchPage as exc:
+        ...     print(exc)
+        no page 3 of families: there are 2 pages of 50 (60 families)
+        """
+        if self.page > self.pages:
+            there = "is 1 page" if self.pages == 1 else f"are {self.pages} pages"
+            raise NoSuchPage(f"no page {self.page} of {what}: there {there} of {self.per_page} ({self.total} {what})")
+        return self
+
     def as_dict(self) -> dict[str, int]:
         return {"page": self.page, "per_page": self.per_page, "total": self.total, "pages": self.pages}
 
 
-def family_entry(row: FamilyRow, links: Links) -> dict[str, Any]:
-    """What a family list shows of one family: its representative typeset, its closed form, its figures."""
+def short_closed_form(text: str, limit: int = 160) -> str:
+    """A closed form cut after its last residue class that fits in ``limit`` characters, with "…" for the rest
+    (a compact row of a long list: a period-18 closed form runs to a kilobyte or more).
+
+    >>> short_closed_form("a(3m) = 1, a(3m+1) = 4m + 2, a(3m+2) = 4m + 4", 30)
+    'a(3m) = 1, a(3m+1) = 4m + 2, …'
+    >>> short_closed_form("a(n) = 4n + 2", 30)
+    'a(n) = 4n + 2'
+    """
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(", ", 0, limit)
+    return (text[: cut + 2] if cut > 0 else text[:limit]) + "…"
+
+
+def family_entry(row: FamilyRow, links: Links, typeset: bool = True) -> dict[str, Any]:
+    """What a family list shows of one family: its representative typeset, its closed form, its figures;
+    ``typeset=False``: a compact row of text, the closed form cut short (a large export's long tail)."""
     fam, rep = row.family, row.representative
+    compact = not typeset
+    typeset = typeset and rep is not None
+    closed_text = short_closed_form(fam.closed_form) if compact else fam.closed_form
     return {
         "family": fam,
-        "url": links.family(fam.id),
+        "url": links.family(fam.id) if links.has_family(fam.id) else None,
         "rep_url": links.formula(fam.representative_id) if links.has_formula(fam.representative_id) else None,
-        "math": formula_math(rep, 5, display=False) if rep is not None else Markup("<code>{}</code>").format(
+        "math": formula_math(rep, 5, display=False) if typeset else Markup("<code>{}</code>").format(
             f"{fam.lhs} = {fam.cf_text}"),
-        "closed": closed_form_parts(rep) if rep is not None else Markup("<code>{}</code>").format(fam.closed_form),
+        "closed": closed_form_parts(rep) if typeset else Markup("<code>{}</code>").format(closed_text),
         "gain": _num(fam.gain),
         "dpt": _num(fam.digits_per_term),
     }
@@ -341,12 +405,13 @@ def constant_page(
     page: int = 1,
     per_page: int = 50,
     query: Mapping[str, Any] | None = None,
+    typeset: int | None = None,
 ) -> Page:
     """A constant's families, ranked, filtered, one page of them (``query``: the list's query parameters,
-    kept by the pagination links)."""
+    kept by the pagination links; ``typeset``: typeset only the first that many rows, the others as text)."""
     offset = (page - 1) * per_page
     rows, total = source.families(constant, filters, per_page, offset)
-    pag = Pagination(page, per_page, total)
+    pag = Pagination(page, per_page, total).check("families")
     query = dict(query or {})
 
     def page_link(n: int) -> str:
@@ -355,7 +420,7 @@ def constant_page(
     context = {
         "constant": constant,
         "constant_math": constant_math(constant["text"]),
-        "families": [family_entry(r, links) for r in rows],
+        "families": [family_entry(r, links, typeset is None or i < typeset) for i, r in enumerate(rows)],
         "filters": filters,
         "pagination": pag,
         "prev_url": page_link(page - 1) if page > 1 else None,
@@ -372,7 +437,7 @@ def constant_page(
     return Page("constant.html", f"Families of {constant['text']}", context, data)
 
 
-def member_entry(conj: Conjecture, fam: Family, links: Links, typeset: bool = True) -> dict[str, Any]:
+def member_entry(conj: Formula, fam: Family, links: Links, typeset: bool = True) -> dict[str, Any]:
     """One row of a family's member list; ``typeset=False`` writes the formula and G as text (the export's long
     lists: MathML of every member of every family would weigh kilobytes each)."""
     from esma.render import cf_text
@@ -399,8 +464,8 @@ def family_page(
     """A family: its tail key, its representative typeset, one page of its members with their relation G to
     the representative (``per_page=None``: all of them)."""
     fam = row.family
+    pag = Pagination(page, per_page or max(fam.members, 1), fam.members).check("members")
     members = source.family_members(fam, per_page, (page - 1) * (per_page or 0))
-    pag = Pagination(page, per_page or max(fam.members, 1), fam.members)
 
     def page_link(n: int) -> str:
         return links.family(fam.id, {"page": n if n > 1 else None, "per_page": per_page if per_page != 100 else None})
@@ -415,6 +480,7 @@ def family_page(
         "pagination": pag,
         "prev_url": page_link(page - 1) if page > 1 else None,
         "next_url": page_link(page + 1) if page < pag.pages else None,
+        "members_note": None,  # the export says here where the members it leaves out are
         "constant_url": links.constant(row.constant_id) if row.constant_id is not None else links.home(),
         "family_meaning": FAMILY_MEANING,
     }
@@ -427,13 +493,13 @@ def family_page(
             for c in members
         ],
     }
-    return Page("family.html", f"Family #{fam.id} of {fam.constant}", context, data)
+    return Page("family.html", f"Family {family_ref(fam.id)} of {fam.constant}", context, data)
 
 
 def formula_page(
     source: Source,
     links: Links,
-    conj: Conjecture,
+    conj: Formula,
     plots: PlotCache,
     digits: int = DEFAULT_PLOT_DIGITS,
     family: FamilyRow | None = None,
@@ -492,7 +558,7 @@ def formula_page(
             "error": plot.error or None,
         },
     }
-    return Page("formula.html", f"Formula #{conj.id}: {plain_lhs(conj)}", context, data)
+    return Page("formula.html", f"Formula {formula_ref(conj.id)}: {plain_lhs(conj)}", context, data)
 
 
 def searches_page(source: Source, links: Links) -> Page:

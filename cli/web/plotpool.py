@@ -76,9 +76,9 @@ def _worker_main(conn: Any, nice: int) -> None:
 def _warm_up(draw_plot: Any) -> None:
     """Draw a small plot (e's simple continued fraction to 300 digits): the imports and first-time set-ups,
     about a second, are paid before the worker says it is ready, not out of a plot's time limit."""
-    from esma.records import Conjecture
+    from esma.records import Formula
 
-    e = Conjecture(constant="e", lhs="c", lhs_numerator=(0, 1), lhs_denominator=(1,), value="2.718", signs=(1,),
+    e = Formula(constant="e", lhs="c", lhs_numerator=(0, 1), lhs_denominator=(1,), value="2.718", signs=(1,),
                    preperiod=1, terms=(2, 1, 2, 1, 1, 4, 1, 1, 6, 1), recurrence=(1, 0, 0, -2, 0, 0, 1),
                    closed_form="", kind="polynomial", verified_digits=300, digits_per_term=1.37,
                    scf_digits_per_term=1.37)

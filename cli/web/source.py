@@ -1,4 +1,4 @@
-"""What the web pages read: one read-only catalog, through the families API of DESIGN 7.
+"""What the web pages read: one read-only catalog, through the families API (docs/families.md).
 
 A constant's formulas come in *families* (formulas whose continued fractions share their tail); the pages list
 a constant's families ranked (``Catalog.families``, ``count_families``), a family's members
@@ -24,14 +24,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from esma.db import Catalog
-from esma.records import FAMILY_SORTS, KINDS, STATUSES, Conjecture, Family
+from esma.records import FAMILY_SORTS, KINDS, STATUSES, Family, Formula
 
 __all__ = ["FAMILY_MEANING", "KINDS", "SORTS", "STATUSES", "FamilyFilters", "FamilyRow", "Matrix", "Source",
            "certificate", "relation"]
 
 SORTS = FAMILY_SORTS
 #: What a family is, for the pages to say so.
-FAMILY_MEANING = "the formulas of one constant whose continued fractions share their tail (DESIGN 7)"
+FAMILY_MEANING = "the formulas of one constant whose continued fractions share their tail"
 
 Matrix = tuple[tuple[int, int], tuple[int, int]]
 
@@ -54,11 +54,11 @@ class FamilyRow:
     and the id of its constant (for links)."""
 
     family: Family
-    representative: Conjecture | None = None
+    representative: Formula | None = None
     constant_id: int | None = None
 
 
-def relation(conj: Conjecture) -> Matrix:
+def relation(conj: Formula) -> Matrix:
     """G = ((g11, g12), (g21, g22)) with T(c) = G(T_rep(c)) for a member of a family (the identity for the
     representative).
 
@@ -70,8 +70,8 @@ def relation(conj: Conjecture) -> Matrix:
     return (g11, g12), (g21, g22)
 
 
-def certificate(conj: Conjecture) -> Any:
-    """The record's proof certificate (DESIGN 8), or ``None``."""
+def certificate(conj: Formula) -> Any:
+    """The record's proof certificate (docs/proofs.md), or ``None``."""
     return conj.certificate
 
 
@@ -108,7 +108,7 @@ class Source:
         """``{"id", "text"}`` of a constant, or ``None``."""
         return self.catalog.constant_by_id(constant_id)
 
-    def constant_of(self, conj: Conjecture) -> dict[str, Any] | None:
+    def constant_of(self, conj: Formula) -> dict[str, Any] | None:
         cid = self.constant_id(conj.constant)
         return None if cid is None else {"id": cid, "text": conj.constant}
 
@@ -139,17 +139,17 @@ class Source:
         rep = self.catalog.get(fam.representative_id) if representative and fam.representative_id else None
         return FamilyRow(fam, rep, self.constant_id(fam.constant))
 
-    def family_of(self, conj: Conjecture) -> FamilyRow | None:
+    def family_of(self, conj: Formula) -> FamilyRow | None:
         """The family a formula belongs to (without its representative's record), or ``None``."""
         return None if conj.family_id is None else self.family(conj.family_id, representative=False)
 
-    def family_members(self, family: Family, limit: int | None, offset: int = 0) -> list[Conjecture]:
+    def family_members(self, family: Family, limit: int | None, offset: int = 0) -> list[Formula]:
         """Members of a family, representative first, then by id; ``limit`` from ``offset``."""
         return self.catalog.family_members(family.id, limit=limit, offset=offset)
 
     # -- formulas and searches ---------------------------------------------------------------------------
 
-    def formula(self, conjecture_id: int) -> Conjecture | None:
+    def formula(self, conjecture_id: int) -> Formula | None:
         return self.catalog.get(conjecture_id)
 
     def searches(self, constant: str | None = None) -> list[dict[str, Any]]:

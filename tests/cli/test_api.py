@@ -94,7 +94,7 @@ def test_get(catalog, e_found):
     c = _one(e_found, "c", "-+")
     got = catalog.get(c.id)
     assert isinstance(got, ConjectureView) and got == c and got.record == c.record
-    with pytest.raises(KeyError, match="no conjecture with id 999999"):
+    with pytest.raises(KeyError, match="no formula with id 999999"):
         catalog.get(999_999)
 
 
@@ -142,11 +142,11 @@ def test_list_rendering(e_found):
     assert len(part) == 3, [(c.lhs, c.signs_text) for c in part]
     assert isinstance(part, ConjectureList) and len(part) == 3 and part.summary == e_found.summary
     text = repr(part)
-    assert text.splitlines()[0] == "3 conjectures"
+    assert text.splitlines()[0] == "3 formulas"
     assert "closed form" in text.splitlines()[1] and all(str(c.id) in text for c in part)
     page = part._repr_html_()
     assert page.count("<tr>") == 4 and "<table>" in page and "$e$" in page and r"a_{3m+2} = 2m + 2" in page
-    assert repr(ConjectureList()) == "(no conjectures)"
+    assert repr(ConjectureList()) == "(no formulas)"
     assert part.records == [c.record for c in part]
 
 
@@ -193,3 +193,15 @@ def test_catalog_bookkeeping(catalog, e_found, tan_found):
 def test_context_manager(tmp_path):
     with Catalog(tmp_path / "x.sqlite") as cat:
         assert cat.conjectures() == [] and cat.url.endswith("x.sqlite")
+
+
+def test_formula_is_the_type_name_and_the_old_names_still_work(catalog, e_found):
+    from esma.cli.api import FormulaList, FormulaView
+
+    assert esma.Formula is Conjecture and FormulaView is ConjectureView and FormulaList is ConjectureList
+    c = _one(e_found, "c", "-+")
+    assert isinstance(c, FormulaView) and isinstance(c.record, esma.Formula)
+    assert repr(c.record).startswith("Formula(constant='e', lhs='c'")
+    assert [f.id for f in catalog.formulas(constant="e")] == [f.id for f in catalog.conjectures(constant="e")]
+    with pytest.raises(TypeError, match="Expected a Formula, not dict"):
+        FormulaView({"lhs": "c"})

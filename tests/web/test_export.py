@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import re
+from html import escape, unescape
 
 import pytest
 from web_helpers import run_esma
@@ -72,6 +73,41 @@ def test_export_all_has_every_formula(web_catalog, tmp_path, catalog):
     ids = {int(i) for i in re.findall(r'<section id="formula-(\d+)"', html)}
     assert ids == {c.id for c in catalog.conjectures(constant="e")}
     assert "tan(1)" not in html.split('id="searches"')[0]  # --constant keeps one constant
+
+
+def test_a_large_catalog_gives_sections_to_its_first_families_and_lists_the_others(web_catalog, tmp_path, catalog):
+    """Past ``families_shown`` families a constant's families are rows of text (no MathML, no section), and a
+    family lists at most ``members_shown`` members with a line saying how to list them all."""
+    from esma.cli.web.commands import export_html
+
+    ranked = catalog.families("e")
+    first, rest = ranked[:2], ranked[2:]
+    assert rest and any(f.members > 1 for f in first)  # the catalog exercises both limits
+    out = tmp_path / "cut.html"
+    stats = export_html(str(web_catalog), out, constant="e", families_shown=2, members_shown=1)
+    html = out.read_text(encoding="utf-8")
+    assert (stats.families, stats.formulas) == (len(ranked), 2)
+    assert [int(i) for i in re.findall(r'<section id="family-(\d+)"', html)] == [f.id for f in first]
+    assert {int(i) for i in re.findall(r'<section id="formula-(\d+)"', html)} == {f.representative_id for f in first}
+    table = html.split('<table class="families">')[1].split("</table>")[0]
+    rows = table.split("<tr>")[2:]
+    assert len(rows) == len(ranked)
+    for f, row in zip(ranked, rows, strict=True):
+        if f in first:
+            assert f'<a href="#family-{f.id}">F{f.id}</a>' in row and "<math" in row
+        else:  # a row of text: the family's id (not a link: it has no section), formula and closed form
+            assert f"<td>F{f.id}</td>" in row and "<math" not in row and "href" not in row
+            assert f"<code>{escape(f.lhs)} = " in row
+    text = " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+    assert f"the other {len(rest)} are listed here as text" in text
+    for f in first:
+        if f.members > 1:
+            assert f"{f.members} members, the representative first; the first 1 here." in text
+            assert f"esma list --family F{f.id} lists them all" in text
+    anchors = set(re.findall(r'id="([^"]+)"', html))
+    assert all(target in anchors for target in re.findall(r'href="#([^"]+)"', html))
+    # a section is laid out only when it is scrolled to: what makes a large file open in seconds
+    assert "section.export-page { content-visibility: auto;" in html
 
 
 def test_export_bad_input(web_catalog, tmp_path):

@@ -135,12 +135,38 @@ def test_pagination(client):
     assert [f["id"] for f in p1["families"] + p2["families"]] == [f["id"] for f in full]
     assert p2["families"][0]["rank"] == 4
     assert p1["pages"] == math.ceil(p1["total"] / 3)
-    beyond = client.get(f"/constants/{cid}?format=json&per_page=3&page=1000").json()
-    assert beyond["families"] == [] and beyond["total"] == p1["total"]
+    last = client.get(f"/constants/{cid}?format=json&per_page=3&page={p1['pages']}").json()
+    assert last["page"] == last["pages"] == p1["pages"] and 1 <= len(last["families"]) <= 3
     # the links keep the filters and move the page
     html = client.get(f"/constants/{cid}?per_page=3&page=2&sort=rank").text
     assert f'rel="prev" href="/constants/{cid}?sort=rank&amp;per_page=3"' in html
     assert f'rel="next" href="/constants/{cid}?sort=rank&amp;per_page=3&amp;page=3"' in html
+
+
+def test_a_page_past_the_last_is_404_with_the_error_page(client):
+    ids = _ids(client)
+    cid, fid = ids["cid"], ids["fid"]
+    pages = client.get(f"/constants/{cid}?format=json&per_page=3").json()["pages"]
+    members = client.get(f"/families/{fid}?format=json&per_page=2").json()
+    for url, first_missing, what in (
+        (f"/constants/{cid}?per_page=3", pages + 1, "families"),
+        (f"/constants/{cid}", 2, "families"),
+        (f"/families/{fid}?per_page=2", members["pages"] + 1, "members"),
+    ):
+        assert client.get(f"{url}&page={first_missing - 1}" if "?" in url else f"{url}?page={first_missing - 1}"
+                          ).status_code == 200
+        for n in (first_missing, 99999):
+            sep = "&" if "?" in url else "?"
+            r = client.get(f"{url}{sep}page={n}")
+            assert r.status_code == 404, (url, n)
+            assert "<h1>404 Not found</h1>" in r.text and f"no page {n} of {what}" in r.text
+            assert f"page {n} of" not in r.text.replace(f"no page {n} of", "")  # never "page 99999 of 2"
+            doc = client.get(f"{url}{sep}page={n}&format=json")
+            assert doc.status_code == 404 and doc.json()["error"]["message"].startswith(f"no page {n} of {what}")
+    # a list the filters leave empty still has its one (empty) page
+    empty = client.get(f"/constants/{cid}?min_gain=1000000&page=1")
+    assert empty.status_code == 200 and "No family matches these filters." in empty.text
+    assert client.get(f"/constants/{cid}?min_gain=1000000&page=2").status_code == 404
 
 
 def test_family_page_lists_members_with_their_relations(client, catalog):
