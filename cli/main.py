@@ -157,6 +157,10 @@ def cli() -> None:
 
 # ------------------------------------------------------------------------------------------------ search
 
+#: Pairs of coefficient vectors from which the layout of a plan (about 0.02 ms a pair) is announced on stderr,
+#: and bounded by --max-seconds.
+PLAN_NOTICE_PAIRS = 20_000
+
 
 @cli.command(
     help="Search a constant for continued fraction formulas and store them in the catalog."
@@ -204,7 +208,9 @@ def cli() -> None:
     type=float,
     metavar="SECONDS",
     default=None,
-    help="Stop after the chunk running when SECONDS have passed; the search stays resumable (exit code 0).",
+    help="Stop after the chunk running when SECONDS have passed; the search stays resumable (exit code 0).  "
+    f"The layout of a large space (over {PLAN_NOTICE_PAIRS:,} pairs of coefficient vectors) stops at SECONDS too, "
+    "with nothing stored.",
 )
 @click.option("--yes", is_flag=True, help="Confirm a request over the limits (10^9 candidates, 10^6 digits).")
 @DB_OPTION
@@ -221,10 +227,6 @@ def search(expr, degree, coeff_limit, min_period, max_period, depth, max_qperiod
         except KeyboardInterrupt as exc:  # neither planning nor running (opening the catalog, printing): one line
             output.err("interrupted")
             sys.exit(128 + _stop_signal(exc))
-
-
-#: Pairs of coefficient vectors from which the layout of a plan (about 0.02 ms a pair) is announced on stderr.
-PLAN_NOTICE_PAIRS = 20_000
 
 
 def _search(expr, degree, coeff_limit, min_period, max_period, depth, max_qperiod, max_preperiod, digits,
@@ -269,15 +271,18 @@ def _search(expr, degree, coeff_limit, min_period, max_period, depth, max_qperio
     # one progress display from here to the results: planning, scan, families phase
     with output.Progress() as progress:
         stage = {"name": "constant"}
+        pairs = limits.coefficient_vectors(degree, coeff_limit) ** 2
+        # a large space's layout (seconds to minutes) is bounded too; a small one's (milliseconds) always ends, and
+        # the scan then runs at least one chunk: every run of a bounded search makes progress
+        planning_deadline = deadline if pairs >= PLAN_NOTICE_PAIRS else None
 
         def planning(name: str, done: int, total: int) -> None:
             stage["name"] = name
             progress.planning(name, done, total)
-            if deadline is not None and time.monotonic() >= deadline:
+            if planning_deadline is not None and time.monotonic() >= planning_deadline:
                 raise _PlanningDeadline
 
         try:
-            pairs = limits.coefficient_vectors(degree, coeff_limit) ** 2
             if pairs >= PLAN_NOTICE_PAIRS:
                 progress.message(f"planning: laying out {pairs:,} pairs of coefficient vectors")
             with bad_input():
@@ -287,6 +292,9 @@ def _search(expr, degree, coeff_limit, min_period, max_period, depth, max_qperio
             executors.prestart(plan, executor, workers)
         except _PlanningDeadline:  # nothing is stored before the catalog is opened: nothing is lost either
             progress.close()
+            if as_json:  # stdout stays one JSON document: no search was registered
+                output.print_json({"search": None, "families": [], "conjectures": [],
+                                   "stopped": "--max-seconds passed while planning"})
             output.info(f"stopped after --max-seconds {max_seconds:g} while planning "
                         f"({output.plan_stage_name(stage['name'])}): nothing was searched or stored; give it more "
                         "seconds")
@@ -377,9 +385,9 @@ def _search_into(db, expr, params, plan, executor, workers, scheduler, limit, sh
             reps = catalog.conjectures_by_ids(f.representative_id for f in job.families
                                               if f.representative_id is not None)
             output.search_table(job.families, summary, reps)
-        for line in output.summary_lines(summary, catalog.url):
-            output.info(line)
         why = output.nothing_stored_reason(summary, job.plan.constant.max_digits, _approval_digits())
+        for line in output.summary_lines(summary, catalog.url, depth=not why):  # the reason says the depth
+            output.info(line)
         if why:
             output.info(why)
         if job.stopped == "deadline":

@@ -382,8 +382,9 @@ class Progress:
 
     PLAIN_SECONDS = 10.0
 
-    def __init__(self, plan=None, already_done: int = 0, live: bool | None = None) -> None:
+    def __init__(self, plan=None, already_done: int = 0, live: bool | None = None, console=None) -> None:
         self.live = sys.stderr.isatty() if live is None else live
+        self._console = console  # the bar's rich console (default: stderr)
         self._bar = None
         self._task = None
         self._phase = ""
@@ -412,7 +413,7 @@ class Progress:
                 TextColumn("{task.fields[detail]}", markup=False),
                 TimeRemainingColumn(),
                 TextColumn("left"),
-                console=_console(stderr=True),
+                console=self._console or _console(stderr=True),
                 transient=True,
             )
             self._bar.__enter__()
@@ -514,9 +515,9 @@ class Progress:
             self._plain(f"families: {detail}, about {_duration(left)} left")
 
 
-def summary_lines(summary: dict, url: str) -> list[str]:
+def summary_lines(summary: dict, url: str, depth: bool = True) -> list[str]:
     """What a search did, in a few short lines (each a sentence): candidates, hits, formulas and families
-    stored, proofs, where; how deep a literal's digits let it go."""
+    stored, proofs, where; with ``depth``, how deep a literal's digits let it go."""
     scan = summary.get("scan_candidates_per_second") or 0
     formulas, families = summary["conjectures"], summary.get("families", 0)
     approvals = summary.get("approvals", 0)
@@ -533,7 +534,7 @@ def summary_lines(summary: dict, url: str) -> list[str]:
         lines.append(f"proved {_count(summary['proved'], 'formula')} in "
                      f"{_count(summary.get('proved_families', 0), 'family')} (certificates checked)")
     lines.append(f"catalog {url} (search {summary['id']})")
-    note = _depth_note(summary)
+    note = _depth_note(summary) if depth else ""
     if note:
         lines.append(note)
     return lines
@@ -565,8 +566,8 @@ def nothing_stored_reason(summary: dict, literal_digits: int | None, approval_di
     formulas, or the constant is not a literal (``literal_digits`` None).
 
     >>> nothing_stored_reason({"conjectures": 0, "hits": 19, "certified_terms": 27, "deep_terms": 760,
-    ...                        "params": {"verify_digits": 1000}}, 25, 50)[:78]
-    'the literal carries 25 digits, too few to approve a formula: approval needs 50'
+    ...                        "params": {"verify_digits": 1000}}, 25, 50)[:103]
+    'nothing stored: the literal carries 25 digits, an approval needs 50 and a few to spare; they certify 27'
     """
     if summary.get("conjectures") or literal_digits is None:
         return ""
@@ -574,19 +575,16 @@ def nothing_stored_reason(summary: dict, literal_digits: int | None, approval_di
     got, want = summary.get("certified_terms"), summary.get("deep_terms")
     depth = ""
     if got is not None and want and got < want:
-        depth = (f"; its digits certify {got} terms per candidate (the deep search wants {want}), so quasi-periods "
-                 f"up to about {_qperiods(got)} are searched")
+        depth = f"; they certify {got} terms per candidate: quasi-periods up to about {_qperiods(got)}"
+    used = f" (up to {verify + 5} are used: --verify-digits)" if verify else ""
     if summary.get("hits") and literal_digits < approval_digits + 10:
-        more = f"at least {approval_digits + 10}" + (f" (up to {verify + 5} are used, see --verify-digits)"
-                                                     if verify else "")
-        return (f"the literal carries {literal_digits} digits, too few to approve a formula: approval needs "
-                f"{approval_digits} of T(c) and a few to spare{depth}; give the constant with more digits, {more}, "
-                "or as an expression (e, exp(1))")
+        return (f"nothing stored: the literal carries {literal_digits} digits, an approval needs {approval_digits} "
+                f"and a few to spare{depth}; try {approval_digits + 10} digits or more{used}")
     if summary.get("hits"):
-        return (f"{_count(summary['hits'], 'hit')}, none approved to the {literal_digits} digits the literal "
-                f"carries{depth}; give more digits to approve them")
-    return (f"no candidate's terms followed a pattern within what the literal's {literal_digits} digits "
-            f"certify{depth}; give more digits to search deeper")
+        return (f"nothing stored: no hit was approved to the {literal_digits} digits the literal carries{depth}; "
+                f"try more digits{used}")
+    return (f"nothing found: no candidate's terms followed a pattern within what the literal's {literal_digits} "
+            f"digits certify{depth}; try more digits to search deeper")
 
 
 def constants_table(names: dict, functions: dict) -> None:
