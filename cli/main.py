@@ -391,9 +391,9 @@ def _search_into(db, expr, params, plan, executor, workers, scheduler, limit, sh
         if why:
             output.info(why)
         if job.stopped == "deadline":
-            output.info(
-                f"stopped after --max-seconds {max_seconds:g}: {summary['chunks_done']}/{summary['chunks_total']} "
-                "chunks are saved; run the same command again to resume"
+            output.info(  # short: one line in 80 columns, the last of the command
+                f"stopped at --max-seconds {max_seconds:g}: {summary['chunks_done']}/{summary['chunks_total']} "
+                "chunks saved (rerun to resume)"
             )
 
 

@@ -13,8 +13,8 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterable
-from fractions import Fraction
 from datetime import UTC, datetime
+from fractions import Fraction
 from typing import Any, TextIO
 
 import click

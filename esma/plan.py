@@ -19,7 +19,8 @@ from esma.scf import sign_periods
 from esma.transducer import constant_cf, mobius_terms
 from esma.transforms import Transform, transform_space
 
-__all__ = ["PLAN_STAGES", "Chunk", "SearchParams", "SearchPlan", "distinct_values", "plan_search", "translation_classes"]
+__all__ = ["PLAN_STAGES", "Chunk", "SearchParams", "SearchPlan", "distinct_values", "plan_search",
+           "translation_classes"]
 
 
 #: Candidates (transforms x sign periods) one chunk holds at most: a chunk's kernel call keeps the terms of its

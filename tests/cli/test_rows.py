@@ -133,7 +133,7 @@ def test_rows_at_any_width_never_break_a_term(default_searches, esma_run, expr, 
 
 
 def test_list_rows_limit_and_family_ids(default_searches, esma_run):
-    db, _, reps, fams = default_searches["tan(1)"]
+    db, _, _, fams = default_searches["tan(1)"]
     fam = max(fams, key=lambda f: f["members"])
     members = json.loads(esma_run("list", "--family", fam["key"], "--json", "--db", db).stdout)["conjectures"]
     assert len(members) == fam["members"] > 3
@@ -159,7 +159,7 @@ def test_list_rows_limit_and_family_ids(default_searches, esma_run):
 
 
 def test_show_writes_family_ids_apart_from_formula_ids(default_searches, esma_run):
-    db, _, reps, fams = default_searches["tan(1)"]
+    db, _, _, fams = default_searches["tan(1)"]
     fam = next(f for f in fams if f["members"] > 1)
     res = esma_run("show", fam["representative_id"], "--db", db)
     assert res.code == 0, res.stderr
