@@ -280,9 +280,10 @@ def family_text(conj, family, members) -> None:
         click.echo("  relation   the family's representative")
     else:
         g11, g12, g21, g22 = conj.relation
+        rep = next((m for m in members if m.id == family.representative_id), None)
         click.echo(
             f"  relation   T(c) = G(T_rep(c)) with G = [[{g11}, {g12}], [{g21}, {g22}]], representative "
-            f"#{family.representative_id}: {family.lhs} [{family.signs_text}]"
+            f"#{family.representative_id}: {lhs_text(rep) if rep is not None else family.lhs} [{family.signs_text}]"
         )
     if members:
         click.echo(f"  members    (first {len(members)} of {family.members})")
@@ -417,7 +418,7 @@ class Progress:
                 transient=True,
             )
             self._bar.__enter__()
-            self._task = self._bar.add_task("starting", total=None, detail="")
+            self._task = self._bar.add_task("planning", total=None, detail="")
         return self
 
     def close(self) -> None:
