@@ -1,26 +1,28 @@
-"""Scale-out benchmark: wall time of 1 vs 2 workers, for the process and the Dask executors.
+"""Scale-out benchmark: the whole search, end to end, on 1 worker and on 2, for the process and Dask executors.
 
-The workload is the search of DESIGN section 6's size on pi: degree-2 transforms with coefficients in
-[-3, 3] and sign periods 1..6 (``esma.plan_search("pi", degree=2, coeff_limit=3, max_period=6)``), every chunk
-of the plan run through ``esma.executors.run_chunks`` exactly as ``esma search`` runs it (without the catalog:
-this measures the executors, not the database).  pi has no conjecture in this space, so the work is the scan
-itself: the part that has to scale.
+The workload is the benchmark of the families: e, degree-2 transforms with coefficients in [-3, 3] and sign
+periods 1..6 (about 100,000 formulas in 4,400 families).  Each configuration is one real command, timed from its
+start to its exit, on a fresh SQLite catalog:
 
-What is timed is the whole ``run_chunks`` call, start-up included: forking the pool, or starting a
-``LocalCluster`` whose fresh worker processes each import esma and rebuild the plan (a few seconds that a
-long search amortises and a short one does not).  The time to the first result is reported too, so the
-steady-state part can be told apart (the "after first" column: the speed-up from the first result on).
-Before timing, this process builds the plan and runs one chunk, so the 1-worker process run (which runs in
-this process) and the forked 2-worker pool start warm, as in ``esma search``.
+    esma search e --degree 2 --coeff-limit 3 --max-period 6 --db FRESH --executor E --workers N
 
-    python benchmarks/scaleout.py            # the full space (about 3,400 chunks; minutes)
-    python benchmarks/scaleout.py --quick    # every 8th chunk (a deterministic subset) for development
-    python benchmarks/scaleout.py --repeat 3 # best of 3 runs per configuration (a shared machine is noisy)
+so everything the user waits for is in the figure: start-up, planning, the scan, the families phase (approvals,
+proofs and their checks, member relations, on the workers since it went onto the executor), the catalog writes
+(by the client) and the table of the best families.  The runs must leave identical catalogs (formulas, ids, families,
+representatives, certificates); the benchmark fails otherwise.
 
-Prints a table and writes ``benchmarks/results/scaleout.json``.  The machine may be shared: the load average
-before each run is recorded with the figures, and ``busy_seconds`` (time inside the chunks, summed over
-workers) tells executor overhead (wall time beyond busy / workers) from chunks slowed down by competition
-for the cores.
+From the speed-up S of 2 workers, Amdahl's law gives the serial fraction f of the 1-worker wall time
+(S = 1 / (f + (1 - f) / 2), so f = 2 / S - 1) and the speed-up that fraction allows on 8 and 32 workers
+(1 / (f + (1 - f) / n)).  "search s" is the search's own wall time as the catalog records it (from the plan to
+the last batch stored); the rest of "wall s" is start-up and the table.  On a 2-core machine, 2 workers and the
+client share the cores, so f also holds what the client's own work (writes) takes from the workers.
+
+    python benchmarks/scaleout.py                 # the benchmark (about 5 minutes on 2 cores)
+    python benchmarks/scaleout.py --quick         # e, degree 1, sign periods 1..6 (under a minute)
+    python benchmarks/scaleout.py --repeat 3      # best of 3 runs per configuration (a shared machine is noisy)
+
+Prints a table and writes ``benchmarks/results/scaleout.json``.  The load average before each run is recorded
+with it.
 """
 
 from __future__ import annotations
@@ -29,121 +31,127 @@ import argparse
 import json
 import os
 import platform
+import shutil
+import sqlite3
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results" / "scaleout.json"
-SPACE = {"degree": 2, "coeff_limit": 3, "max_period": 6}
-QUICK_STEP = 8
+SPACE = ["--degree", "2", "--coeff-limit", "3", "--max-period", "6"]
+QUICK = ["--max-period", "6"]
+CONFIGS = [("serial", 1), ("process", 2), ("dask", 2)]
 
 
-def _time_run(plan, indices, executor: str, workers: int) -> dict:
-    from esma.executors import run_chunks
+def _dump(db: Path) -> tuple:
+    """The catalog a run leaves, without its clocks: what the runs must agree on."""
+    con = sqlite3.connect(db)
+    try:
+        formulas = con.execute(
+            "SELECT id, key, family_key, representative, relation, status, certificate, verified_digits, "
+            "gain FROM conjectures ORDER BY id").fetchall()
+        families = con.execute("SELECT id, key, representative_id, members, proved_members FROM families "
+                               "ORDER BY id").fetchall()
+    finally:
+        con.close()
+    return formulas, families
 
+
+def _run(space: list[str], executor: str, workers: int, workdir: Path) -> tuple[dict, tuple]:
+    db = workdir / f"{executor}-{workers}.sqlite"
+    db.unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", "esma.cli.main", "search", "e", *space, "--db", str(db), "--executor", executor,
+           "--workers", str(workers)]
     load = os.getloadavg()[0]
     t0 = time.perf_counter()
-    first = None
-    candidates = conjectures = 0
-    busy = 0.0
-    seen = set()
-    for r in run_chunks(plan, indices, executor, workers):
-        if first is None:
-            first = time.perf_counter() - t0
-        candidates += r.candidates
-        conjectures += len(r.conjectures)
-        busy += r.seconds
-        seen.add(r.index)
-    seconds = time.perf_counter() - t0
-    if seen != set(indices):
-        raise AssertionError(f"{executor} x{workers}: chunks missing or extra")
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    con = sqlite3.connect(db)
+    try:
+        search_seconds = con.execute("SELECT seconds FROM searches").fetchone()[0]
+    finally:
+        con.close()
+    dump = _dump(db)
+    db.unlink()
     return {
+        "executor": executor,
         "workers": workers,
-        "seconds": round(seconds, 3),
-        "first_result_seconds": round(first or 0.0, 3),
-        # time spent inside the chunks (summed over workers): what the executor adds is the rest
-        "busy_seconds": round(busy, 3),
-        "candidates": candidates,
-        "conjectures": conjectures,
-        "candidates_per_second": round(candidates / seconds, 1),
+        "seconds": round(wall, 3),
+        "search_seconds": round(search_seconds, 3),
+        "formulas": len(dump[0]),
+        "families": len(dump[1]),
         "load_before": round(load, 2),
-    }
+    }, dump
+
+
+def amdahl(speedup: float, workers: int = 2) -> float:
+    """The serial fraction f that a speed-up on ``workers`` workers implies: S = 1 / (f + (1 - f) / n)."""
+    return max(0.0, min(1.0, (workers / speedup - 1) / (workers - 1)))
+
+
+def projected(f: float, workers: int) -> float:
+    return 1 / (f + (1 - f) / workers)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help=f"only every {QUICK_STEP}th chunk (deterministic subset)")
-    ap.add_argument("--executors", default="process,dask", help="comma-separated, from process,dask")
+    ap.add_argument("--quick", action="store_true", help="a small space (e, degree 1, periods 1..6)")
     ap.add_argument("--repeat", type=int, default=1, help="runs per configuration; the fastest is reported")
     ap.add_argument("--output", type=Path, default=RESULTS, help=f"JSON file to write [default: {RESULTS}]")
     args = ap.parse_args(argv)
-    executors = [e.strip() for e in args.executors.split(",") if e.strip()]
-    if not executors or any(e not in ("process", "dask") for e in executors):
-        ap.error("--executors takes process and/or dask")
     if args.repeat < 1:
         ap.error("--repeat must be at least 1")
-
+    space = QUICK if args.quick else SPACE
     import esma
 
-    load_before = os.getloadavg()
-    t0 = time.perf_counter()
-    plan = esma.plan_search("pi", **SPACE)
-    plan_seconds = time.perf_counter() - t0
-    indices = list(range(len(plan.chunks)))
-    if args.quick:
-        indices = indices[::QUICK_STEP]
-    esma.run_chunk(plan, indices[0])  # warm this process (Numba cache, constant's expansion) before timing
-    print(
-        f"pi, degree {SPACE['degree']}, coefficients in [-{SPACE['coeff_limit']}, {SPACE['coeff_limit']}], "
-        f"sign periods 1..{SPACE['max_period']}: {len(plan.transforms):,} transforms x {len(plan.periods)} periods, "
-        f"{len(indices):,} of {len(plan.chunks):,} chunks ({sum(plan.chunk_candidates(i) for i in indices):,} "
-        f"candidates); plan built in {plan_seconds:.1f} s; {os.cpu_count()} CPUs, load {load_before[0]:.2f}",
-        file=sys.stderr,
-    )
-
-    runs: dict[str, dict] = {}
-    # process first: forking after a Dask client has started threads in this process is best avoided
-    for executor in executors:
-        rows = []
-        for workers in (1, 2):
+    print(f"esma search e {' '.join(space)}: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}",
+          file=sys.stderr)
+    workdir = Path(tempfile.mkdtemp(prefix="esma-scaleout-"))
+    rows: dict[tuple[str, int], dict] = {}
+    reference = None
+    try:
+        for executor, workers in CONFIGS:
             samples = []
             for k in range(args.repeat):
                 print(f"  {executor} x{workers} (run {k + 1}/{args.repeat}) ...", file=sys.stderr, flush=True)
-                samples.append(_time_run(plan, indices, executor, workers))
-            # the fastest run: on a shared machine, the one least disturbed by other work
+                row, dump = _run(space, executor, workers, workdir)
+                if reference is None:
+                    reference = dump
+                elif dump != reference:
+                    raise SystemExit(f"{executor} x{workers}: the catalog differs from the serial run's")
+                samples.append(row)
             best = dict(min(samples, key=lambda r: r["seconds"]))
             best["samples_seconds"] = [r["seconds"] for r in samples]
-            rows.append(best)
-        one, two = rows
-        if (one["candidates"], one["conjectures"]) != (two["candidates"], two["conjectures"]):
-            raise AssertionError(f"{executor}: 1 and 2 workers disagree: {one} vs {two}")
-        # also without the one-off start-up (pool fork, or a LocalCluster's processes importing esma and
-        # rebuilding the plan), which a long search or an already running cluster does not pay per run
-        steady = (one["seconds"] - one["first_result_seconds"]) / (two["seconds"] - two["first_result_seconds"])
-        runs[executor] = {
-            "runs": rows,
-            "speedup": round(one["seconds"] / two["seconds"], 3),
-            "speedup_after_first_result": round(steady, 3),
-        }
+            rows[(executor, workers)] = best
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
+    one = rows[("serial", 1)]
+    executors = {}
+    for executor in ("process", "dask"):
+        two = rows[(executor, 2)]
+        speedup = one["seconds"] / two["seconds"]
+        f = amdahl(speedup)
+        executors[executor] = {
+            "speedup": round(speedup, 3),
+            "serial_fraction": round(f, 4),
+            "projected_speedup": {str(n): round(projected(f, n), 2) for n in (8, 32)},
+        }
     doc = {
         "benchmark": "scaleout",
-        "constant": "pi",
-        "space": {**SPACE, "min_period": 1},
-        "chunks_total": len(plan.chunks),
-        "chunks_run": len(indices),
+        "command": f"esma search e {' '.join(space)}",
         "quick": args.quick,
         "repeat": args.repeat,
-        "subset": f"every {QUICK_STEP}th chunk" if args.quick else "all chunks",
-        "candidates": sum(plan.chunk_candidates(i) for i in indices),
-        "plan_seconds": round(plan_seconds, 3),
-        "executors": runs,
+        "runs": list(rows.values()),
+        "executors": executors,
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
-            "load_before": [round(x, 2) for x in load_before],
-            "load_after": [round(x, 2) for x in os.getloadavg()],
         },
         "esma_version": esma.__version__,
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -151,20 +159,17 @@ def main(argv: list[str] | None = None) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
 
-    print(
-        f"{'executor':<10}{'workers':>8}{'seconds':>10}{'first result':>14}{'cand/s':>12}{'speed-up':>10}"
-        f"{'after first':>13}"
-    )
-    for executor, r in runs.items():
-        for row in r["runs"]:
-            two = row["workers"] == 2
-            speed = f"{r['speedup']:.2f}x" if two else ""
-            steady = f"{r['speedup_after_first_result']:.2f}x" if two else ""
-            print(
-                f"{executor:<10}{row['workers']:>8}{row['seconds']:>10.1f}{row['first_result_seconds']:>14.2f}"
-                f"{row['candidates_per_second']:>12,.0f}{speed:>10}{steady:>13}"
-            )
-    print(f"written to {args.output}", file=sys.stderr)
+    print(f"{'executor':<9}{'workers':>8}{'wall s':>9}{'search s':>10}{'speed-up':>10}"
+          f"{'serial f':>10}{'8 workers':>11}{'32 workers':>12}")
+    for (executor, workers), row in rows.items():
+        cells = f"{executor:<9}{workers:>8}{row['seconds']:>9.1f}{row['search_seconds']:>10.1f}"
+        if executor in executors:
+            e = executors[executor]
+            cells += (f"{e['speedup']:>9.2f}x{e['serial_fraction']:>10.3f}{e['projected_speedup']['8']:>10.2f}x"
+                      f"{e['projected_speedup']['32']:>11.2f}x")
+        print(cells)
+    print(f"{one['formulas']:,} formulas in {one['families']:,} families, identical in every run; "
+          f"written to {args.output}", file=sys.stderr)
     return 0
 
 

@@ -184,13 +184,19 @@ class ConjectureList(list):
         return [c.record for c in self]
 
     def _rows(self) -> list[tuple[str, ...]]:
+        from esma.render import constant_text, transform_text
+
         rows = []
         for c in self:
+            try:  # as a mathematician writes them (DESIGN 10): tan 1, (2c + 1)/(c - 2)
+                const, lhs = constant_text(c.constant), transform_text(c.lhs_numerator, c.lhs_denominator)
+            except (ValueError, TypeError, RecursionError):  # text outside the grammar: shown as stored
+                const, lhs = c.constant, c.lhs
             rows.append(
                 (
                     "" if c.id is None else str(c.id),
-                    c.constant,
-                    c.lhs,
+                    const,
+                    lhs,
                     c.signs_text,
                     c.cf_text or "",
                     c.closed_form,

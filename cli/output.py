@@ -628,100 +628,6 @@ def _csv(records: Iterable[dict[str, Any]], out: TextIO) -> int:
     return n
 
 
-_LATEX_ESCAPE = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
-                 "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
-
-
-def _tex_escape(text: str) -> str:
-    return "".join(_LATEX_ESCAPE.get(ch, ch) for ch in text)
-
-
-def _latex(catalog, constant: str | None, provenance: dict, every: bool, out: TextIO) -> int:
-    from esma.render import conjecture_latex, constant_latex
-
-    head = [
-        r"\documentclass{article}",
-        r"\usepackage{amsmath}",
-        r"\usepackage[margin=2cm]{geometry}",
-        r"\allowdisplaybreaks",
-        r"\title{Continued fraction formulas found by esma}",
-        rf"\date{{{_tex_escape(provenance['exported_at'][:10])}}}",
-        r"\begin{document}",
-        r"\maketitle",
-        (
-            rf"Exported from \texttt{{{_tex_escape(provenance['catalog'])}}} by esma "
-            rf"{_tex_escape(provenance['esma_version'])}. Each formula was approved numerically to the "
-            "stated number of digits, or derived exactly from its family's representative, which was; it is a "
-            "conjecture unless marked as a theorem. "
-            r"Signs follow $x = a_0 + b_0/(a_1 + b_1/(a_2 + \dotsb))$. "
-            + ("Every formula is listed, by family." if every else
-               "One formula per family (formulas sharing a tail; the simplest is shown), ranked by how much "
-               "faster than the simple continued fraction of the same number it converges.")
-        ),
-    ]
-    out.write("\n".join(head) + "\n")
-    families = {(f.constant, f.key): f for f in catalog.families(constant)}
-    rows = catalog.conjectures(constant=constant, representatives=not every, ranked=True)
-    current = None
-    written = 0
-    for c in rows:
-        # each formula is typeset whole before it is written: one that cannot be (text a stranger's catalog
-        # holds) is reported and skipped, and the document stays complete
-        try:
-            section = "" if c.constant == current else rf"\section*{{$c = {constant_latex(c.constant)}$}}" + "\n"
-            fam = families.get((c.constant, c.family))
-            if c.status == "proved":
-                label = rf"\paragraph{{Theorem}} ({_tex_escape(theorem_phrase(c.status_reason))})"
-            else:
-                label = r"\paragraph{Conjecture}"
-            rank = f"family {fam.rank}, {_count(fam.members, 'formula')}" if fam is not None else "no family"
-            if fam is not None and fam.base:
-                rank += ", the simple continued fraction of c"
-            text = (
-                f"{section}{label} \\#{c.id} ({_tex_escape(rank)})\n"
-                r"\begin{equation*}" "\n" f"{conjecture_latex(c)}\n" r"\end{equation*}" "\n"
-                rf"\noindent signs \texttt{{{_tex_escape(c.signs_text)}}}, ${_closed_form_tex(c)}$; "
-                rf"{_tex_escape(c.kind)}, {c.verified_digits} digits verified, {c.digits_per_term:.3g} digits/term "
-                rf"(simple continued fraction {c.scf_digits_per_term:.3g}, gain {c.gain:.3g}).\par" "\n"
-            )
-            if c.certificate is not None:
-                cert = json.dumps(c.certificate, sort_keys=True, separators=(",", ":"))
-                text += r"{\small\noindent Certificate: \texttt{" + _tex_escape(cert) + r"}}\par" "\n"
-        except (ValueError, TypeError, ArithmeticError, RecursionError) as exc:
-            err(f"formula #{c.id} skipped: it cannot be typeset ({type(exc).__name__}: {str(exc)[:200]})")
-            continue
-        current = c.constant
-        out.write(text + r"\medskip" "\n")
-        written += 1
-    out.write(r"\end{document}" "\n")
-    return written
-
-
-def _closed_form_tex(c) -> str:
-    """The closed form in LaTeX; a formula without interlaced polynomials shows its stored text, escaped whole
-    (``esma.render.closed_form_latex`` escapes only ``_``: stored text must not become LaTeX commands)."""
-    from esma.render import closed_form_latex
-
-    if not c.polynomials:
-        return r"\text{" + _tex_escape(" ".join(c.closed_form.split())) + "}"
-    return closed_form_latex(c)
-
-
-def theorem_phrase(reason: str) -> str:
-    """``from Euler's continued fraction of e`` from a proof's reason (``proved from e (Euler) with x = c...``).
-
-    >>> theorem_phrase("proved from exp(2) (Hurwitz) with x = c^2, through the family's representative")
-    "from Hurwitz's continued fraction of exp(2), with x = c^2"
-    """
-    import re
-
-    m = re.match(r"proved from (.+?) \((.+?)\) with (x = [^,]+)", reason or "")
-    if not m:
-        return reason or "proved"
-    key, who, sub = m.groups()
-    return f"from {who}'s continued fraction of {key}" + ("" if sub == "x = c" else f", with {sub}")
-
-
 def provenance(url: str) -> dict[str, str]:
     import esma
 
@@ -744,5 +650,7 @@ def write_export(fmt: str, catalog, constant: str | None, out: TextIO, every: bo
     if fmt == "csv":
         return _csv((json.loads(t) for t in catalog.iter_records_json(constant=constant)), out)
     if fmt == "latex":
-        return _latex(catalog, constant, prov, every, out)
+        from esma.cli.latex import write_latex
+
+        return write_latex(catalog, constant, prov, every, out, err)
     raise ValueError(f"Argument 'fmt' must be json, csv or latex, not {fmt!r}")

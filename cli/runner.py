@@ -38,11 +38,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import esma
-from esma.executors import run_chunks
+from esma.executors import Workers, assemble_part
 from esma.memory import paused_gc, shared
 from esma.records import Family, Hit
 from esma.scanning import forget_tails
-from esma.search import SearchPlan, assemble, family_keys, plan_search
+from esma.search import SearchPlan, family_keys, members_to_load, merge_assemblies, plan_search
 
 __all__ = ["STOP_SIGNALS", "SearchRun", "Stopped", "prepare", "run", "stop_signals"]
 
@@ -51,6 +51,12 @@ __all__ = ["STOP_SIGNALS", "SearchRun", "Stopped", "prepare", "run", "stop_signa
 SHARED_HIT_FIELDS = ("polynomials", "recurrence", "family")
 #: Families assembled, proved and stored per transaction in the families phase.
 FAMILY_BATCH = 250
+#: A task of the families phase (some families of one batch, run on a worker) aims at this many seconds of
+#: work, at the cost per hit measured on the tasks done so far: long enough that shipping the hits and the
+#: records is a small part of it, short enough that the workers share a batch and finish together.
+FAMILY_TASK_SECONDS = 0.5
+#: Hits per task before any task has been timed.
+FAMILY_TASK_HITS = 200
 #: Empty chunks are checkpointed together: at the latest after this many seconds or chunks.
 EMPTY_FLUSH_SECONDS = 2.0
 EMPTY_FLUSH_CHUNKS = 256
@@ -204,6 +210,7 @@ def run(
     graceful_sigint: bool = False,
     on_stop_request: Callable[[], None] | None = None,
     on_phase: Callable[[str], None] | None = None,
+    on_families: Callable[[int, int, int], None] | None = None,
     load: int | None = None,
 ) -> SearchRun:
     """Run the remaining chunks, committing them as they complete; then store the families; mark the search
@@ -219,8 +226,14 @@ def run(
     process; with worker processes it is the next one to complete (the others running are dropped and recomputed
     on resume).  In the families phase the batch being assembled is dropped at once.
 
-    ``on_phase(message)`` hears what the families phase is doing; ``load`` bounds the families read back
-    into ``job.families`` (``None``: all of them).
+    ``on_phase(message)`` hears what the families phase is doing, and ``on_families(done, total, stored)`` how
+    far it is (families stored of the total, formulas stored), at its start and after each batch; ``load``
+    bounds the families read back into ``job.families`` (``None``: all of them).
+
+    Both phases run on the same workers (``esma.executors.Workers``): the scan's chunks, then the families
+    phase's batches of families; the client alone writes to the catalog, in an order that does not depend on
+    the executor, so a serial run and a parallel one store the same records under the same ids.  A deadline
+    passed in the families phase stops after the batch being stored (the hits stay pending for a rerun).
 
     On KeyboardInterrupt (or any other exception) the committed chunks stay, the search is marked
     ``interrupted`` and the exception propagates (the caller tells the user how to resume).
@@ -228,8 +241,8 @@ def run(
     job.stopped = None
     with _graceful_sigint(graceful_sigint, on_stop_request) as stop:
         try:
-            with paused_gc():
-                _scan(catalog, job, executor, workers, scheduler, on_chunk, deadline, stop, on_phase)
+            with paused_gc(), Workers(job.plan, executor, workers, scheduler) as session:
+                _scan(catalog, job, session, on_chunk, deadline, stop, on_phase, on_families)
         except BaseException:
             if stop is not None:
                 stop.finishing = True  # the wrap-up below is short: a further signal would only cut it
@@ -253,7 +266,7 @@ def run(
     return job
 
 
-def _scan(catalog, job: SearchRun, executor, workers, scheduler, on_chunk, deadline, stop, on_phase) -> None:
+def _scan(catalog, job: SearchRun, session: Workers, on_chunk, deadline, stop, on_phase, on_families) -> None:
     """The chunks still to do, committed as they complete (``run``), then the families phase."""
     total = len(job.plan.chunks)
     done = total - len(job.todo)
@@ -270,7 +283,7 @@ def _scan(catalog, job: SearchRun, executor, workers, scheduler, on_chunk, deadl
         pending.clear()
         last_flush = time.monotonic()
 
-    chunks = run_chunks(job.plan, job.todo, executor, workers, scheduler)
+    chunks = session.chunks(job.todo)
     # a chunk's ``seconds`` is the wall time the user waited for it (since the previous chunk came back), so that
     # the search's seconds are wall-clock however many workers ran chunks side by side; ``scan_seconds`` stays
     # the workers' own kernel time (the scan rate per worker)
@@ -308,10 +321,11 @@ def _scan(catalog, job: SearchRun, executor, workers, scheduler, on_chunk, deadl
                 break
         flush()
     finally:
-        _close(chunks)  # stops the executor's workers (a broken-off run leaves none behind)
+        _close(chunks)  # a broken-off scan stops the workers (none is left behind); a finished one keeps them
     if job.stopped in (None, "deadline"):
         # at a deadline too: what was found so far is approved and stored, families may grow on resume
-        _families_phase(catalog, job, None if job.stopped else hits, on_phase, stop)
+        _families_phase(catalog, job, None if job.stopped else hits, on_phase, stop, session,
+                        None if job.stopped else deadline, on_families)
 
 
 @contextlib.contextmanager
@@ -319,14 +333,21 @@ def _nothing() -> Iterator[None]:
     yield
 
 
-def _families_phase(catalog, job: SearchRun, hits: list[Hit] | None, on_phase, stop: _StopRequest | None) -> None:
-    """Assemble and store the families of every hit the search has pending (phase 2), ``FAMILY_BATCH``
-    families at a time: each batch is approved, proved and stored in its own transaction, so memory holds one
-    batch of formulas, and a run killed in this phase keeps the batches stored (their representatives are not
-    approved again on resume).  The pending hits are cleared with the last batch.
+def _families_phase(catalog, job: SearchRun, hits: list[Hit] | None, on_phase, stop: _StopRequest | None,
+                    session: Workers, deadline: float | None = None, on_families=None) -> None:
+    """Assemble and store the families of every hit the search has pending (phase 2).
 
-    A stop signal (``stop``) drops the batch being assembled at once, or lets the batch being stored finish,
-    and raises ``Stopped``."""
+    The families, in the order of their keys, are stored ``FAMILY_BATCH`` at a time, each batch in its own
+    transaction, so memory holds a few batches of formulas, and a run killed in this phase keeps the batches
+    stored (their representatives are not approved again on resume).  Each batch is cut into tasks of about
+    ``FAMILY_TASK_SECONDS`` that run on ``session``'s workers; the client reads what the tasks need from the
+    catalog (stored representatives and members) as it hands them out, merges a batch's tasks once all are back
+    (``merge_assemblies``: the same records, in the same order, as one assembly of the batch) and stores the
+    batches in order.  The pending hits are cleared with the last batch.
+
+    A stop signal (``stop``) drops the batches being assembled at once, or lets the batch being stored finish,
+    and raises ``Stopped``; a ``deadline`` passed stops after a batch is stored (``job.stopped = "deadline"``).
+    """
     t0 = time.perf_counter()
     if stop is not None and stop.requested is not None:  # asked during the last chunk
         stop.stop(job)
@@ -344,37 +365,91 @@ def _families_phase(catalog, job: SearchRun, hits: list[Hit] | None, on_phase, s
         groups.setdefault(h.family or f"x|{h.transform}|{h.period}", []).append(h)
     order = sorted(groups)
     n_hits = len(hits)
-    hits.clear()  # the groups hold them now; each batch lets its own go once stored (memory falls as it goes)
+    hits.clear()  # the groups hold them now; each task takes its own (memory falls as the batches are stored)
+    batches = [order[b : b + FAMILY_BATCH] for b in range(0, len(order), FAMILY_BATCH)]
     if on_phase is not None:
         on_phase(f"families: {n_hits:,} hits in {len(order):,} families, approving one representative per family")
-    stored_total = 0
-    for b in range(0, len(order), FAMILY_BATCH):
-        part = [h for key in order[b : b + FAMILY_BATCH] for h in groups.pop(key)]
-        stored_reps = catalog.family_representatives(constant, family_keys(plan, part))
+    if on_families is not None:
+        on_families(0, len(order), 0)
+    pace = _FamilyPace()
+    tasks_of = [0] * len(batches)  # tasks handed out per batch (final once the next batch starts)
+    cut = [False] * len(batches)  # whether all of a batch's tasks are handed out
 
-        def load_members(key: str) -> list:
+    def tasks():
+        for bi, keys in enumerate(batches):
             with shielded():
-                return catalog.family_records(constant, key)
+                part = [h for key in keys for h in groups[key]]
+                stored_reps = catalog.family_representatives(constant, family_keys(plan, part))
+                members = {k: catalog.family_records(constant, k) for k in members_to_load(plan, part, stored_reps)}
+            task: list[Hit] = []
+            budget = pace.budget()
+            for ki, key in enumerate(keys):
+                task.extend(groups.pop(key))
+                if len(task) >= budget or ki == len(keys) - 1:
+                    sub_reps = {k: v for k in family_keys(plan, task) if (v := stored_reps.get(k)) is not None}
+                    sub_members = {k: members[k] for k in sub_reps if k in members}
+                    tasks_of[bi] += 1
+                    cut[bi] = ki == len(keys) - 1
+                    yield (bi, len(task)), assemble_part, (session.expr, session.params, task, sub_reps,
+                                                           sub_members)
+                    task = []
+                    budget = pace.budget()
 
-        # approving and proving stores nothing: a stop drops this batch at once (a rerun assembles it again)
-        with interruptible():
-            asm = assemble(plan, part, stored_reps=stored_reps, load_members=load_members)
-        last = b + FAMILY_BATCH >= len(order)
-        t_store = time.perf_counter()
-        catalog.store_formulas(job.search_id, asm.conjectures, found=asm.found, clear_hits=last)
-        if stop is not None and stop.requested is not None:  # asked while storing: stop once it is stored
-            stop.stop(job)
-        job.timings["store"] = job.timings.get("store", 0.0) + time.perf_counter() - t_store
-        job.timings["approvals"] = job.timings.get("approvals", 0.0) + asm.approval_seconds
-        stored_total += len(asm.conjectures)
-        job.rejected.extend(asm.rejected)
-        job.approvals += asm.approvals
-        job.proof_seconds += asm.proof_seconds
-        job.unproved.extend(asm.unproved)
-        if on_phase is not None and not last:
-            done = min(b + FAMILY_BATCH, len(order))
-            on_phase(f"families: {done:,}/{len(order):,} stored ({stored_total:,} formulas)")
-    job.assemble_seconds = time.perf_counter() - t0
+    parts: dict[int, list] = {}
+    stored_total = next_batch = 0
+    results = session.map(tasks())
+    try:
+        while next_batch < len(batches):
+            # approving and proving stores nothing: a stop drops the batches in flight (a rerun assembles them)
+            with interruptible():
+                (bi, n_task_hits), asm = next(results)
+            pace.record(n_task_hits, asm.seconds)
+            parts.setdefault(bi, []).append(asm)
+            while next_batch < len(batches) and cut[next_batch] and len(parts.get(next_batch, ())) == (
+                    tasks_of[next_batch]):
+                merged = merge_assemblies(parts.pop(next_batch))
+                last = next_batch == len(batches) - 1
+                t_store = time.perf_counter()
+                catalog.store_formulas(job.search_id, merged.conjectures, found=merged.found, clear_hits=last)
+                job.timings["store"] = job.timings.get("store", 0.0) + time.perf_counter() - t_store
+                job.timings["approvals"] = job.timings.get("approvals", 0.0) + merged.approval_seconds
+                stored_total += len(merged.conjectures)
+                job.rejected.extend(merged.rejected)
+                job.approvals += merged.approvals
+                job.proof_seconds += merged.proof_seconds
+                job.unproved.extend(merged.unproved)
+                next_batch += 1
+                done = sum(len(b) for b in batches[:next_batch])
+                if on_families is not None:
+                    on_families(done, len(order), stored_total)
+                if on_phase is not None and not last:
+                    on_phase(f"families: {done:,}/{len(order):,} stored ({stored_total:,} formulas)")
+                if stop is not None and stop.requested is not None:  # asked while storing: stop once stored
+                    stop.stop(job)
+                if not last and deadline is not None and time.monotonic() >= deadline:
+                    job.stopped = "deadline"
+                    return
+    finally:
+        _close(results)  # a stopped phase drops the tasks in flight with the workers
+        job.assemble_seconds = time.perf_counter() - t0
+
+
+class _FamilyPace:
+    """Hits per task of the families phase: ``FAMILY_TASK_HITS`` until tasks have been timed, then as many as
+    take ``FAMILY_TASK_SECONDS`` at the mean cost per hit so far (a task's own time, in its worker)."""
+
+    def __init__(self) -> None:
+        self.hits = 0
+        self.seconds = 0.0
+
+    def record(self, hits: int, seconds: float) -> None:
+        self.hits += hits
+        self.seconds += seconds
+
+    def budget(self) -> int:
+        if not self.hits or self.seconds <= 0:
+            return FAMILY_TASK_HITS
+        return max(1, int(FAMILY_TASK_SECONDS * self.hits / self.seconds))
 
 
 def _close(chunks) -> None:

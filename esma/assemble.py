@@ -34,7 +34,17 @@ from esma.render import cf_text
 from esma.transforms import Transform, transform_ball
 from esma.verify import Approval, _scf_rate, approve
 
-__all__ = ["Assembly", "approve_serial", "assemble", "family_keys", "rank_families", "regroup", "summarise"]
+__all__ = [
+    "Assembly",
+    "approve_serial",
+    "assemble",
+    "family_keys",
+    "members_to_load",
+    "merge_assemblies",
+    "rank_families",
+    "regroup",
+    "summarise",
+]
 
 
 #: Digits beyond ``verify_digits`` to which a representative is approved, so that its members, whose relative
@@ -332,11 +342,10 @@ def assemble(
         return _assemble(plan, hits, stored_reps, load_members, approve_many, prove)
 
 
-def _assemble(plan, hits, stored_reps, load_members, approve_many, prove) -> Assembly:
-    t0 = time.perf_counter()
-    stored_reps = stored_reps or {}
-    approve_many = approve_many or approve_serial
-    required = plan.params.verify_digits
+def _group(plan: SearchPlan, hits: Iterable[Hit],
+           stored_reps: Mapping[str, Conjecture]) -> tuple[dict[str, _FamilyWork], set[str]]:
+    """The members of the hits by family (simplest first), with the catalog's representative of each family
+    that has one; and the keys of the formulas the hits stand for."""
     families: dict[str, _FamilyWork] = {}
     found: set[str] = set()
     for hit in hits:
@@ -350,14 +359,45 @@ def _assemble(plan, hits, stored_reps, load_members, approve_many, prove) -> Ass
             work.candidates.append(m)
     for work in families.values():
         work.candidates.sort(key=lambda m: m.order)
+    return families, found
+
+
+def _stored_part(work: _FamilyWork, required: int) -> tuple[_Member, list[_Member], bool, bool]:
+    """For a family the catalog knows: its stored representative as a member, the new members, whether the
+    stored one stays the representative, and whether the family's stored members must be read (to derive them
+    again: from a new, simpler representative, or from the stored one approved again deeper)."""
+    stored = _member_of_record(work.stored_rep)
+    fresh = [m for m in work.candidates if m.key != stored.key]
+    stays = not fresh or stored.order <= fresh[0].order
+    reload = not stays or work.stored_rep.verified_digits < required + EXTRA_DIGITS
+    return stored, fresh, stays, reload
+
+
+def members_to_load(plan: SearchPlan, hits: Iterable[Hit], stored_reps: Mapping[str, Conjecture]) -> set[str]:
+    """The family keys whose stored members ``assemble(plan, hits, stored_reps=..., load_members=...)`` reads:
+    the caller can read them ahead (a worker of the families phase has no catalog).  Empty in a fresh catalog."""
+    if not stored_reps:
+        return set()
+    known = [h for h in hits if not h.family or h.family in stored_reps]
+    families, _ = _group(plan, known, stored_reps)
+    required = plan.params.verify_digits
+    return {w.key for w in families.values() if w.stored_rep is not None and _stored_part(w, required)[3]}
+
+
+def _assemble(plan, hits, stored_reps, load_members, approve_many, prove) -> Assembly:
+    t0 = time.perf_counter()
+    stored_reps = stored_reps or {}
+    approve_many = approve_many or approve_serial
+    required = plan.params.verify_digits
+    families, found = _group(plan, hits, stored_reps)
+    for work in families.values():
         if work.stored_rep is None:
             continue
-        stored = _member_of_record(work.stored_rep)
-        fresh = [m for m in work.candidates if m.key != stored.key]
-        if not fresh or stored.order <= fresh[0].order:
+        stored, fresh, stays, reload = _stored_part(work, required)
+        if stays:
             work.rep = stored  # still the simplest: derive the new members from it
             work.candidates = [stored, *fresh]
-            if load_members and work.stored_rep.verified_digits < required + EXTRA_DIGITS:
+            if load_members and reload:
                 # it is approved again, deeper: the stored members are derived again from it with the new ones
                 known = {m.key for m in work.candidates}
                 loaded = [_member_of_record(r) for r in load_members(work.key) if r.key not in known]
@@ -455,14 +495,43 @@ def _assemble(plan, hits, stored_reps, load_members, approve_many, prove) -> Ass
     proof_seconds = time.perf_counter() - t_proofs
     out = [_record(plan, x.member, x.figures, x.family, x.representative, x.relation, proofs.get(x.member.key))
            for x in pending]
+    out, fams = _ranked(out)
+    return Assembly(out, fams, rejected, approvals, time.perf_counter() - t0, found, unproved, proof_seconds,
+                    approval_seconds)
+
+
+def _ranked(out: list[Conjecture]) -> tuple[list[Conjecture], list[Family]]:
+    """The records in a canonical order (family rank, representative first, then simplicity), and their ranked
+    families: the order formulas are stored in, hence their ids in a fresh catalog, depends neither on the
+    order chunks came back in nor on how the families were split among workers."""
     fams = rank_families(summarise(out))
-    # a canonical order (family rank, representative first, then simplicity): the order formulas are stored in,
-    # hence their ids in a fresh catalog, does not depend on the order chunks came back in
     rank = {f.key: f.rank for f in fams}
     out.sort(key=lambda c: (rank.get(c.family, len(rank) + 1), c.family, not c.representative,
                             simplicity(c.lhs_numerator, c.lhs_denominator, c.preperiod, c.lhs, c.signs_text)))
-    return Assembly(out, fams, rejected, approvals, time.perf_counter() - t0, found, unproved, proof_seconds,
-                    approval_seconds)
+    return out, fams
+
+
+def merge_assemblies(parts: Sequence[Assembly]) -> Assembly:
+    """One assembly of the assemblies of disjoint sets of families, as if they had been assembled together
+    (a family's assembly depends on its own hits alone): records and families in the canonical order; figures
+    added (``seconds`` and the other times are then summed over the parts, work rather than wall time).
+
+    >>> from esma.search import plan_search, run_chunk
+    >>> plan = plan_search("e", coeff_limit=1, max_period=2)
+    >>> hits = [h for i in range(len(plan.chunks)) for h in run_chunk(plan, i).hits]
+    >>> whole = assemble(plan, hits)
+    >>> keys = sorted({h.family for h in hits})
+    >>> halves = [assemble(plan, [h for h in hits if (h.family in keys[:3]) == side]) for side in (True, False)]
+    >>> [c.key for c in merge_assemblies(halves).conjectures] == [c.key for c in whole.conjectures]
+    True
+    """
+    out, fams = _ranked([c for p in parts for c in p.conjectures])
+    return Assembly(
+        out, fams, [r for p in parts for r in p.rejected], sum(p.approvals for p in parts),
+        sum(p.seconds for p in parts), set().union(*(p.found for p in parts)),
+        [u for p in parts for u in p.unproved], sum(p.proof_seconds for p in parts),
+        sum(p.approval_seconds for p in parts),
+    )
 
 
 def regroup(records: Sequence[Conjecture]) -> list[Conjecture]:

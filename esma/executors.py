@@ -32,16 +32,18 @@ import signal
 import sys
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from esma.search import ChunkResult, SearchPlan, plan_search, run_chunk
+from esma.records import Conjecture, Hit
+from esma.search import Assembly, ChunkResult, SearchPlan, assemble, plan_search, run_chunk
 
 __all__ = [
     "DASK_BATCH_MAX",
     "DASK_RETRIES",
     "EXECUTORS",
     "POOL_RESTARTS",
+    "Workers",
     "dask_setup",
     "default_workers",
     "discard_prestarted",
@@ -105,6 +107,29 @@ def _run_one(expr: str, params: Params, index: int) -> ChunkResult:
     return run_chunk(_plan(expr, params), index)
 
 
+def assemble_part(
+    expr: str,
+    params: Params,
+    hits: list[Hit],
+    stored_reps: dict[str, Conjecture],
+    members: dict[str, list[Conjecture]],
+) -> Assembly:
+    """Worker entry point of the families phase: ``esma.assemble.assemble`` of some families' hits.
+
+    ``stored_reps``: the catalog's representatives of those families; ``members``: the stored members of the
+    families whose members ``esma.assemble.members_to_load`` says the assembly reads (read by the caller, so
+    that workers never touch the catalog).
+    """
+    from esma.scanning import forget_tails
+
+    forget_tails()  # the scan's tail tables are no use here
+
+    def load_members(key: str) -> list[Conjecture]:
+        return members[key]  # a key the caller did not read is a bug to see, not an empty family
+
+    return assemble(_plan(expr, params), hits, stored_reps=stored_reps, load_members=load_members)
+
+
 #: A Dask task runs up to this many chunks, aiming at about DASK_TASK_SECONDS of work.
 DASK_BATCH_MAX = 64
 DASK_TASK_SECONDS = 0.5
@@ -135,6 +160,17 @@ def _run_batch(expr: str, params: Params, indices: list[int]) -> list[ChunkResul
     return [run_chunk(plan, i) for i in indices]
 
 
+def _check(plan: SearchPlan, executor: str, workers: int | None, scheduler: str | None) -> None:
+    if executor not in EXECUTORS:
+        raise ValueError(f"Argument 'executor' must be one of {', '.join(EXECUTORS)}, not {executor!r}")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"Argument 'workers' must be a positive integer, not {workers!r}")
+    if scheduler is not None and executor != "dask":
+        raise ValueError("Argument 'scheduler' needs executor 'dask'")
+    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
+        raise ValueError(f"Argument 'scheduler' must be an address like tcp://host:8786, not {scheduler!r}")
+
+
 def run_chunks(
     plan: SearchPlan,
     indices: Iterable[int],
@@ -147,29 +183,23 @@ def run_chunks(
     ``workers``: processes for ``process``, worker processes of the local cluster for ``dask`` (ignored with
     a ``scheduler``, whose cluster has the workers it has); default: the CPU count.  Arguments are checked
     before anything starts, so bad input raises ``ValueError`` at the call, not at the first ``next()``.
+    The workers are stopped when the iterator is exhausted or closed (``Workers`` keeps them for more work).
     """
     indices = list(indices)
-    if executor not in EXECUTORS:
-        raise ValueError(f"Argument 'executor' must be one of {', '.join(EXECUTORS)}, not {executor!r}")
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise ValueError(f"Argument 'workers' must be a positive integer, not {workers!r}")
-    if scheduler is not None and executor != "dask":
-        raise ValueError("Argument 'scheduler' needs executor 'dask'")
-    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
-        raise ValueError(f"Argument 'scheduler' must be an address like tcp://host:8786, not {scheduler!r}")
+    _check(plan, executor, workers, scheduler)
     bad = [i for i in indices if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(plan.chunks)]
     if bad:
         raise ValueError(f"Chunk indices must be in [0, {len(plan.chunks)}), not {bad[:5]}")
     if not indices:  # nothing left (a finished search resumed): start no pool and no cluster
         return iter(())
-    n = workers or default_workers()
-    if executor == "serial" or (executor == "process" and (n == 1 or len(indices) <= 1)):
-        return _run_serial(plan, indices)
-    expr, params = _key(plan)
-    if executor == "process":
-        _remember((expr, params), plan)  # inherited by the forked pool processes
-        return _run_process(expr, params, indices, n)
-    return _run_dask(expr, params, indices, n, scheduler)
+    return _chunks_then_close(Workers(plan, executor, workers, scheduler), indices)
+
+
+def _chunks_then_close(session: Workers, indices: list[int]) -> Iterator[ChunkResult]:
+    try:
+        yield from session.chunks(indices)
+    finally:
+        session.close()
 
 
 def _run_serial(plan: SearchPlan, indices: list[int]) -> Iterator[ChunkResult]:
@@ -292,62 +322,6 @@ def discard_prestarted() -> None:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run_process(expr: str, params: Params, indices: list[int], n: int) -> Iterator[ChunkResult]:
-    from concurrent.futures import FIRST_COMPLETED, Future, wait
-    from concurrent.futures.process import BrokenProcessPool
-
-    queue = deque(indices)
-    restarts = 0
-    while queue:
-        pool = _PRESTARTED.pop((expr, params), None) if restarts == 0 else None
-        if pool is None:
-            pool = _new_pool(min(n, len(queue)))
-        running: dict[Future, int] = {}
-        broken = False
-        try:
-            while (queue or running) and not broken:
-                # a bounded window of futures, so an interrupted run has little in flight
-                while queue and len(running) < 2 * n:
-                    i = queue.popleft()
-                    try:
-                        running[pool.submit(_run_one, expr, params, i)] = i
-                    except BrokenProcessPool:
-                        queue.appendleft(i)
-                        broken = True
-                        break
-                if not running:
-                    break
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for f in done:
-                    i = running.pop(f)
-                    if isinstance(f.exception(), BrokenProcessPool):
-                        queue.appendleft(i)
-                        broken = True
-                    else:
-                        yield f.result()
-        finally:
-            if broken:
-                # a broken pool's other processes may be blocked forever writing a result (a chunk's hits carry
-                # their deep terms) into a pipe nobody reads any more: waiting for them would hang; end them
-                for proc in list((getattr(pool, "_processes", None) or {}).values()):
-                    proc.kill()
-                pool.shutdown(wait=False, cancel_futures=True)
-            else:
-                # pending chunks are cancelled; running ones finish (their processes ignore SIGINT) so that no
-                # orphan outlives the run
-                pool.shutdown(wait=True, cancel_futures=True)
-        if broken:
-            # a pool process died (killed, out of memory): the pool is unusable and every chunk it still held
-            # is lost; recompute them in a fresh pool
-            queue.extendleft(running.values())
-            restarts += 1
-            if restarts > POOL_RESTARTS:
-                raise RuntimeError(
-                    f"worker processes died {restarts} times; {len(queue)} chunks were not computed "
-                    "(rerun the same command to resume)"
-                )
-
-
 def dask_setup(worker: Any) -> None:
     """Dask preload hook (``preload=["esma.executors"]``): the worker process ignores SIGINT.
 
@@ -417,52 +391,234 @@ def _connect(client_class, scheduler: str):
         ) from None
 
 
-def _run_dask(expr: str, params: Params, indices: list[int], n: int, scheduler: str | None) -> Iterator[ChunkResult]:
-    try:
-        from dask.distributed import Client, as_completed
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise RuntimeError("the dask executor needs dask[distributed]: pip install 'dask[distributed]'") from None
-    cluster = None
-    try:
-        if scheduler is None:
-            cluster = _start_local_cluster(n)
-            client = Client(cluster)
-        else:
-            client = _connect(Client, scheduler)
-        try:
-            # A window of tasks, each a batch of consecutive chunks sized from the chunks seen so far to take
-            # about DASK_TASK_SECONDS (a chunk of a fast scan is milliseconds of work, less than what the
-            # scheduler and the client spend on a task; a batch must not grow long either: a Ctrl-C leaves the
-            # batches in flight to be thrown away).  pure=False: a key is unique to this run, so two clients
-            # sharing a scheduler never see each other's results (each commits its own).  Only as_completed
-            # holds the futures, and each is released once its result is here, so a worker lost later takes
-            # no finished result with it that would be recomputed for nothing.  (Not with_results=True: its
-            # background fetches log tracebacks when a run is interrupted.)  loop=client.loop: as_completed
-            # otherwise tracks the futures on the *default* client's event loop, which in a process holding
-            # another client (a notebook's, a test's) is not this one's, and a result lost with a worker then
-            # fails to be waited for ("bound to a different event loop").
-            queue = deque(indices)
-            window = 4 * max(n if cluster is not None else sum(client.nthreads().values()), 1)
-            pending = as_completed([], loop=client.loop)
-            pace = _Pace()
 
-            def submit() -> None:
+# ------------------------------------------------------------------------------------------- one search's workers
+
+#: A task of ``Workers.map``: a tag the caller knows it by, a module-level function, and its arguments (plain data).
+Task = tuple[Any, Callable[..., Any], tuple]
+
+
+class Workers:
+    """The workers of one search, for both of its phases: the scan's chunks (``chunks``), then the families
+    phase's batches (``map`` of ``assemble_part``), on the same processes: a process pool or a Dask cluster is
+    started once per search, and stopped by ``close`` (or leaving the ``with`` block).
+
+    Tasks are pure functions of plain data; results come back in completion order with the caller's tag, so the
+    caller alone orders and writes them.  A task lost with its worker is run again (a replaced process pool, the
+    Dask scheduler's retries); a task that kills its worker every time fails the run after ``POOL_RESTARTS``
+    replaced pools (or Dask's allowed failures).
+
+    >>> from esma.search import plan_search
+    >>> plan = plan_search("e", coeff_limit=1, max_period=1)
+    >>> with Workers(plan, "serial") as w:
+    ...     sorted(tag for tag, _ in w.map([(i, pow, (i, 2)) for i in range(3)]))
+    [0, 1, 2]
+    """
+
+    def __init__(self, plan: SearchPlan, executor: str = "serial", workers: int | None = None,
+                 scheduler: str | None = None) -> None:
+        _check(plan, executor, workers, scheduler)
+        self.plan = plan
+        self.executor = executor
+        self.n = workers or default_workers()
+        self.scheduler = scheduler
+        self.expr, self.params = _key(plan)
+        _remember((self.expr, self.params), plan)  # inherited by forked pool processes; found by serial tasks
+        self._pool = None
+        self._cluster = None
+        self._client = None
+
+    @property
+    def parallel(self) -> bool:
+        """Whether tasks run in other processes (not in this one, one after the other)."""
+        return self.executor == "dask" or (self.executor == "process" and self.n > 1)
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ---------------------------------------------------------------------------------------------- the scan
+
+    def chunks(self, indices: Iterable[int]) -> Iterator[ChunkResult]:
+        """The results of the chunks ``indices``, as they complete."""
+        indices = list(indices)
+        if not indices:
+            return
+        if not self.parallel or (self.executor == "process" and len(indices) <= 1 and self._pool is None):
+            yield from _run_serial(self.plan, indices)
+            return
+        if self.executor == "process":
+            tasks = ((i, _run_one, (self.expr, self.params, i)) for i in indices)
+            inner = self._map_process(tasks, min(self.n, len(indices)))
+            try:
+                for _, result in inner:
+                    yield result
+            finally:
+                inner.close()  # broken off: the pool goes with the chunks it holds
+            return
+        # Dask: tasks of consecutive chunks, sized from the chunks seen so far to take about DASK_TASK_SECONDS
+        # (a chunk of a fast scan is milliseconds of work, less than what the scheduler and the client spend
+        # on a task; a batch must not grow long either: a stop throws away the batches in flight)
+        queue = deque(indices)
+        pace = _Pace()
+
+        def batches() -> Iterator[Task]:
+            while queue:
                 batch = [queue.popleft() for _ in range(min(pace.batch(), len(queue)))]
-                pending.add(
-                    client.submit(_run_batch, expr, params, batch, pure=False, retries=DASK_RETRIES)
-                )
+                yield None, _run_batch, (self.expr, self.params, batch)
 
-            while queue and pending.count() < window:
-                submit()
-            for f in pending:
-                results = f.result()
-                f.release()
+        inner = self._map_dask(batches())
+        try:
+            for _, results in inner:
                 pace.record(results)
-                while queue and pending.count() < window:
-                    submit()
                 yield from results
         finally:
-            client.close()
-    finally:
-        if cluster is not None:
-            cluster.close()
+            inner.close()
+
+    # -------------------------------------------------------------------------------------------- any task
+
+    def map(self, tasks: Iterable[Task]) -> Iterator[tuple[Any, Any]]:
+        """Run ``tasks`` (tag, function, arguments) and yield (tag, result) as they complete.  ``tasks`` is
+        consumed lazily, a window of them at a time, so it may prepare each task as it is needed."""
+        if not self.parallel:
+            for tag, fn, args in tasks:
+                yield tag, fn(*args)
+        elif self.executor == "process":
+            yield from self._map_process(iter(tasks), self.n)
+        else:
+            yield from self._map_dask(iter(tasks))
+
+    def close(self) -> None:
+        """Stop the workers: pending tasks are cancelled, running ones finish (no process outlives this)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        client, self._client = self._client, None
+        cluster, self._cluster = self._cluster, None
+        try:
+            if client is not None:
+                client.close()
+        finally:
+            if cluster is not None:
+                cluster.close()
+
+    # ------------------------------------------------------------------------------------- process pool
+
+    def _map_process(self, tasks: Iterator[Task], size: int) -> Iterator[tuple[Any, Any]]:
+        from concurrent.futures import FIRST_COMPLETED, Future, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        retry: deque[Task] = deque()
+        restarts = 0
+        exhausted = False
+        while True:
+            if self._pool is None:
+                self._pool = _PRESTARTED.pop((self.expr, self.params), None) if restarts == 0 else None
+                if self._pool is None:
+                    self._pool = _new_pool(size)
+            pool = self._pool
+            running: dict[Future, Task] = {}
+            broken = False
+            try:
+                while not broken:
+                    # a bounded window of futures, so a stopped run has little in flight
+                    while len(running) < 2 * self.n and (retry or not exhausted):
+                        if retry:
+                            task = retry.popleft()
+                        else:
+                            task = next(tasks, None)
+                            if task is None:
+                                exhausted = True
+                                break
+                        try:
+                            running[pool.submit(task[1], *task[2])] = task
+                        except BrokenProcessPool:
+                            retry.appendleft(task)
+                            broken = True
+                            break
+                    if not running:
+                        return
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for f in done:
+                        task = running.pop(f)
+                        if isinstance(f.exception(), BrokenProcessPool):
+                            retry.appendleft(task)
+                            broken = True
+                        else:
+                            yield task[0], f.result()
+            except BaseException:
+                # stopped (a signal, the caller closed us, a task raised): the pool goes with what it holds
+                self.close()
+                raise
+            if broken:
+                # a pool process died (killed, out of memory): the pool is unusable and every task it still held
+                # is lost.  Its other processes may be blocked forever writing a result into a pipe nobody reads
+                # any more: waiting for them would hang; end them, and run the lost tasks in a fresh pool
+                self._pool = None
+                for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                    proc.kill()
+                pool.shutdown(wait=False, cancel_futures=True)
+                retry.extendleft(running.values())
+                restarts += 1
+                if restarts > POOL_RESTARTS:
+                    raise RuntimeError(
+                        f"worker processes died {restarts} times; {len(retry)} tasks were not computed "
+                        "(rerun the same command to resume)"
+                    )
+
+    # ------------------------------------------------------------------------------------------------ Dask
+
+    def _dask_client(self):
+        if self._client is None:
+            try:
+                from dask.distributed import Client
+            except ImportError:  # pragma: no cover - depends on the environment
+                raise RuntimeError(
+                    "the dask executor needs dask[distributed]: pip install 'dask[distributed]'") from None
+            if self.scheduler is None:
+                self._cluster = _start_local_cluster(self.n)
+                self._client = Client(self._cluster)
+            else:
+                self._client = _connect(Client, self.scheduler)
+        return self._client
+
+    def _map_dask(self, tasks: Iterator[Task]) -> Iterator[tuple[Any, Any]]:
+        # pure=False: a key is unique to this run, so two clients sharing a scheduler never see each other's
+        # results (each writes its own).  Only as_completed holds the futures, and each is released once its
+        # result is here, so a worker lost later takes no finished result with it that would be recomputed for
+        # nothing.  (Not with_results=True: its background fetches log tracebacks when a run is interrupted.)
+        # loop=client.loop: as_completed otherwise tracks the futures on the *default* client's event loop,
+        # which in a process holding another client (a notebook's, a test's) is not this one's, and a result
+        # lost with a worker then fails to be waited for ("bound to a different event loop").
+        from dask.distributed import as_completed
+
+        try:
+            client = self._dask_client()
+            window = 4 * max(self.n if self._cluster is not None else sum(client.nthreads().values()), 1)
+            pending = as_completed([], loop=client.loop)
+            tags: dict[str, Any] = {}
+
+            def submit() -> bool:
+                task = next(tasks, None)
+                if task is None:
+                    return False
+                f = client.submit(task[1], *task[2], pure=False, retries=DASK_RETRIES)
+                tags[f.key] = task[0]
+                pending.add(f)
+                return True
+
+            more = True
+            while more and pending.count() < window:
+                more = submit()
+            for f in pending:
+                result = f.result()
+                tag = tags.pop(f.key)
+                f.release()
+                while more and pending.count() < window:
+                    more = submit()
+                yield tag, result
+        except BaseException:
+            self.close()
+            raise

@@ -23,7 +23,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from esma.assemble import Assembly, assemble, family_keys, rank_families, regroup, summarise
+from esma.assemble import (
+    Assembly,
+    assemble,
+    family_keys,
+    members_to_load,
+    merge_assemblies,
+    rank_families,
+    regroup,
+    summarise,
+)
 from esma.plan import Chunk, SearchParams, SearchPlan, distinct_values, plan_search, translation_classes
 from esma.records import Conjecture, Family
 from esma.scanning import ChunkResult, run_chunk, scan_chunk
@@ -38,6 +47,8 @@ __all__ = [
     "assemble",
     "distinct_values",
     "family_keys",
+    "members_to_load",
+    "merge_assemblies",
     "merge_results",
     "plan_search",
     "rank_families",

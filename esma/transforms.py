@@ -28,7 +28,7 @@ from functools import cached_property, lru_cache
 
 from esma.polys import poly_divmod, poly_gcd, poly_text
 
-__all__ = ["Transform", "transform_ball", "transform_space"]
+__all__ = ["Transform", "layout", "transform_ball", "transform_space"]
 
 
 def _trim(p: list[int] | tuple[int, ...]) -> list[int]:
@@ -113,6 +113,27 @@ def _is_monomial(coeffs: tuple[int, ...]) -> bool:
     return len(nz) == 1 and (abs(nz[0]) == 1 or coeffs[0] != 0)
 
 
+def layout(num: tuple[int, ...], den: tuple[int, ...]) -> tuple[int, tuple[int, ...], bool, tuple[int, ...], bool]:
+    """How P/Q is written by hand: ``(sign, P', P' ascending?, Q', Q' ascending?)`` with P/Q = sign P'/Q'.
+
+    A negative leading coefficient of P (a transform negated to make its value positive) moves into a
+    denominator with a negative constant term (``(c - 1)/(2 - c)``), else into an ascending numerator
+    (``(1 - c)/(c + 2)``), else in front (``-(c + 1)/(c + 2)``).  ``Transform.text`` and ``esma.render`` both
+    write T(c) through this, so the terminal, the pages and the stored text agree.
+
+    >>> layout((1, -1), (-2, 1))
+    (1, (-1, 1), False, (2, -1), True)
+    """
+    if _lead_sign(num) > 0:
+        return 1, num, False, den, False
+    neg_num = tuple(-x for x in num)
+    if den[0] < 0:
+        return 1, neg_num, False, tuple(-x for x in den), True
+    if num[0] > 0:
+        return 1, num, True, den, False
+    return -1, neg_num, False, den, False
+
+
 def _fraction_text(pt: str, num: tuple[int, ...], qt: str, den: tuple[int, ...]) -> str:
     """``pt/qt`` with parentheses where a sum needs them (none over a denominator 1)."""
     if _trim(den) == [1]:
@@ -156,16 +177,9 @@ class Transform:
         >>> Transform((1, -1), (-2, 1)).text, Transform((1, -1), (2, 1)).text, Transform((-1, -1), (2, 1)).text
         ('(c - 1)/(2 - c)', '(1 - c)/(c + 2)', '-(c + 1)/(c + 2)')
         """
-        num, den = self.numerator, self.denominator
-        if _lead_sign(num) > 0:
-            return _fraction_text(poly_text(num), num, poly_text(den), den)
-        neg_num = tuple(-x for x in num)
-        if den[0] < 0:
-            neg_den = tuple(-x for x in den)
-            return _fraction_text(poly_text(neg_num), neg_num, poly_text(neg_den, ascending=True), neg_den)
-        if num[0] > 0:
-            return _fraction_text(poly_text(num, ascending=True), num, poly_text(den), den)
-        return "-" + _fraction_text(poly_text(neg_num), neg_num, poly_text(den), den)
+        sign, num, num_up, den, den_up = layout(self.numerator, self.denominator)
+        text = _fraction_text(poly_text(num, ascending=num_up), num, poly_text(den, ascending=den_up), den)
+        return "-" + text if sign < 0 else text
 
     def substitute(self, expr_text: str) -> str:
         """The expression text of T(c) with the constant's text in place of c (for independent evaluation).

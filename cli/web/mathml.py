@@ -59,6 +59,36 @@ def _clean(node: ET.Element) -> bool:
     return True
 
 
+_FUNCTIONS = frozenset(("log", "sin", "cos", "tan", "cot", "sinh", "cosh", "tanh", "coth", "exp"))
+
+
+def _is_function(el: ET.Element) -> bool:
+    if el.tag in ("msup", "msub") and len(el):
+        el = el[0]
+    return el.tag == "mi" and (el.text or "") in _FUNCTIONS
+
+
+def _space_function_names(root: ET.Element) -> None:
+    """Thin spaces around ``tan`` (or ``tan^2``) as TeX sets ``2\\tan 1``: browsers set latex2mathml's
+    ``<mn>2</mn><mi>tan</mi><mn>1</mn>`` as "2tan1".  None before a bracket (``tan(1/3)``) or an operator."""
+    for parent in root.iter():
+        if parent.tag not in ("mrow", "math", "mstyle", "mtd", "msqrt", "mpadded", "mphantom", "menclose"):
+            continue  # the children of a script or a fraction have places: nothing goes between them
+        kids = list(parent)
+        at = set()
+        for i, kid in enumerate(kids):
+            if not _is_function(kid):
+                continue
+            if i + 1 < len(kids):
+                after = kids[i + 1]
+                if not (after.tag == "mo" or (after.tag == "mrow" and len(after) and after[0].tag == "mo")):
+                    at.add(i + 1)
+            if i > 0 and kids[i - 1].tag != "mo":
+                at.add(i)
+        for i in sorted(at, reverse=True):
+            parent.insert(i, ET.Element("mspace", {"width": "0.1667em"}))
+
+
 @functools.lru_cache(maxsize=8192)
 def to_mathml(latex: str, display: bool = False) -> Markup:
     """The MathML of ``latex`` as safe markup, or its source in an escaped ``<code>`` when it cannot be typeset
@@ -73,6 +103,7 @@ def to_mathml(latex: str, display: bool = False) -> Markup:
         return fallback
     if root.tag != f"{{{MATHML_NS}}}math" or not _clean(root):
         return fallback
+    _space_function_names(root)
     root.set("xmlns", MATHML_NS)
     # ElementTree escapes every text and attribute it writes: what it serialises is what the tree holds
     return Markup(ET.tostring(root, encoding="unicode", short_empty_elements=True))

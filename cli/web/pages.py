@@ -113,10 +113,13 @@ class ExportLinks(Links):
 
 
 def plain_lhs(conj: Conjecture) -> str:
-    const = conj.constant
-    if conj.lhs == "c":
-        return const
-    return conj.lhs.replace("c", const if const.isidentifier() else f"({const})")
+    from esma.render import lhs_text
+
+    try:
+        return lhs_text(conj)  # as a mathematician writes it: 1/tan 1 (DESIGN 10)
+    except (ValueError, TypeError, RecursionError):  # a constant outside the grammar: its stored text
+        const = conj.constant
+        return const if conj.lhs == "c" else conj.lhs.replace("c", const if const.isidentifier() else f"({const})")
 
 
 def formula_math(conj: Conjecture, count: int = 6, display: bool = True) -> Markup:

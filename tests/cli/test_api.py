@@ -150,6 +150,17 @@ def test_list_rendering(e_found):
     assert part.records == [c.record for c in part]
 
 
+def test_list_shows_expressions_as_written_by_hand(tan_found):
+    # DESIGN 10: the constant and T(c) of the table as a mathematician writes them, in the text and the HTML
+    part = tan_found.filter(lambda c: c.lhs in ("1/c", "(c + 1)/(c - 1)", "2*c + 1"))
+    assert part, [c.lhs for c in tan_found]
+    text = repr(part)
+    assert "tan(1/2)" in text and "tan(1/2))" not in text and "((" not in text and "*" not in text.split("\n", 2)[2]
+    assert any(c.lhs == "1/c" for c in part) == (" 1/c " in text)
+    page = part._repr_html_()
+    assert r"\tan\left(\frac{1}{2}\right)" in page and r"\left(\tan" not in page
+
+
 def test_list_filters(e_found):
     faster = e_found.filter(faster=True)
     slower = e_found.filter(faster=False)

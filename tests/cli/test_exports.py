@@ -236,17 +236,25 @@ def _check_equations(latex, records):
         never_negative, balanced = unescaped_braces(body)
         assert never_negative and balanced, body
     sections = [n for n in walk(nodes) if isinstance(n, LatexMacroNode) and n.macroname == "section"]
-    assert len(sections) == 2, "one section per constant"
+    titles = [n.nodeargd.argnlist[-1].latex_verbatim() for n in sections]
+    assert sum(t.startswith("{$c = ") for t in titles) == 2, f"one section per constant: {titles}"
+    assert titles[-1] == "{Theorems used}", "the theorems the proofs start from, with their references"
 
 
 def test_latex_has_one_formula_per_family_ranked(latex, representatives, records):
     _check_equations(latex, representatives)
-    # each family says how many formulas it stands for, and whether it is a theorem or a conjecture
+    # each family says how many formulas it stands for, and whether its formula is proved or a conjecture
     for c in representatives:
         members = sum(1 for r in records if r.constant == c.constant and r.family == c.family)
         noun = "formula" if members == 1 else "formulas"
-        assert f"\\#{c.id} (family " in latex and f"{members} {noun}" in latex
-    assert latex.count(r"\paragraph{Conjecture}") + latex.count(r"\paragraph{Theorem}") == len(representatives)
+        status = "proved from " if c.status == "proved" else "conjecture (approved numerically)"
+        pattern = r"\\paragraph\{Formula \\#" + str(c.id) + r"\} \(family \d+, ([\d,]+) (\w+)[^)]*\); (.*)"
+        head = re.search(pattern, latex)
+        assert head, c.id
+        assert (int(head.group(1).replace(",", "")), head.group(2)) == (members, noun)
+        assert head.group(3).startswith(status), head.group(3)
+    assert latex.count(r"\paragraph{Formula \#") == len(representatives)
+    assert r"\paragraph{Theorem}" not in latex and r"\paragraph{Conjecture}" not in latex  # DESIGN 10: formulas
 
 
 def test_latex_all_has_every_formula(latex_all, records):

@@ -59,7 +59,7 @@ def test_figure_content():
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["signed (signs +-+)", "simple continued fraction", "200 digits"]
     title = ax.get_title()
-    assert title.startswith(r"Convergence of $\tan\left(1\right)$")
+    assert title.startswith(r"Convergence of $\tan 1$")  # DESIGN 10: as a mathematician writes it
     conv = convergence(TAN1, 200)
     signed_n, simple_n = conv.terms_to_digits()
     assert f"{signed_n} terms for 200 digits with signs +-+, {simple_n} with the simple" in title

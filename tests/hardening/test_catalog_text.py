@@ -234,7 +234,7 @@ def test_every_export_skips_unreadable_formulas(corrupt, fmt):
         ids = [int(r["id"]) for r in table]
     elif fmt == "latex":
         assert res.stdout.rstrip().endswith(r"\end{document}")
-        ids = [int(m) for m in re.findall(r"\\#(\d+) \(", res.stdout)]
+        ids = [int(m) for m in re.findall(r"\\paragraph\{Formula \\#(\d+)\}", res.stdout)]
     else:
         assert res.stdout.rstrip().endswith("</html>")
         ids = sorted({int(m) for m in re.findall(r'<section id="formula-(\d+)"', res.stdout)})
@@ -347,7 +347,7 @@ def test_stored_text_does_not_become_latex_commands(source, tmp_path):
     doctor(db, "UPDATE conjectures SET closed_form = ?, polynomials = '[]' WHERE id = ?", hostile, victim)
     res = esma_cli(db.parent, "export", "--format", "latex", "--all", "--db", str(db))
     assert res.returncode == 0, res.stderr
-    assert f"\\#{victim} (" in res.stdout
+    assert f"\\paragraph{{Formula \\#{victim}}}" in res.stdout
     for command in (r"\immediate", r"\write18", r"\input"):
         assert command not in res.stdout
     assert r"\textbackslash{}immediate\textbackslash{}write18\{touch pwned\}" in res.stdout
