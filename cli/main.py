@@ -315,13 +315,6 @@ class _PlanningDeadline(Exception):
     """--max-seconds passed while the search was being planned."""
 
 
-def _families_callback(run, progress) -> dict[str, Any]:
-    """``on_families=progress.families`` when ``runner.run`` takes it (families phase progress)."""
-    import inspect
-
-    return {"on_families": progress.families} if "on_families" in inspect.signature(run).parameters else {}
-
-
 def _approval_digits() -> int:
     """The digits of T(c) a numerical approval needs at least (``esma.verify.approve``'s ``min_digits``)."""
     import inspect
@@ -350,7 +343,7 @@ def _search_into(db, expr, params, plan, executor, workers, scheduler, limit, sh
         try:
             runner.run(catalog, job, executor, workers, scheduler, on_chunk=progress.update, deadline=deadline,
                        graceful_sigint=True, on_stop_request=stop_requested, on_phase=progress.message,
-                       load=None if as_json else max(limit, 0), **_families_callback(runner.run, progress))
+                       load=None if as_json else max(limit, 0), on_families=progress.families)
         except BaseException as exc:
             progress.close()
             signum = _stop_signal(exc)

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import pytest
 
 from esma.cli import output
-from esma.cli.main import _families_callback
 from esma.search import plan_search
 
 #: A space whose layout takes tens of seconds (1,205,604 pairs of coefficient vectors; issue 17's example).
@@ -89,17 +88,20 @@ def test_messages_are_lines_of_their_own_above_the_bar(plan):
     assert all(len(line) <= 80 for line in lines)
 
 
-def test_families_progress_is_wired_when_the_runner_offers_it():
-    progress = output.Progress(live=False)
-
-    def run_with(catalog, job, *, on_families=None):  # the runner's keyword (issue 17)
-        return job
-
-    def run_without(catalog, job, *, deadline=None):
-        return job
-
-    assert _families_callback(run_with, progress) == {"on_families": progress.families}
-    assert _families_callback(run_without, progress) == {}
+def test_a_search_reports_its_families_phase(esma_main, monkeypatch, tmp_path):
+    """The runner's ``on_families`` reaches the progress: on a pipe, a line of families stored of the total,
+    formulas stored and the time left (every step here), ending with every family stored."""
+    monkeypatch.setattr(output.Progress, "PLAIN_SECONDS", 0.0)
+    res = esma_main("search", "e", "--coeff-limit", "1", "--max-period", "2", "--executor", "serial", "--json",
+                    "--db", tmp_path / "c.sqlite")
+    assert res.code == 0, res.stderr
+    s = json.loads(res.stdout)["search"]
+    lines = [line for line in res.stderr.splitlines() if re.match(r"esma: families: [\d,]+/[\d,]+ families", line)]
+    assert lines, res.stderr
+    last = re.match(r"esma: families: ([\d,]+)/([\d,]+) families · ([\d,]+) formulas?, about .* left$", lines[-1])
+    assert last, lines[-1]
+    done, total, stored = (int(g.replace(",", "")) for g in last.groups())
+    assert done == total == s["families"] and stored == s["conjectures"]
 
 
 def test_max_seconds_bounds_the_planning_of_a_large_space(esma_run, tmp_path):
