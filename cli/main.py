@@ -9,6 +9,7 @@ signal's number when a stop signal ended the command (130 Ctrl-C, 143 SIGTERM, 1
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import re
 import signal
@@ -81,7 +82,7 @@ class CatalogId(click.ParamType):
 READING_COMMANDS = "list, show, families, export and serve"
 
 
-def _catalog(db: str | None, reading: bool = False):
+def _catalog(db: str | None, reading: bool = False, notice=None):
     """Open the catalog (migrating it), and give formulas stored before families existed their families.
 
     A catalog this process cannot write (read-only medium, no write permission) is opened read-only when
@@ -106,7 +107,7 @@ def _catalog(db: str | None, reading: bool = False):
     try:
         from esma.cli.families import backfill
 
-        backfill(catalog, notice=output.err)
+        backfill(catalog, notice=notice or output.err)
     except BaseException:
         catalog.close()
         raise
@@ -156,6 +157,10 @@ def cli() -> None:
 
 # ------------------------------------------------------------------------------------------------ search
 
+#: Pairs of coefficient vectors from which the layout of a plan (about 0.02 ms a pair) is announced on stderr,
+#: and bounded by --max-seconds.
+PLAN_NOTICE_PAIRS = 20_000
+
 
 @cli.command(
     help="Search a constant for continued fraction formulas and store them in the catalog."
@@ -203,7 +208,9 @@ def cli() -> None:
     type=float,
     metavar="SECONDS",
     default=None,
-    help="Stop after the chunk running when SECONDS have passed; the search stays resumable (exit code 0).",
+    help="Stop after the chunk running when SECONDS have passed; the search stays resumable (exit code 0).  "
+    f"The layout of a large space (over {PLAN_NOTICE_PAIRS:,} pairs of coefficient vectors) stops at SECONDS too, "
+    "with nothing stored.",
 )
 @click.option("--yes", is_flag=True, help="Confirm a request over the limits (10^9 candidates, 10^6 digits).")
 @DB_OPTION
@@ -220,10 +227,6 @@ def search(expr, degree, coeff_limit, min_period, max_period, depth, max_qperiod
         except KeyboardInterrupt as exc:  # neither planning nor running (opening the catalog, printing): one line
             output.err("interrupted")
             sys.exit(128 + _stop_signal(exc))
-
-
-#: Pairs of coefficient vectors from which the layout of a plan (about 0.02 ms a pair) is announced on stderr.
-PLAN_NOTICE_PAIRS = 20_000
 
 
 def _search(expr, degree, coeff_limit, min_period, max_period, depth, max_qperiod, max_preperiod, digits,
@@ -265,48 +268,84 @@ def _search(expr, degree, coeff_limit, min_period, max_period, depth, max_qperio
         constant(expr)
         refuse_absurd(limits.request_problems(SearchParams(**params)))
     deadline = None if max_seconds is None else started + max_seconds
-    try:
+    # one progress display from here to the results: planning, scan, families phase
+    with output.Progress() as progress:
+        stage = {"name": "constant"}
         pairs = limits.coefficient_vectors(degree, coeff_limit) ** 2
-        if pairs >= PLAN_NOTICE_PAIRS:
-            output.err(f"planning: laying out {pairs:,} pairs of coefficient vectors")
-        with bad_input():
-            plan = plan_search(expr, **params)
-        refuse_absurd(limits.plan_problems(plan))
-        # the pool's processes load the kernels while this one opens the catalog and finds what is left to do
-        executors.prestart(plan, executor, workers)
-    except KeyboardInterrupt as exc:  # nothing is stored before the catalog is opened
-        executors.discard_prestarted()
-        output.err("interrupted while planning the search: nothing was stored")
-        sys.exit(128 + _stop_signal(exc))
-    try:
-        _search_into(db, expr, params, plan, executor, workers, scheduler, limit, show_all, as_json, deadline,
-                     max_seconds)
-    finally:
-        executors.discard_prestarted()
+        # a large space's layout (seconds to minutes) is bounded too; a small one's (milliseconds) always ends, and
+        # the scan then runs at least one chunk: every run of a bounded search makes progress
+        planning_deadline = deadline if pairs >= PLAN_NOTICE_PAIRS else None
+
+        def planning(name: str, done: int, total: int) -> None:
+            stage["name"] = name
+            progress.planning(name, done, total)
+            if planning_deadline is not None and time.monotonic() >= planning_deadline:
+                raise _PlanningDeadline
+
+        try:
+            if pairs >= PLAN_NOTICE_PAIRS:
+                progress.message(f"planning: laying out {pairs:,} pairs of coefficient vectors")
+            with bad_input():
+                plan = plan_search(expr, progress=planning, **params)
+            refuse_absurd(limits.plan_problems(plan))
+            # the pool's processes load the kernels while this one opens the catalog and finds what is left to do
+            executors.prestart(plan, executor, workers)
+        except _PlanningDeadline:  # nothing is stored before the catalog is opened: nothing is lost either
+            progress.close()
+            if as_json:  # stdout stays one JSON document: no search was registered
+                output.print_json({"search": None, "families": [], "conjectures": [],
+                                   "stopped": "--max-seconds passed while planning"})
+            output.info(f"stopped after --max-seconds {max_seconds:g} while planning "
+                        f"({output.plan_stage_name(stage['name'])}): nothing was searched or stored; give it more "
+                        "seconds")
+            return
+        except KeyboardInterrupt as exc:  # nothing is stored before the catalog is opened
+            executors.discard_prestarted()
+            progress.close()
+            output.err("interrupted while planning the search: nothing was stored")
+            sys.exit(128 + _stop_signal(exc))
+        try:
+            _search_into(db, expr, params, plan, executor, workers, scheduler, limit, show_all, as_json, deadline,
+                         max_seconds, progress)
+        finally:
+            executors.discard_prestarted()
+
+
+class _PlanningDeadline(Exception):
+    """--max-seconds passed while the search was being planned."""
+
+
+def _approval_digits() -> int:
+    """The digits of T(c) a numerical approval needs at least (``esma.verify.approve``'s ``min_digits``)."""
+    import inspect
+
+    from esma.verify import approve
+
+    return int(inspect.signature(approve).parameters["min_digits"].default)
 
 
 def _search_into(db, expr, params, plan, executor, workers, scheduler, limit, show_all, as_json, deadline,
-                 max_seconds) -> None:
+                 max_seconds, progress) -> None:
     from esma.cli import runner
 
     def stop_requested() -> None:
         if sys.stderr.isatty():  # a pipe reads the one line below; a terminal wants to know Ctrl-C was seen
-            output.err("stopping once the chunk in flight is saved (Ctrl-C again to stop at once)")
+            progress.message("stopping once the chunk in flight is saved (Ctrl-C again to stop at once)")
 
-    catalog = _catalog(db)
+    catalog = _catalog(db, notice=progress.message)
     # the collector has nothing to free in a search's objects but would walk all of them, more often the more
     # there are: paused for the whole command (esma.memory)
     with catalog, paused_gc():
         with bad_input():
             job = runner.prepare(catalog, expr, params, plan=plan)
-        progress = output.Progress(job.plan, len(job.plan.chunks) - len(job.todo))
+        progress.scan(job.plan, len(job.plan.chunks) - len(job.todo), job.todo)
         t0 = time.perf_counter()
         try:
-            with progress:
-                runner.run(catalog, job, executor, workers, scheduler, on_chunk=progress.update, deadline=deadline,
-                           graceful_sigint=True, on_stop_request=stop_requested, on_phase=output.err,
-                           load=None if as_json else max(limit, 0))
+            runner.run(catalog, job, executor, workers, scheduler, on_chunk=progress.update, deadline=deadline,
+                       graceful_sigint=True, on_stop_request=stop_requested, on_phase=progress.message,
+                       load=None if as_json else max(limit, 0), on_families=progress.families)
         except BaseException as exc:
+            progress.close()
             signum = _stop_signal(exc)
             if signum is None:
                 raise
@@ -321,6 +360,7 @@ def _search_into(db, expr, params, plan, executor, workers, scheduler, limit, sh
                 f"saved in {catalog.url}; run the same command again to resume"
             )
             sys.exit(128 + signum)
+        progress.close()
         summary = dict(job.summary)
         summary["wall_seconds"] = round(time.perf_counter() - t0, 3)
         if as_json:
@@ -331,14 +371,22 @@ def _search_into(db, expr, params, plan, executor, workers, scheduler, limit, sh
             )
         elif show_all:
             rows = catalog.search_conjectures(job.search_id, ranked=True)
-            output.conjecture_table(rows, title=f"{summary['constant']}: {len(rows)} formulas")
+            from esma.render import constant_text
+
+            output.conjecture_table(rows, title=f"{constant_text(summary['constant'])}: {len(rows)} formulas")
         else:
-            output.search_table(job.families, summary)
-        output.err(output.summary_line(summary, catalog.url))
+            reps = catalog.conjectures_by_ids(f.representative_id for f in job.families
+                                              if f.representative_id is not None)
+            output.search_table(job.families, summary, reps)
+        why = output.nothing_stored_reason(summary, job.plan.constant.max_digits, _approval_digits())
+        for line in output.summary_lines(summary, catalog.url, depth=not why):  # the reason says the depth
+            output.info(line)
+        if why:
+            output.info(why)
         if job.stopped == "deadline":
-            output.err(
-                f"stopped after --max-seconds {max_seconds:g}: {summary['chunks_done']}/{summary['chunks_total']} "
-                "chunks are saved; run the same command again to resume"
+            output.info(  # short: one line in 80 columns, the last of the command
+                f"stopped at --max-seconds {max_seconds:g}: {summary['chunks_done']}/{summary['chunks_total']} "
+                "chunks saved (rerun to resume)"
             )
 
 
@@ -389,10 +437,11 @@ def expand(expr, signs, terms, digits, as_json) -> None:
 
 @cli.command(
     "list",
-    help="List formulas in the catalog (every formula; --representatives for one per family)."
+    help="List formulas in the catalog (every formula; --representatives for one per family), one row each "
+    "(the full text: esma show ID, or --json).  A formula's id is written #N, a family's FN."
     + EXAMPLE
-    + 'esma list --constant "tan(1)" --kind polynomial\n  esma list --constant e --representatives'
-    + '\n  esma list --family "3|+2m;+1;+1" --constant e',
+    + 'esma list --constant "tan(1)" --kind polynomial --limit 20\n  esma list --constant e --representatives'
+    + "\n  esma list --family F3",
 )
 @click.option(
     "--constant", "constant_expr", default=None, help="Only this constant (as searched; spacing does not matter)."
@@ -401,21 +450,53 @@ def expand(expr, signs, terms, digits, as_json) -> None:
 @click.option("--min-digits", type=Bounded(0, limits.MAX_INTEGER), default=None,
               help="Only those verified to at least this many digits.")
 @click.option("--status", type=click.Choice(STATUSES), default=None)
-@click.option("--family", "family_key", default=None, metavar="KEY", help="Only the members of this family.")
+@click.option("--family", "family_key", default=None, metavar="ID_OR_KEY",
+              help="Only the members of this family: its id as esma families shows it (F3, or 3), or its key.")
 @click.option("--representatives", is_flag=True, help="Only each family's representative.")
+@click.option("--limit", type=Bounded(0, limits.MAX_INTEGER), default=None, help="At most this many formulas.")
 @DB_OPTION
 @JSON_OPTION
-def list_(constant_expr, kind, min_digits, status, family_key, representatives, db, as_json) -> None:
+def list_(constant_expr, kind, min_digits, status, family_key, representatives, limit, db, as_json) -> None:
     text = _constant_text(constant_expr)
     with _catalog(db, reading=True) as catalog:
+        if family_key is not None:
+            text, family_key = _family_filter(catalog, family_key, text)
         if as_json:
-            output.stream_json({}, "conjectures", catalog.iter_records_json(
+            records = catalog.iter_records_json(
                 constant=text, family=family_key, representatives=representatives, kind=kind,
-                min_digits=min_digits, status=status))
+                min_digits=min_digits, status=status)
+            try:
+                output.stream_json({}, "conjectures", records if limit is None else itertools.islice(records, limit))
+            finally:
+                records.close()
             return
         rows = catalog.conjectures(constant=text, kind=kind, min_digits=min_digits, status=status, family=family_key,
-                                   representatives=representatives, ranked=True)
-    output.conjecture_table(rows, title=f"{len(rows)} formulas")
+                                   representatives=representatives, ranked=True, limit=limit)
+    output.conjecture_table(rows, title=_count_title(len(rows), "formula", limit))
+
+
+#: A family as ``esma families`` writes its id: ``F395`` (or the bare number).
+_FAMILY_ID = re.compile(r"[Ff]?([0-9]{1,18})")
+
+
+def _family_filter(catalog, given: str, constant_text: str | None) -> tuple[str | None, str]:
+    """The (constant, key) that ``list --family`` filters on: ``given`` is a family id (``F395``, ``395``; an
+    unknown id is bad input) or a family key (which contains ``|``, never all digits)."""
+    found = _FAMILY_ID.fullmatch(given.strip())
+    if found is None:
+        return constant_text, given
+    family = catalog.family(int(found.group(1)))
+    if family is None:
+        raise BadInput(f"no family F{int(found.group(1))} in {catalog.url} (esma families lists them)")
+    if constant_text is not None and constant_text != family.constant:
+        raise BadInput(f"family F{family.id} is a family of {family.constant}, not of {constant_text}")
+    return family.constant, family.key
+
+
+def _count_title(n: int, noun: str, limit: int | None) -> str:
+    """``12 formulas`` (``the first 12 formulas`` when ``--limit`` cut the list)."""
+    text = f"{n:,} {noun if n == 1 else noun[:-1] + 'ies' if noun.endswith('y') else noun + 's'}"
+    return f"the first {text} (--limit)" if limit is not None and n >= limit else text
 
 
 def _constant_text(constant_expr: str | None) -> str | None:
@@ -429,7 +510,8 @@ def _constant_text(constant_expr: str | None) -> str | None:
 
 
 @cli.command(
-    help="List the families of the catalog, ranked: one row per discovery (its simplest formula, gain, members)."
+    help="List the families of the catalog, ranked: one row per discovery (its simplest formula, gain, members; "
+    "its id FN is what esma list --family takes)."
     + EXAMPLE
     + 'esma families --constant e\n  esma families --constant "tan(1)" --min-gain 1.2 --json'
 )
@@ -457,16 +539,18 @@ def families(constant_expr, kind, status, min_gain, min_digits, sort, limit, db,
     with _catalog(db, reading=True) as catalog:
         rows = catalog.families(text, kind=kind, status=status, min_gain=min_gain, min_digits=min_digits, sort=sort,
                                 limit=limit)
-    if as_json:
-        output.print_json({"families": [f.to_dict() for f in rows]})
-        return
-    output.families_table(rows, title=f"{len(rows)} families")
+        if as_json:
+            output.print_json({"families": [f.to_dict() for f in rows]})
+            return
+        reps = catalog.conjectures_by_ids(f.representative_id for f in rows if f.representative_id is not None)
+    output.families_table(rows, title=_count_title(len(rows), "family", limit),
+                          reps=reps)
 
 
 def _get(catalog, conjecture_id: int):
     conj = catalog.get(conjecture_id)
     if conj is None:
-        raise BadInput(f"no conjecture with id {conjecture_id} in {catalog.url}")
+        raise BadInput(f"no formula with id {conjecture_id} in {catalog.url}")
     return conj
 
 
@@ -586,7 +670,7 @@ def _verify_proof(conjecture_id: int, db, as_json: bool) -> None:
     with _catalog(db) as catalog:
         found = catalog.proof_record(conjecture_id)  # the certificate as stored text: unreadable is rejected
         if found is None:
-            raise BadInput(f"no conjecture with id {conjecture_id} in {catalog.url}")
+            raise BadInput(f"no formula with id {conjecture_id} in {catalog.url}")
         conj, certificate_text = found
         t0 = time.perf_counter()
         ok, reason = check_record(catalog, conj, certificate_text)

@@ -10,7 +10,7 @@ sign period): a caller can checkpoint per chunk and resume, or spread chunks ove
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
 from functools import cached_property
 from typing import Any
@@ -19,13 +19,16 @@ from esma.scf import sign_periods
 from esma.transducer import constant_cf, mobius_terms
 from esma.transforms import Transform, transform_space
 
-__all__ = ["Chunk", "SearchParams", "SearchPlan", "distinct_values", "plan_search", "translation_classes"]
+__all__ = ["PLAN_STAGES", "Chunk", "SearchParams", "SearchPlan", "distinct_values", "plan_search",
+           "translation_classes"]
 
 
 #: Candidates (transforms x sign periods) one chunk holds at most: a chunk's kernel call keeps the terms of its
 #: hits, up to ``deep_terms`` each, so 2^16 rows bound it by 2^16 x 760 x 8 bytes = 380 MB at worst (every
 #: candidate a hit); the default spaces hold a few hundred per chunk.
 MAX_CHUNK_ROWS = 2**16
+#: Transforms between two calls of a planning ``progress`` callback (a few milliseconds of work).
+PROGRESS_STEP = 4096
 
 
 @dataclass(frozen=True)
@@ -178,7 +181,9 @@ class SearchPlan:
 # ------------------------------------------------------------------------------------------------ planning
 
 
-def translation_classes(transforms: Sequence[Transform]) -> list[list[tuple[int, int]]]:
+def translation_classes(
+    transforms: Sequence[Transform], progress: Callable[[int, int], None] | None = None
+) -> list[list[tuple[int, int]]]:
     """The translation classes of a list of canonical transforms: T and T + k (k an integer) in one class.
 
     Returns, per class in order of first appearance, its members as (index, k) with T_index = T_first + k.
@@ -193,6 +198,8 @@ def translation_classes(transforms: Sequence[Transform]) -> list[list[tuple[int,
     classes: dict[tuple, list[tuple[int, int]]] = {}
     firsts: dict[tuple, tuple[int, ...]] = {}
     for idx, t in enumerate(transforms):
+        if progress is not None and not idx % PROGRESS_STEP:
+            progress(idx, len(transforms))
         q = t.denominator
         top = max(i for i, x in enumerate(q) if x)
         k = t.numerator[top] // q[top]
@@ -208,8 +215,17 @@ def translation_classes(transforms: Sequence[Transform]) -> list[list[tuple[int,
     return list(classes.values())
 
 
-def plan_search(expr: str, **params: Any) -> SearchPlan:
+#: The stages of planning, in order, as ``plan_search`` reports them to ``progress``.
+PLAN_STAGES = ("constant", "transforms", "values", "classes")
+
+
+def plan_search(expr: str, *, progress: Callable[[str, int, int], None] | None = None, **params: Any) -> SearchPlan:
     """Validate the expression and parameters and lay the search out in chunks.
+
+    ``progress(stage, done, total)`` hears the planning as it goes (``stage`` one of ``PLAN_STAGES``: the
+    constant's continued fraction, the transforms laid out (numerator vectors), their values compared, their
+    translation classes); it may raise to stop the planning (nothing is kept).  Laying out a large space takes
+    a while (degree 2, coefficients up to 6: about a million transforms, tens of seconds).
 
     Raises ``ValueError``/``TypeError`` for bad input, including a rational constant (finite expansion).
     """
@@ -220,15 +236,19 @@ def plan_search(expr: str, **params: Any) -> SearchPlan:
         raise TypeError(f"search() got unexpected arguments: {', '.join(sorted(unknown))}")
     p = SearchParams(**params)
     c = make_constant(expr)
+    if progress is not None:
+        progress("constant", 0, 1)
     try:
         # the constant's own continued fraction feeds every degree-1 candidate: compute (and cache) it now, so
         # a value esma cannot expand is refused here, as bad input, before any work is registered
         constant_cf(c, p.scan_digits)
     except (ValueError, ArithmeticError, OverflowError) as exc:
         raise ValueError(f"Argument 'expr' cannot be expanded: {exc}") from None
-    transforms = distinct_values(c, transform_space(p.degree, p.coeff_limit))
+    step = None if progress is None else (lambda stage: lambda done, total: progress(stage, done, total))
+    space = transform_space(p.degree, p.coeff_limit, step and step("transforms"))
+    transforms = distinct_values(c, space, step and step("values"))
     periods = sign_periods(p.min_period, p.max_period)
-    classes = translation_classes(transforms)
+    classes = translation_classes(transforms, step and step("classes"))
     per_chunk = p.classes_per_chunk(len(periods))
     reps = tuple(cls[0][0] for cls in classes)
     shifts = tuple(tuple(cls) for cls in classes)
@@ -239,7 +259,9 @@ def plan_search(expr: str, **params: Any) -> SearchPlan:
     return SearchPlan(c, p, transforms, periods, chunks, reps, shifts)
 
 
-def distinct_values(constant, transforms: tuple[Transform, ...]) -> tuple[Transform, ...]:
+def distinct_values(
+    constant, transforms: tuple[Transform, ...], progress: Callable[[int, int], None] | None = None
+) -> tuple[Transform, ...]:
     """The LHS space at c: of T and -T the one with the positive value (as in the paper, whose prototype expands
     |T|: under one periodic sign pattern T and -T expand to different formulas, and a reader expects
     (c - 1)/(2 - c) = [1; 3, 1, 5, ...] for tan 1, not (c - 1)/(c - 2) = -2 + 1/(1 + ...)); transforms whose
@@ -259,7 +281,9 @@ def distinct_values(constant, transforms: tuple[Transform, ...]) -> tuple[Transf
     seen: set[str] = set()
     kept: list[Transform] = []
     with ctx.workprec(260):
-        for t in transforms:
+        for i, t in enumerate(transforms):
+            if progress is not None and not i % PROGRESS_STEP:
+                progress(i, len(transforms))
             v = t.evaluate(ball)
             if digits < 12:  # too few digits to call two values equal
                 kept.append(_negated(t) if v < 0 else t)

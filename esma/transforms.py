@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
@@ -203,11 +204,14 @@ class Transform:
         return num / den
 
 
-def transform_space(degree: int, coeff_limit: int) -> tuple[Transform, ...]:
+def transform_space(
+    degree: int, coeff_limit: int, progress: Callable[[int, int], None] | None = None
+) -> tuple[Transform, ...]:
     """All canonical transforms with deg <= ``degree`` and coefficients in [-coeff_limit, coeff_limit].
 
     The order is deterministic (it defines the search's chunks): sorted by degree, then by the largest
-    coefficient, then lexicographically, so small and simple transforms come first.
+    coefficient, then lexicographically, so small and simple transforms come first.  ``progress(done, total)``
+    hears how many numerator vectors of ``total`` are laid out (a space already laid out is not laid out again).
 
     >>> [t.text for t in transform_space(1, 1)][:3]
     ['c', '1/c', 'c - 1']
@@ -216,17 +220,30 @@ def transform_space(degree: int, coeff_limit: int) -> tuple[Transform, ...]:
         raise ValueError(f"Argument 'degree' must be a positive integer, not {degree!r}")
     if not isinstance(coeff_limit, int) or isinstance(coeff_limit, bool) or coeff_limit < 1:
         raise ValueError(f"Argument 'coeff_limit' must be a positive integer, not {coeff_limit!r}")
-    return _space(degree, coeff_limit)
+    key = (degree, coeff_limit)
+    space = _SPACES.get(key)
+    if space is None:
+        space = _space(degree, coeff_limit, progress)
+        if len(_SPACES) >= 32:  # a small cache, as lru_cache(32) was: the oldest space goes
+            _SPACES.pop(next(iter(_SPACES)))
+        _SPACES[key] = space
+    return space
 
 
-@lru_cache(maxsize=32)
-def _space(degree: int, coeff_limit: int) -> tuple[Transform, ...]:
+#: Laid-out spaces by (degree, coeff_limit): a space is laid out once per process (an exception, a stop asked
+#: by ``progress`` included, caches nothing).
+_SPACES: dict[tuple[int, int], tuple[Transform, ...]] = {}
+
+
+def _space(degree: int, coeff_limit: int, progress: Callable[[int, int], None] | None) -> tuple[Transform, ...]:
     rng = range(-coeff_limit, coeff_limit + 1)
     # one representative per +-vector: P and -P give the same class after sign normalisation
     vecs = [v for v in itertools.product(rng, repeat=degree + 1) if any(v) and _lead_sign(v) > 0]
     seen: set[tuple[tuple[int, ...], tuple[int, ...]]] = set()
     out: list[Transform] = []
-    for p in vecs:
+    for i, p in enumerate(vecs):
+        if progress is not None:  # numerators done of all: the time goes here for large spaces
+            progress(i, len(vecs))
         for q in vecs:
             can = canonical(p, q)
             if can is None or can in seen:

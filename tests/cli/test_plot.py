@@ -93,7 +93,7 @@ def test_plot_of_unknown_id_is_bad_input(e_catalog, esma_run, tmp_path):
     db, _ = e_catalog
     out = tmp_path / "none.png"
     res = esma_run("show", 10_000, "--db", db, "--plot", out)
-    assert res.code == 2 and "no conjecture with id 10000" in res.stderr
+    assert res.code == 2 and "no formula with id 10000" in res.stderr
     assert not out.exists()
 
 

@@ -240,16 +240,21 @@ def test_rerun_reports_the_same_search(esma_run, esma_main, tan_search, copy_db,
 
 
 def test_table_output_of_a_finished_search(esma_main, tan_search, copy_db, tmp_path, doc, records):
-    """Without --json: one plain line per family (its representative) up to --limit, then a pointer to the
-    rest; --all: one line per formula."""
+    """Without --json: one row per family (its representative; the row's last line ends with the family's id
+    F<id> and the representative's #<id>) up to --limit, then a pointer to the rest; --all: one row per formula,
+    beginning with its #<id>."""
     db = copy_db(tan_search.db, tmp_path / "c.sqlite")
     args = [a for a in tan_search.args if a != "--json"]
     res = esma_main(*args, "--limit", "5", "--db", db)
     assert res.code == 0, res.stderr
-    rows = [line for line in res.stdout.splitlines() if line[:4].strip().rstrip(".").isdigit()]
+    lines = res.stdout.splitlines()
+    starts = [i for i, line in enumerate(lines) if line[:4].strip().rstrip(".").isdigit()]
     reps = [r for r in records if r["representative"]]
-    assert [int(line.rsplit("#", 1)[1].rstrip(")")) for line in rows] == [r["id"] for r in reps[:5]]
-    assert [int(line.split(".")[0]) for line in rows] == [1, 2, 3, 4, 5]
+    assert [int(lines[i].split(".")[0]) for i in starts] == [1, 2, 3, 4, 5]
+    ends = [lines[j - 1] for j in [*starts[1:], len(lines) - 1]]  # each row's last line (the pointer follows)
+    assert [int(end.rsplit("#", 1)[1]) for end in ends] == [r["id"] for r in reps[:5]]
+    assert [int(end.rsplit(" F", 1)[1].split()[0]) for end in ends] == [r["family_id"] for r in reps[:5]]
+    assert all(b - a <= 3 for a, b in zip(starts, [*starts[1:], len(lines) - 1], strict=True))
     assert f"{len(reps) - 5} more families" in res.stdout
     assert "searched" in res.stderr and "searched" not in res.stdout
     every = esma_main(*args, "--all", "--db", db)

@@ -335,7 +335,7 @@ def test_ids_in_bounds_are_read(esma_main, small_catalog, tmp_path, args):
     if args[1] == "1":
         assert code == 0 and out.startswith("#1"), err
     else:
-        assert code == 2 and "no conjecture with id" in err, err
+        assert code == 2 and "no formula with id" in err, err
 
 
 def test_limits_parse_id_takes_ascii_digits_only():

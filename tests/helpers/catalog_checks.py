@@ -38,7 +38,12 @@ def check_searches_match(snap: dict, want: dict[str, dict]) -> None:
         assert len(snap["linked"][s["id"]]) == r["conjectures"]
 
 
+#: How a search's progress lines on a pipe begin: its phases' messages and progress, and the further lines of a
+#: message wrapped to the width (indented).
+PROGRESS_LINES = ("esma: families:", "esma: planning:", "esma: scan:", "esma:   ")
+
+
 def result_lines(stderr: str) -> list[str]:
-    """The lines of a command's stderr without the families phase's progress lines (``esma: families: ...``),
-    which a search prints between its scan and its summary."""
-    return [line for line in stderr.strip().splitlines() if not line.startswith("esma: families:")]
+    """The lines of a command's stderr without the progress lines (``PROGRESS_LINES``: ``esma: families: ...``
+    and the like, and the wrapped further lines of a message), which a search prints before its summary."""
+    return [line for line in stderr.strip().splitlines() if not line.startswith(PROGRESS_LINES)]

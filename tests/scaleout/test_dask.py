@@ -353,7 +353,9 @@ def test_cli_dask_on_existing_scheduler(cli_reference, scheduler, tmp_path: Path
     assert proc.returncode == 0, proc.stderr
     assert cli_records(proc.stdout) == want
     assert "Traceback" not in proc.stderr and "distributed." not in proc.stderr
-    assert len(result_lines(proc.stderr)) == 1, proc.stderr  # the summary line alone (no tty: no bar)
+    summary = result_lines(proc.stderr)  # the summary alone (no tty: no bar), a line per sentence
+    assert summary[0].startswith("esma: searched"), proc.stderr
+    assert all(line.startswith(("esma: stored", "esma: proved", "esma: catalog")) for line in summary[1:]), summary
 
 
 def test_cli_unreachable_scheduler_fails_fast_with_one_line(tmp_path: Path) -> None:
