@@ -368,7 +368,7 @@ def _families_phase(catalog, job: SearchRun, hits: list[Hit] | None, on_phase, s
     hits.clear()  # the groups hold them now; each task takes its own (memory falls as the batches are stored)
     batches = [order[b : b + FAMILY_BATCH] for b in range(0, len(order), FAMILY_BATCH)]
     if on_phase is not None:
-        on_phase(f"families: {n_hits:,} hits in {len(order):,} families, approving one representative per family")
+        on_phase(f"families: {n_hits:,} hits in {len(order):,} families, one approval each")
     if on_families is not None:
         on_families(0, len(order), 0)
     pace = _FamilyPace()
@@ -422,7 +422,7 @@ def _families_phase(catalog, job: SearchRun, hits: list[Hit] | None, on_phase, s
                 done = sum(len(b) for b in batches[:next_batch])
                 if on_families is not None:
                     on_families(done, len(order), stored_total)
-                if on_phase is not None and not last:
+                if on_phase is not None and on_families is None and not last:
                     on_phase(f"families: {done:,}/{len(order):,} stored ({stored_total:,} formulas)")
                 if stop is not None and stop.requested is not None:  # asked while storing: stop once stored
                     stop.stop(job)

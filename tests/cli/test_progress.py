@@ -74,7 +74,7 @@ def test_messages_are_lines_of_their_own_above_the_bar(plan):
         progress._bar.refresh()
         progress.update(_Chunk(plan.chunk_candidates(0)), 1, len(plan.chunks))
         progress._bar.refresh()
-        progress.message("families: 1,548 hits in 186 families, approving one representative per family")
+        progress.message("families: 1,548 hits in 186 families, one approval each")
         progress.families(1, 2, 5)
         progress._bar.refresh()
     text = _ANSI.sub("", sink.getvalue())

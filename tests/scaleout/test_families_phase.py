@@ -132,26 +132,30 @@ def test_two_workers_write_the_serial_catalog(serial, tmp_path, executor) -> Non
         assert mine == theirs
 
 
-def _wait_for(proc: subprocess.Popen, text: str, seconds: float = 300.0) -> list[str]:
-    """stderr lines of ``proc`` up to the first containing ``text``."""
-    lines: list[str] = []
+def _wait_for_families(proc: subprocess.Popen, db: Path, seconds: float = 300.0) -> int:
+    """Wait until the command has stored a batch of families (and is in its families phase); their number."""
     t_end = time.monotonic() + seconds
-    assert proc.stderr is not None
-    while time.monotonic() < t_end:
-        line = proc.stderr.readline()
-        if not line:
-            break
-        lines.append(line)
-        if text in line:
-            return lines
-    raise AssertionError(f"never saw {text!r}: {''.join(lines)[-2000:]}")
+    while time.monotonic() < t_end and proc.poll() is None:
+        if db.exists():
+            try:
+                con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+                try:
+                    n = con.execute("SELECT count(*) FROM families").fetchone()[0]
+                finally:
+                    con.close()
+            except sqlite3.OperationalError:  # the schema is not there yet, or the writer holds the lock
+                n = 0
+            if n:
+                return n
+        time.sleep(0.05)
+    raise AssertionError(f"no family stored while the command ran (exit {proc.poll()})")
 
 
 def test_kill_9_in_the_families_phase_resumes_to_the_same_catalog(serial, tmp_path) -> None:
     db = tmp_path / "catalog.sqlite"
     proc = _esma(db, "--executor", "process", "--workers", "2")
     sid = proc.pid  # start_new_session: the command leads its own session, its workers are in it
-    _wait_for(proc, "stored (")  # a batch of families is stored, others are being assembled on the workers
+    _wait_for_families(proc, db)  # a batch of families is stored, others are being assembled on the workers
     assert _children(proc.pid), "the workers of the families phase should be running"
     os.kill(proc.pid, signal.SIGKILL)  # the command only: its workers must end by themselves
     proc.wait(timeout=30)
@@ -170,7 +174,7 @@ def test_sigterm_in_the_families_phase_stops_workers_and_resumes(serial, tmp_pat
     db = tmp_path / "catalog.sqlite"
     proc = _esma(db, "--executor", "dask", "--workers", "2", "--json")
     sid = proc.pid
-    _wait_for(proc, "stored (")
+    _wait_for_families(proc, db)
     os.kill(proc.pid, signal.SIGTERM)
     proc.communicate(timeout=120)
     assert proc.returncode == 128 + signal.SIGTERM
