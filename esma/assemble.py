@@ -151,7 +151,7 @@ class _Member:
     @cached_property
     def order(self) -> tuple:
         return simplicity(self.transform.numerator, self.transform.denominator, self.start, self.transform.text,
-                          signs_to_text(self.signs))
+                          signs_to_text(self.signs), a0=self.terms[0])
 
 
 def _shifted_start(hit: Hit, place: Placement, a0: int) -> int:
@@ -507,7 +507,8 @@ def _ranked(out: list[Conjecture]) -> tuple[list[Conjecture], list[Family]]:
     fams = rank_families(summarise(out))
     rank = {f.key: f.rank for f in fams}
     out.sort(key=lambda c: (rank.get(c.family, len(rank) + 1), c.family, not c.representative,
-                            simplicity(c.lhs_numerator, c.lhs_denominator, c.preperiod, c.lhs, c.signs_text)))
+                            simplicity(c.lhs_numerator, c.lhs_denominator, c.preperiod, c.lhs, c.signs_text,
+                                       a0=c.terms[0])))
     return out, fams
 
 

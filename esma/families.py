@@ -28,9 +28,15 @@ is checked exactly; when it holds, the member follows from the representative wi
 digits the representative's approval implies through G are ``derived_digits``.  When it fails (possible only for
 an algebraic c), the two are not one family.
 
-**Representative.**  The simplest member: smallest LHS height, then degree, then shortest pre-period, then the
-canonical LHS text (then the signs).  **Gain**: digits per term over those of the simple continued fraction of
-the same number.
+**Algebraic c.**  For a quadratic irrational c (``modulus`` its minimal polynomial) the identity is checked
+modulo the minimal polynomial: the difference of its two sides must be divisible by it, since an integer
+polynomial vanishes at c exactly when c's minimal polynomial divides it.  Every expansion of such a c is
+eventually periodic, and every two members of a tail class are then related (the families are the tail classes).
+
+**Representative.**  The most natural member, as a reader would name it (``simplicity``): T(c) = c itself,
+then the fewest nonzero coefficients, the smallest LHS height, degree, the shortest pre-period, a positive
+a_0, the canonical LHS text, and the signs.  **Gain**: digits per term over those of the simple continued
+fraction of the same number.
 
 Formulas whose terms are not interlaced polynomials (kinds ``exponential`` and ``other``) have no canonical
 tail here: each is a family of its own (key ``"x|"`` + its own key) and is approved on its own.
@@ -51,7 +57,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property, lru_cache
 
-from esma.polys import moebius_identity, poly_text, poly_trim
+from esma.polys import moebius_identity, poly_add, poly_divmod, poly_mul, poly_scale, poly_text, poly_trim
 
 __all__ = [
     "KnownTail",
@@ -346,19 +352,42 @@ def relation(
 
 
 def identity_holds(
-    member: tuple[Sequence[int], Sequence[int]], rep: tuple[Sequence[int], Sequence[int]], g: Matrix
+    member: tuple[Sequence[int], Sequence[int]],
+    rep: tuple[Sequence[int], Sequence[int]],
+    g: Matrix,
+    modulus: Sequence[int] | None = None,
 ) -> bool:
     """P_1 (g21 P_2 + g22 Q_2) == Q_1 (g11 P_2 + g12 Q_2) in Z[c], i.e. T_1 = G o T_2 as rational functions.
 
-    ``member`` and ``rep`` are (numerator, denominator) coefficient tuples, ascending powers of c.
+    ``member`` and ``rep`` are (numerator, denominator) coefficient tuples, ascending powers of c.  With
+    ``modulus`` (the minimal polynomial of an algebraic c, ascending integer coefficients) the identity is
+    checked modulo it, i.e. as values at c: the difference of the two sides is divisible by the minimal
+    polynomial, and g21 P_2 + g22 Q_2 is not (G(T_2(c)) is finite).
 
     >>> identity_holds(((1, 1), (1,)), ((0, 1), (1,)), (1, 1, 0, 1))    # c + 1 = G(c) with G(x) = x + 1
     True
     >>> identity_holds(((1, 1), (1,)), ((0, 1), (1,)), (1, 2, 0, 1))
     False
+    >>> identity_holds(((0, 2), (1,)), ((0, 0, 1), (0, 1)), (2, 0, 0, 1))   # c^2/c = c, also in Z[c]
+    True
+    >>> identity_holds(((2,), (0, 1)), ((0, 1), (1,)), (1, 0, 0, 1), (-2, 0, 1))   # 2/c = c for c = sqrt(2)
+    True
+    >>> identity_holds(((2,), (0, 1)), ((0, 1), (1,)), (1, 0, 0, 1))
+    False
     """
     (p1, q1), (p2, q2) = member, rep
-    return moebius_identity(p1, q1, p2, q2, g)
+    if modulus is None:
+        return moebius_identity(p1, q1, p2, q2, g)
+    g11, g12, g21, g22 = g
+    num = poly_add(poly_scale(p2, g11), poly_scale(q2, g12))
+    den = poly_add(poly_scale(p2, g21), poly_scale(q2, g22))
+    diff = poly_add(poly_mul(p1, den), poly_scale(poly_mul(q1, num), -1))
+    return _divides(modulus, diff) and not _divides(modulus, den)
+
+
+def _divides(m: Sequence[int], p: Sequence[int]) -> bool:
+    """m divides p in Q[c] (m of degree >= 1)."""
+    return not any(poly_divmod(tuple(Fraction(x) for x in p), tuple(Fraction(x) for x in m))[1])
 
 
 def derived_digits(rep_value, g: Matrix, digits: int) -> int:
@@ -412,18 +441,30 @@ def _degree(numerator: Sequence[int], denominator: Sequence[int]) -> int:
     return max(deg(numerator), deg(denominator))
 
 
-def simplicity(
-    numerator: Sequence[int], denominator: Sequence[int], preperiod: int, lhs: str, signs_text: str
-) -> tuple[int, int, int, str, str]:
-    """The order that picks a family's representative (smallest first): LHS height, degree, pre-period, the
-    canonical LHS text, the signs.
+def _is_identity(numerator: Sequence[int], denominator: Sequence[int]) -> bool:
+    """T(c) = c: P = q c and Q = q for some q != 0."""
+    p, q = _itrim(tuple(numerator)), _itrim(tuple(denominator))
+    return len(p) == 2 and p[0] == 0 and len(q) == 1 and p[1] == q[0] != 0
 
-    >>> e = simplicity((0, 1), (1,), 1, "c", "+")           # e = [2; 1, 2, 1, 1, 4, ...]
-    >>> e_minus_1 = simplicity((-1, 1), (1,), 0, "c - 1", "+")  # e - 1 = [1; 1, 2, 1, 1, 4, ...]: no pre-period
-    >>> e_minus_1 < e < simplicity((0, 2), (1,), 0, "2*c", "+")
+
+def simplicity(
+    numerator: Sequence[int], denominator: Sequence[int], preperiod: int, lhs: str, signs_text: str, *, a0: int
+) -> tuple[int, int, int, int, int, int, str, str]:
+    """The order that picks a family's representative, the most natural member first (DESIGN 7): T(c) = c
+    itself, then the fewest nonzero coefficients of P and Q, the smallest LHS height, degree, the shortest
+    pre-period, a positive a_0 (``a0``, the formula's first term), the canonical LHS text, and the signs.
+
+    >>> e = simplicity((0, 1), (1,), 1, "c", "+", a0=2)                 # e = [2; 1, 2, 1, 1, 4, ...]
+    >>> e_minus_1 = simplicity((-1, 1), (1,), 0, "c - 1", "+", a0=1)    # e - 1 = [1; 1, 2, 1, 1, 4, ...]
+    >>> inverse = simplicity((1,), (-1, 1), 0, "1/(c - 1)", "+", a0=0)  # 1/(e - 1) = [0; 1, 1, 2, 1, 1, 4, ...]
+    >>> e < e_minus_1 < inverse
+    True
+    >>> simplicity((0, 1), (1,), 1, "c", "+", a0=2) < simplicity((0, 1), (1,), 1, "c", "+-", a0=3)
     True
     """
-    return (lhs_height(numerator, denominator), _degree(numerator, denominator), preperiod, lhs, signs_text)
+    nonzero = sum(1 for x in (*numerator, *denominator) if x)
+    return (0 if _is_identity(numerator, denominator) else 1, nonzero, lhs_height(numerator, denominator),
+            _degree(numerator, denominator), preperiod, 0 if a0 > 0 else 1, lhs, signs_text)
 
 
 @dataclass(frozen=True)
