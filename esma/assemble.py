@@ -29,6 +29,7 @@ from esma.families import (
 from esma.memory import paused_gc
 from esma.patterns import closed_form, closed_form_text
 from esma.plan import SearchPlan
+from esma.quadratic import minimal_polynomial
 from esma.records import Conjecture, Family, Hit, Recurrence, fraction_text, signs_to_text
 from esma.render import cf_text
 from esma.transforms import Transform, transform_ball
@@ -227,7 +228,9 @@ def _record(
     if proof is not None:
         status, (reason, certificate) = "proved", proof
     elif m.kind == "periodic":
-        reason = "eventually periodic: T(c) is then a quadratic irrational (Lagrange); not a new constant formula"
+        reason = ("eventually periodic: T(c) is then a quadratic irrational (Lagrange), not a new constant formula"
+                  if minimal_polynomial(plan.constant.text) is None else
+                  "eventually periodic, not proved: its quadratic certificate did not check")
     head = m.terms[: m.start]
     text = _closed_form_text(m.form_period, m.start, head, m.polynomials) if m.polynomials else (
         closed_form(Recurrence(m.recurrence, m.start), m.terms).text)
@@ -420,12 +423,13 @@ def _assemble(plan, hits, stored_reps, load_members, approve_many, prove) -> Ass
         return verdicts
 
     pending = list(families.values())
+    modulus = minimal_polynomial(plan.constant.text)  # relations of an algebraic c hold modulo it
     for _attempt in range(MAX_REP_ATTEMPTS):
         todo = []
         for work in pending:
             if work.rep is None:
                 work.rep = work.candidates[0]
-            _relate(work)
+            _relate(work, modulus)
             rec = work.rep.record
             if rec is not None and rec.verified_digits >= required + EXTRA_DIGITS:
                 work.approval = _stored_figures(rec)
@@ -553,10 +557,10 @@ def regroup(records: Sequence[Conjecture]) -> list[Conjecture]:
         m = _member_of_record(c)
         groups.setdefault((c.constant, m.place.key), []).append(m)
     out = []
-    for (_, key), members in groups.items():
+    for (constant, key), members in groups.items():
         members.sort(key=lambda m: m.order)
         work = _FamilyWork(key, members, rep=members[0])
-        _relate(work)
+        _relate(work, minimal_polynomial(constant))
         for m in members:
             rel, _, _, holds = ((1, 0, 0, 1), 0, 0, True) if m is work.rep else work.relations[m.key]
             c = m.record
@@ -584,6 +588,8 @@ def _prove(plan: SearchPlan, families: dict[str, _FamilyWork], pending: list[_Pe
     from esma import checker, theorems
     from esma.prover import Formula, member_certificate, prove_formula, representative_part
 
+    if minimal_polynomial(plan.constant.text) is not None:  # a quadratic irrational: Lagrange, formula by formula
+        return _prove_periodic(plan, families, pending)
     if not theorems.match(plan.constant.text):  # outside the registry (or a decimal literal): all conjectures
         return {}, []
     constant = plan.constant.text
@@ -642,6 +648,48 @@ def _prove(plan: SearchPlan, families: dict[str, _FamilyWork], pending: list[_Pe
     return proofs, unproved
 
 
+def _prove_periodic(plan: SearchPlan, families: dict[str, _FamilyWork], pending: list[_Pending]):
+    """``_prove`` for a quadratic irrational c: every eventually periodic formula has its own certificate
+    (``esma.prover.prove_periodic``, checked by ``esma.checker``), members as well as representatives (each
+    costs a few exact operations in Q(sqrt d)).  A stored representative that gets proved now is added to
+    ``pending``; families whose representative could not be proved are returned with the reason."""
+    from esma.prover import Formula, prove_periodic
+
+    constant = plan.constant.text
+    proofs: dict[str, tuple[str, dict]] = {}
+    unproved: list[dict] = []
+
+    def attempt(m: _Member) -> tuple[str, dict] | str:
+        if m.kind != "periodic" or not m.polynomials or (m.record is not None and m.record.status == "refuted"):
+            return "not eventually periodic"
+        t = m.transform
+        proof = prove_periodic(Formula.from_parts(constant, t.numerator, t.denominator, m.signs,
+                                                  m.terms[: m.start], m.form_period, m.polynomials))
+        return (proof.reason, proof.certificate) if proof.ok else proof.reason
+
+    failed: dict[str, str] = {}
+    for x in pending:
+        found = attempt(x.member)
+        if isinstance(found, str):
+            failed[x.member.key] = found
+        else:
+            proofs[x.member.key] = found
+    keys = {x.member.key for x in pending}
+    for work in families.values():
+        rep = work.rep
+        if work.approval is None or rep is None:
+            continue
+        if rep.key not in keys and rep.record is not None and rep.record.status != "proved":
+            found = attempt(rep)  # a stored representative now proved: store that
+            if not isinstance(found, str):
+                proofs[rep.key] = found
+                pending.append(_Pending(rep, _stored_figures(rep.record), work.key, True, (1, 0, 0, 1)))
+        if rep.key in failed:
+            unproved.append({"family": work.key, "lhs": rep.transform.text, "signs": signs_to_text(rep.signs),
+                             "reason": failed[rep.key]})
+    return proofs, unproved
+
+
 def family_keys(plan: SearchPlan, hits: Iterable[Hit]) -> set[str]:
     """The family keys the hits fall in (what to look up in a catalog before ``assemble``)."""
     keys = set()
@@ -653,8 +701,9 @@ def family_keys(plan: SearchPlan, hits: Iterable[Hit]) -> set[str]:
     return keys
 
 
-def _relate(work: _FamilyWork) -> None:
-    """The relation of every member to the family's representative, and whether its identity holds."""
+def _relate(work: _FamilyWork, modulus: tuple[int, ...] | None = None) -> None:
+    """The relation of every member to the family's representative, and whether its identity holds (in Z[c],
+    or modulo ``modulus``, the minimal polynomial of an algebraic c: ``esma.quadratic.minimal_polynomial``)."""
     rep = work.rep
     assert rep is not None
     work.relations = {}
@@ -667,7 +716,7 @@ def _relate(work: _FamilyWork) -> None:
         if m is rep:
             continue
         rel, km, kr = _relation(m, rep)
-        holds = identity_holds((m.transform.numerator, m.transform.denominator), rep_pq, rel)
+        holds = identity_holds((m.transform.numerator, m.transform.denominator), rep_pq, rel, modulus)
         work.relations[m.key] = (rel, km, kr, holds)
 
 

@@ -344,11 +344,29 @@ def relation(
         raise ValueError("Arguments 'member' and 'rep' must share a canonical tail")
     i0 = max(p1.start - p1.offset, p2.start - p2.offset)
     k1, k2 = i0 + p1.offset, i0 + p2.offset
+    if all(len(p) == 1 for p in p1.tail.polys):
+        k1, k2 = _shortest_heads(p1, p2, k1 - k2)
     a, b, c, d = head_matrix(h2, p2, s2, k2)
     g = _mat_mul(head_matrix(h1, p1, s1, k1), (d, -b, -c, a))
     if g[2] < 0 or (g[2] == 0 and g[3] < 0):
         g = (-g[0], -g[1], -g[2], -g[3])
     return g, k1, k2
+
+
+def _shortest_heads(p1: Placement, p2: Placement, shift: int) -> tuple[int, int]:
+    """(k1, k2), both in their formula's tail regime, with k1 - k2 = ``shift`` modulo the period P of a
+    periodic tail, and k1 + k2 least: index k1 of the member and k2 of the representative are then one tail
+    index up to a multiple of P, which a periodic tail does not see.  (Where the placements put them, possibly
+    hundreds of terms on, G = H_1 adj(H_2) is also a true relation, T_1 = G(T_2) as values, since the period's
+    map fixes the tail's value; but its entries are huge, so the digits derived through it are few.)"""
+    P = p1.tail.period  # type: ignore[union-attr]
+    best = None
+    for k2 in range(p2.start, p2.start + P):
+        k1 = p1.start + (k2 + shift - p1.start) % P
+        if best is None or k1 + k2 < sum(best):
+            best = (k1, k2)
+    assert best is not None
+    return best
 
 
 def identity_holds(
