@@ -387,6 +387,17 @@ def members_to_load(plan: SearchPlan, hits: Iterable[Hit], stored_reps: Mapping[
     return {w.key for w in families.values() if w.stored_rep is not None and _stored_part(w, required)[3]}
 
 
+def _target(work: _FamilyWork, required: int) -> int:
+    """The digits a representative is approved to: ``required`` + EXTRA_DIGITS, and when it replaces a stored
+    representative approved deeper (a shallower search found a simpler member), as deep as that one, so that
+    the stored members derived again from it keep their digits (the figures do not depend on the order of
+    searches)."""
+    stored = work.stored_rep
+    if stored is None or work.rep is None or work.rep.key == stored.key:
+        return required + EXTRA_DIGITS
+    return max(required, stored.verified_digits - EXTRA_DIGITS) + EXTRA_DIGITS
+
+
 def _assemble(plan, hits, stored_reps, load_members, approve_many, prove) -> Assembly:
     t0 = time.perf_counter()
     stored_reps = stored_reps or {}
@@ -439,7 +450,7 @@ def _assemble(plan, hits, stored_reps, load_members, approve_many, prove) -> Ass
         if not todo:
             break
         requests = [(plan.constant, w.rep.transform, w.rep.signs, Recurrence(w.rep.recurrence, w.rep.start),
-                     w.rep.terms, required + EXTRA_DIGITS) for w in todo]
+                     w.rep.terms, _target(w, required)) for w in todo]
         verdicts = approve_now(requests)
         pending = []
         for work, verdict in zip(todo, verdicts, strict=True):
