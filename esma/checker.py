@@ -1,9 +1,10 @@
-"""An independent checker of proof certificates ``esma-tail-cert/1`` (DESIGN section 8).
+"""An independent checker of proof certificates ``esma-tail-cert/1`` and ``esma-quadratic-cert/1`` (DESIGN 8).
 
 It trusts nothing in a certificate: it reads the base's theorem from the registry (``esma.theorems``), the
 claim from the record, and checks every identity and inequality exactly.  It imports only the standard
-library, ``esma.theorems`` with the polynomial arithmetic it rests on (``esma.polys``), and sympy for a rare
-root isolation; it never imports the prover.
+library, ``esma.theorems`` with the polynomial arithmetic and the expression parser it rests on
+(``esma.polys``, ``esma.constants``), and sympy for a rare root isolation and for the minimal polynomial of an
+algebraic constant; it never imports the prover (nor ``esma.quadratic``, the prover's field arithmetic).
 
 **The tail lemma.**  Let the base x have the ESMA expansion x = q_0 + beta_0/(q_1 + beta_1/(q_2 + ...))
 (a registry theorem), K_n = [[q_n, beta_n], [1, 0]], so that x = K_0 ... K_{n-1}(y_n) with y_n in (1, inf)
@@ -67,6 +68,31 @@ a degree-64 root isolation takes ~2 s, so a claim of degree 64 is over the bound
 certificates are far below it: every formula of the default searches of e, tan(1) and exp(2) (5,188
 certificates, members with their representatives) costs at most 2.6e6 (median 1e6), a claim described with
 period 80 (Lout = 80) 6.2e6: 160 times below the bound at least (``tests/esma/test_checker.py`` measures them).
+
+**Quadratic irrationals** (``esma-quadratic-cert/1``, ``_check_quadratic``).  For a constant c of degree 2 (read
+from its parsed expression by sympy: its minimal polynomial A x^2 + B x + C, and which root it is, exactly; a
+decimal literal is never read), an eventually periodic claim is a theorem (Lagrange)::
+
+    {"format": "esma-quadratic-cert/1", "constant": "sqrt(2)",
+     "minimal_polynomial": [C, B, A],                   c's, ascending: checked against sympy's
+     "lhs": {...}, "claim": {...},                      informative copies of the record (checked when present)
+     "head": {"terms": [a_0..a_(k-1)], "signs": [..]},  k >= 1 terms, at least the record's pre-period
+     "period": {"terms": [a_k..a_(k+L-1)], "signs": [..]},   one period L (a multiple of the record's
+                                                        period and sign period)
+     "equation": [e0, e1, e2],                          e2 y^2 + e1 y + e0 = 0, read off the period
+     "root": ["lo", "hi"]}                              rationals: the one root of the equation in (lo, hi)
+
+Checked: the head and period are the record's first k + L terms and signs, and the record is periodic from k
+on; a_n >= 1 where b_n = +1 and a_n >= 2 where b_n = -1 for 1 <= n < k + L; with M = [[alpha, beta], [gamma,
+delta]] the product of the period's matrices [[a_n, b_n], [1, 0]], the equation is gamma y^2 + (delta -
+alpha) y - beta (primitive, gamma > 0 after the sign); 1 <= lo < hi and the equation changes sign between
+them; and y = H^-1(T(c)) (H the head's product), computed exactly in Q(sqrt(B^2 - 4AC)), is a root of the
+equation in (lo, hi).  Then y = M(y) with y > 1: the ESMA expansion of y is the period repeated (each
+complete quotient exceeds 1 and picks its term, by admissibility, back from x_(k+L) = y), and T(c) = H(y)
+has the record's expansion (the head's quotients exceed 1 for n >= 1 likewise).  The reason names the
+quadratic T(c) is a root of and an interval isolating it.  Work: a few exact operations per term, bounded by
+the terms' sizes (``_quadratic_work``); sympy's minimal polynomial once per constant (at most 64 nodes and 3
+square roots are read).
 
 >>> cert = {"format": "esma-tail-cert/1",
 ...         "base": {"theorem": "e", "signs": [1], "head": [2], "period": 3, "polys": ["1", "1", "2*m + 2"]},
@@ -655,8 +681,8 @@ def _check_member(cert, constant_text: str, P, Q, record: QuasiPolynomial, budge
 
 
 # ------------------------------------------------------------------ quadratic irrationals (Lagrange)
-# A number of Q(sqrt D) is a pair (u, v) of Fractions, u + v sqrt(D) (D > 0 not a square): the checker's own
-# few lines of field arithmetic, independent of the engine's.
+# A number of Q(sqrt D) is a triple (a, b, e) of ints, (a + b sqrt(D))/e with e > 0 (D > 0 not a square): the
+# checker's own few lines of field arithmetic, independent of the engine's.
 
 _MAX_RADICALS = 3  # square roots in a constant the checker reads (sympy's minimal polynomial stays cheap)
 _MAX_NODES = 64
@@ -665,36 +691,49 @@ _MAX_ROOT_TEXT = 2_000  # characters of each end of the root's interval
 _MAX_TERM_BITS = 4_096  # bits of one term of a quadratic certificate
 
 
+def _q_norm(a: int, b: int, e: int) -> tuple[int, int, int]:
+    g = math.gcd(a, b, e)
+    return (a // g, b // g, e // g) if g > 1 else (a, b, e)
+
+
 def _q_add(x, y):
-    return x[0] + y[0], x[1] + y[1]
+    return _q_norm(x[0] * y[2] + y[0] * x[2], x[1] * y[2] + y[1] * x[2], x[2] * y[2])
 
 
 def _q_mul(x, y, D):
-    return x[0] * y[0] + D * x[1] * y[1], x[0] * y[1] + x[1] * y[0]
+    return _q_norm(x[0] * y[0] + D * x[1] * y[1], x[0] * y[1] + x[1] * y[0], x[2] * y[2])
 
 
 def _q_div(x, y, D):
-    n = y[0] * y[0] - D * y[1] * y[1]
+    """x / y: 1/((c + d sqrt D)/f) = f (c - d sqrt D)/(c^2 - D d^2)."""
+    c, d, f = y
+    n = c * c - D * d * d
     if n == 0:
         raise _Reject("division by zero in Q(sqrt D): T(c) or the head's inverse map is not finite at c")
-    return _q_mul(x, (y[0] / n, -y[1] / n), D)
+    s = 1 if n > 0 else -1
+    return _q_mul(x, (s * f * c, -s * f * d, abs(n)), D)
 
 
 def _q_sign(x, D) -> int:
-    """The sign of u + v sqrt(D), exactly (compare u^2 with D v^2 when the signs differ)."""
-    u, v = x
-    su, sv = (u > 0) - (u < 0), (v > 0) - (v < 0)
-    if sv == 0 or su == sv:
-        return su or sv
-    if su == 0:
-        return sv
-    return su if u * u > D * v * v else sv
+    """The sign of (a + b sqrt(D))/e (e > 0), exactly (compare a^2 with D b^2 when the signs differ)."""
+    a, b, _ = x
+    sa, sb = (a > 0) - (a < 0), (b > 0) - (b < 0)
+    if sb == 0 or sa == sb:
+        return sa or sb
+    if sa == 0:
+        return sb
+    return sa if a * a > D * b * b else sb
+
+
+def _q_minus(x, q: Fraction):
+    """x - q for a rational q."""
+    return _q_norm(x[0] * q.denominator - q.numerator * x[2], x[1] * q.denominator, x[2] * q.denominator)
 
 
 def _q_poly(p, x, D):
-    acc = (Fraction(0), Fraction(0))
+    acc = (0, 0, 1)
     for c in reversed(p):
-        acc = _q_add(_q_mul(acc, x, D), (Fraction(c), Fraction(0)))
+        acc = _q_add(_q_mul(acc, x, D), (int(c), 0, 1))
     return acc
 
 
@@ -816,20 +855,20 @@ def _isolating(poly, x, D) -> tuple[Fraction, Fraction] | None:
     def at(t):
         return poly[0] + poly[1] * t + poly[2] * t * t
 
-    u, v = x
-    # floor(u + v sqrt D): |v| sqrt D = sqrt(n^2 D) / m for v = n/m, within 1/m of isqrt(n^2 D)/m; then exact
-    r = math.isqrt(v.numerator**2 * D)
-    lo = Fraction(math.floor(u + Fraction(r if v >= 0 else -r, v.denominator)))
-    while _q_sign(_q_add(x, (-lo, Fraction(0))), D) < 0:
+    a, b, e = x
+    # floor((a + b sqrt D)/e): |b| sqrt D is within 1 of isqrt(b^2 D); then exact corrections
+    r = math.isqrt(b * b * D)
+    lo = Fraction((a + (r if b >= 0 else -r)) // e)
+    while _q_sign(_q_minus(x, lo), D) < 0:
         lo -= 1
-    while _q_sign(_q_add(x, (-lo - 1, Fraction(0))), D) >= 0:
+    while _q_sign(_q_minus(x, lo + 1), D) >= 0:
         lo += 1
     hi = lo + 1
     for _ in range(64):
         if at(lo) * at(hi) < 0:
             return lo, hi
         mid = (lo + hi) / 2
-        if _q_sign(_q_add(x, (-mid, Fraction(0))), D) > 0:
+        if _q_sign(_q_minus(x, mid), D) > 0:
             lo = mid
         else:
             hi = mid
@@ -913,13 +952,12 @@ def _check_quadratic(cert, constant_text: str, P, Q, record: QuasiPolynomial, bu
         raise _Reject("the root's interval does not isolate one root above 1 (need 1 <= lo < hi, a sign change)")
 
     # (f) T(c) = H(y): y = H^-1(T(c)) is that root, exactly in Q(sqrt D)
-    c = (Fraction(-B, 2 * A), Fraction(s, 2 * A))
+    c = (-B, s, 2 * A)
     t = _q_div(_q_poly(P, c, D), _q_poly(Q, c, D), D)
-    y = _q_div(_q_add((Fraction(-h12), Fraction(0)), _q_mul((Fraction(h22), Fraction(0)), t, D)),
-               _q_add((Fraction(h11), Fraction(0)), _q_mul((Fraction(-h21), Fraction(0)), t, D)), D)
+    y = _q_div(_q_add((-h12, 0, 1), _q_mul((h22, 0, 1), t, D)), _q_add((h11, 0, 1), _q_mul((-h21, 0, 1), t, D)), D)
     if _q_sign(_q_poly(eq, y, D), D) != 0:
         raise _Reject("the value read off the period is not T(c): H^-1(T(c)) is not a root of the equation")
-    if _q_sign(_q_add(y, (-lo, Fraction(0))), D) <= 0 or _q_sign(_q_add(y, (-hi, Fraction(0))), D) >= 0:
+    if _q_sign(_q_minus(y, lo), D) <= 0 or _q_sign(_q_minus(y, hi), D) >= 0:
         raise _Reject("H^-1(T(c)) is not the root in the certificate's interval")
 
     # the reason: the quadratic T(c) itself is a root of, with an interval that isolates it

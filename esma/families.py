@@ -57,7 +57,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property, lru_cache
 
-from esma.polys import moebius_identity, poly_add, poly_divmod, poly_mul, poly_scale, poly_text, poly_trim
+from esma.polys import moebius_identity, poly_add, poly_mul, poly_scale, poly_text, poly_trim
 
 __all__ = [
     "KnownTail",
@@ -404,8 +404,18 @@ def identity_holds(
 
 
 def _divides(m: Sequence[int], p: Sequence[int]) -> bool:
-    """m divides p in Q[c] (m of degree >= 1)."""
-    return not any(poly_divmod(tuple(Fraction(x) for x in p), tuple(Fraction(x) for x in m))[1])
+    """m divides p in Q[c] (integer m of degree >= 1): the pseudo-remainder, in integers, vanishes."""
+    m, r = _itrim(tuple(m)), list(_itrim(tuple(p)))
+    d, lead = len(m) - 1, m[-1]
+    while len(r) - 1 >= d and any(r):
+        top, shift = r[-1], len(r) - 1 - d
+        r = [lead * x for x in r]
+        for i, c in enumerate(m):
+            r[shift + i] -= top * c
+        r.pop()  # its leading coefficient is now zero
+        while len(r) > 1 and r[-1] == 0:
+            r.pop()
+    return not any(r)
 
 
 def derived_digits(rep_value, g: Matrix, digits: int) -> int:

@@ -23,6 +23,10 @@ The certificate format ``esma-tail-cert/1`` is documented in ``esma.checker``.
 >>> prove("pi", (0, 1), (1,), (1,), (3,), 1, ((7,),)).reason
 'no registry entry for pi'
 
+A quadratic irrational c (``sqrt(2)``, ``phi`` ...; never a decimal literal) needs no registry entry: every
+eventually periodic formula of it is proved by Lagrange's theorem, with a certificate ``esma-quadratic-cert/1``
+(``prove_periodic``, built by ``esma.quadratic``): the quadratic read off the period and its root that is T(c).
+
 Members of a family reuse their representative's proof: ``transport`` turns the representative's
 certificate into the member's from the exact relation T_F(c) = G(T_R(c)) (DESIGN section 7), without a run
 of the transducer.
