@@ -227,7 +227,7 @@ def test_forged_certificates_are_rejected(case):
 
 
 def test_a_certificate_for_another_formula_is_rejected():
-    f, cert = _sqrt2_over()
+    _, cert = _sqrt2_over()
     other = Formula.from_parts(SQRT2, (1, 1), (-1, 1), (-1,), (), 1, ((5,),))  # (c + 1)/(c - 1) is not [5, 5, ...]
     assert prove_periodic(other).reason == "the value read off the period is not T(c)"
     forged = {**cert, "claim": other.claim.to_json(), "head": {"terms": [5], "signs": [-1]},
