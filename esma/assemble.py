@@ -29,6 +29,7 @@ from esma.families import (
 from esma.memory import paused_gc
 from esma.patterns import closed_form, closed_form_text
 from esma.plan import SearchPlan
+from esma.quadratic import minimal_polynomial
 from esma.records import Conjecture, Family, Hit, Recurrence, fraction_text, signs_to_text
 from esma.render import cf_text
 from esma.transforms import Transform, transform_ball
@@ -151,7 +152,7 @@ class _Member:
     @cached_property
     def order(self) -> tuple:
         return simplicity(self.transform.numerator, self.transform.denominator, self.start, self.transform.text,
-                          signs_to_text(self.signs))
+                          signs_to_text(self.signs), a0=self.terms[0])
 
 
 def _shifted_start(hit: Hit, place: Placement, a0: int) -> int:
@@ -227,7 +228,9 @@ def _record(
     if proof is not None:
         status, (reason, certificate) = "proved", proof
     elif m.kind == "periodic":
-        reason = "eventually periodic: T(c) is then a quadratic irrational (Lagrange); not a new constant formula"
+        reason = ("eventually periodic: T(c) is then a quadratic irrational (Lagrange), not a new constant formula"
+                  if minimal_polynomial(plan.constant.text) is None else
+                  "eventually periodic, not proved: its quadratic certificate did not check")
     head = m.terms[: m.start]
     text = _closed_form_text(m.form_period, m.start, head, m.polynomials) if m.polynomials else (
         closed_form(Recurrence(m.recurrence, m.start), m.terms).text)
@@ -384,6 +387,17 @@ def members_to_load(plan: SearchPlan, hits: Iterable[Hit], stored_reps: Mapping[
     return {w.key for w in families.values() if w.stored_rep is not None and _stored_part(w, required)[3]}
 
 
+def _target(work: _FamilyWork, required: int) -> int:
+    """The digits a representative is approved to: ``required`` + EXTRA_DIGITS, and when it replaces a stored
+    representative approved deeper (a shallower search found a simpler member), as deep as that one, so that
+    the stored members derived again from it keep their digits (the figures do not depend on the order of
+    searches)."""
+    stored = work.stored_rep
+    if stored is None or work.rep is None or work.rep.key == stored.key:
+        return required + EXTRA_DIGITS
+    return max(required, stored.verified_digits - EXTRA_DIGITS) + EXTRA_DIGITS
+
+
 def _assemble(plan, hits, stored_reps, load_members, approve_many, prove) -> Assembly:
     t0 = time.perf_counter()
     stored_reps = stored_reps or {}
@@ -420,12 +434,13 @@ def _assemble(plan, hits, stored_reps, load_members, approve_many, prove) -> Ass
         return verdicts
 
     pending = list(families.values())
+    modulus = minimal_polynomial(plan.constant.text)  # relations of an algebraic c hold modulo it
     for _attempt in range(MAX_REP_ATTEMPTS):
         todo = []
         for work in pending:
             if work.rep is None:
                 work.rep = work.candidates[0]
-            _relate(work)
+            _relate(work, modulus)
             rec = work.rep.record
             if rec is not None and rec.verified_digits >= required + EXTRA_DIGITS:
                 work.approval = _stored_figures(rec)
@@ -435,7 +450,7 @@ def _assemble(plan, hits, stored_reps, load_members, approve_many, prove) -> Ass
         if not todo:
             break
         requests = [(plan.constant, w.rep.transform, w.rep.signs, Recurrence(w.rep.recurrence, w.rep.start),
-                     w.rep.terms, required + EXTRA_DIGITS) for w in todo]
+                     w.rep.terms, _target(w, required)) for w in todo]
         verdicts = approve_now(requests)
         pending = []
         for work, verdict in zip(todo, verdicts, strict=True):
@@ -507,7 +522,8 @@ def _ranked(out: list[Conjecture]) -> tuple[list[Conjecture], list[Family]]:
     fams = rank_families(summarise(out))
     rank = {f.key: f.rank for f in fams}
     out.sort(key=lambda c: (rank.get(c.family, len(rank) + 1), c.family, not c.representative,
-                            simplicity(c.lhs_numerator, c.lhs_denominator, c.preperiod, c.lhs, c.signs_text)))
+                            simplicity(c.lhs_numerator, c.lhs_denominator, c.preperiod, c.lhs, c.signs_text,
+                                       a0=c.terms[0])))
     return out, fams
 
 
@@ -552,10 +568,10 @@ def regroup(records: Sequence[Conjecture]) -> list[Conjecture]:
         m = _member_of_record(c)
         groups.setdefault((c.constant, m.place.key), []).append(m)
     out = []
-    for (_, key), members in groups.items():
+    for (constant, key), members in groups.items():
         members.sort(key=lambda m: m.order)
         work = _FamilyWork(key, members, rep=members[0])
-        _relate(work)
+        _relate(work, minimal_polynomial(constant))
         for m in members:
             rel, _, _, holds = ((1, 0, 0, 1), 0, 0, True) if m is work.rep else work.relations[m.key]
             c = m.record
@@ -583,6 +599,8 @@ def _prove(plan: SearchPlan, families: dict[str, _FamilyWork], pending: list[_Pe
     from esma import checker, theorems
     from esma.prover import Formula, member_certificate, prove_formula, representative_part
 
+    if minimal_polynomial(plan.constant.text) is not None:  # a quadratic irrational: Lagrange, formula by formula
+        return _prove_periodic(plan, families, pending)
     if not theorems.match(plan.constant.text):  # outside the registry (or a decimal literal): all conjectures
         return {}, []
     constant = plan.constant.text
@@ -641,6 +659,48 @@ def _prove(plan: SearchPlan, families: dict[str, _FamilyWork], pending: list[_Pe
     return proofs, unproved
 
 
+def _prove_periodic(plan: SearchPlan, families: dict[str, _FamilyWork], pending: list[_Pending]):
+    """``_prove`` for a quadratic irrational c: every eventually periodic formula has its own certificate
+    (``esma.prover.prove_periodic``, checked by ``esma.checker``), members as well as representatives (each
+    costs a few exact operations in Q(sqrt d)).  A stored representative that gets proved now is added to
+    ``pending``; families whose representative could not be proved are returned with the reason."""
+    from esma.prover import Formula, prove_periodic
+
+    constant = plan.constant.text
+    proofs: dict[str, tuple[str, dict]] = {}
+    unproved: list[dict] = []
+
+    def attempt(m: _Member) -> tuple[str, dict] | str:
+        if m.kind != "periodic" or not m.polynomials or (m.record is not None and m.record.status == "refuted"):
+            return "not eventually periodic"
+        t = m.transform
+        proof = prove_periodic(Formula.from_parts(constant, t.numerator, t.denominator, m.signs,
+                                                  m.terms[: m.start], m.form_period, m.polynomials))
+        return (proof.reason, proof.certificate) if proof.ok else proof.reason
+
+    failed: dict[str, str] = {}
+    for x in pending:
+        found = attempt(x.member)
+        if isinstance(found, str):
+            failed[x.member.key] = found
+        else:
+            proofs[x.member.key] = found
+    keys = {x.member.key for x in pending}
+    for work in families.values():
+        rep = work.rep
+        if work.approval is None or rep is None:
+            continue
+        if rep.key not in keys and rep.record is not None and rep.record.status != "proved":
+            found = attempt(rep)  # a stored representative now proved: store that
+            if not isinstance(found, str):
+                proofs[rep.key] = found
+                pending.append(_Pending(rep, _stored_figures(rep.record), work.key, True, (1, 0, 0, 1)))
+        if rep.key in failed:
+            unproved.append({"family": work.key, "lhs": rep.transform.text, "signs": signs_to_text(rep.signs),
+                             "reason": failed[rep.key]})
+    return proofs, unproved
+
+
 def family_keys(plan: SearchPlan, hits: Iterable[Hit]) -> set[str]:
     """The family keys the hits fall in (what to look up in a catalog before ``assemble``)."""
     keys = set()
@@ -652,8 +712,9 @@ def family_keys(plan: SearchPlan, hits: Iterable[Hit]) -> set[str]:
     return keys
 
 
-def _relate(work: _FamilyWork) -> None:
-    """The relation of every member to the family's representative, and whether its identity holds."""
+def _relate(work: _FamilyWork, modulus: tuple[int, ...] | None = None) -> None:
+    """The relation of every member to the family's representative, and whether its identity holds (in Z[c],
+    or modulo ``modulus``, the minimal polynomial of an algebraic c: ``esma.quadratic.minimal_polynomial``)."""
     rep = work.rep
     assert rep is not None
     work.relations = {}
@@ -666,7 +727,7 @@ def _relate(work: _FamilyWork) -> None:
         if m is rep:
             continue
         rel, km, kr = _relation(m, rep)
-        holds = identity_holds((m.transform.numerator, m.transform.denominator), rep_pq, rel)
+        holds = identity_holds((m.transform.numerator, m.transform.denominator), rep_pq, rel, modulus)
         work.relations[m.key] = (rel, km, kr, holds)
 
 

@@ -1,9 +1,10 @@
-"""An independent checker of proof certificates ``esma-tail-cert/1`` (DESIGN section 8).
+"""An independent checker of proof certificates ``esma-tail-cert/1`` and ``esma-quadratic-cert/1`` (DESIGN 8).
 
 It trusts nothing in a certificate: it reads the base's theorem from the registry (``esma.theorems``), the
 claim from the record, and checks every identity and inequality exactly.  It imports only the standard
-library, ``esma.theorems`` with the polynomial arithmetic it rests on (``esma.polys``), and sympy for a rare
-root isolation; it never imports the prover.
+library, ``esma.theorems`` with the polynomial arithmetic and the expression parser it rests on
+(``esma.polys``, ``esma.constants``), and sympy for a rare root isolation and for the minimal polynomial of an
+algebraic constant; it never imports the prover (nor ``esma.quadratic``, the prover's field arithmetic).
 
 **The tail lemma.**  Let the base x have the ESMA expansion x = q_0 + beta_0/(q_1 + beta_1/(q_2 + ...))
 (a registry theorem), K_n = [[q_n, beta_n], [1, 0]], so that x = K_0 ... K_{n-1}(y_n) with y_n in (1, inf)
@@ -68,6 +69,31 @@ certificates are far below it: every formula of the default searches of e, tan(1
 certificates, members with their representatives) costs at most 2.6e6 (median 1e6), a claim described with
 period 80 (Lout = 80) 6.2e6: 160 times below the bound at least (``tests/esma/test_checker.py`` measures them).
 
+**Quadratic irrationals** (``esma-quadratic-cert/1``, ``_check_quadratic``).  For a constant c of degree 2 (read
+from its parsed expression by sympy: its minimal polynomial A x^2 + B x + C, and which root it is, exactly; a
+decimal literal is never read), an eventually periodic claim is a theorem (Lagrange)::
+
+    {"format": "esma-quadratic-cert/1", "constant": "sqrt(2)",
+     "minimal_polynomial": [C, B, A],                   c's, ascending: checked against sympy's
+     "lhs": {...}, "claim": {...},                      informative copies of the record (checked when present)
+     "head": {"terms": [a_0..a_(k-1)], "signs": [..]},  k >= 1 terms, at least the record's pre-period
+     "period": {"terms": [a_k..a_(k+L-1)], "signs": [..]},   one period L (a multiple of the record's
+                                                        period and sign period)
+     "equation": [e0, e1, e2],                          e2 y^2 + e1 y + e0 = 0, read off the period
+     "root": ["lo", "hi"]}                              rationals: the one root of the equation in (lo, hi)
+
+Checked: the head and period are the record's first k + L terms and signs, and the record is periodic from k
+on; a_n >= 1 where b_n = +1 and a_n >= 2 where b_n = -1 for 1 <= n < k + L; with M = [[alpha, beta], [gamma,
+delta]] the product of the period's matrices [[a_n, b_n], [1, 0]], the equation is gamma y^2 + (delta -
+alpha) y - beta (primitive, gamma > 0 after the sign); 1 <= lo < hi and the equation changes sign between
+them; and y = H^-1(T(c)) (H the head's product), computed exactly in Q(sqrt(B^2 - 4AC)), is a root of the
+equation in (lo, hi).  Then y = M(y) with y > 1: the ESMA expansion of y is the period repeated (each
+complete quotient exceeds 1 and picks its term, by admissibility, back from x_(k+L) = y), and T(c) = H(y)
+has the record's expansion (the head's quotients exceed 1 for n >= 1 likewise).  The reason names the
+quadratic T(c) is a root of and an interval isolating it.  Work: a few exact operations per term, bounded by
+the terms' sizes (``_quadratic_work``); sympy's minimal polynomial once per constant (at most 64 nodes and 3
+square roots are read).
+
 >>> cert = {"format": "esma-tail-cert/1",
 ...         "base": {"theorem": "e", "signs": [1], "head": [2], "period": 3, "polys": ["1", "1", "2*m + 2"]},
 ...         "map": {"degree": 1, "T": [[1, 0], [0, 1]], "substitution": {"numerator": [0, 1], "denominator": [1]}},
@@ -87,7 +113,7 @@ from functools import lru_cache
 
 from esma import theorems
 from esma.polys import moebius_identity, poly_add, poly_mul, poly_scale, poly_trim
-from esma.theorems import FORMAT, MEMBER_FORMAT, QuasiPolynomial, parse_poly
+from esma.theorems import FORMAT, MEMBER_FORMAT, QUADRATIC_FORMAT, QuasiPolynomial, parse_poly
 
 __all__ = ["MAX_BLOCK", "MAX_HEAD", "MAX_WORK", "check", "clear_caches", "work"]
 
@@ -654,12 +680,322 @@ def _check_member(cert, constant_text: str, P, Q, record: QuasiPolynomial, budge
     return _member(rep, cert, P, Q, record, budget, estimate_only)
 
 
+# ------------------------------------------------------------------ quadratic irrationals (Lagrange)
+# A number of Q(sqrt D) is a triple (a, b, e) of ints, (a + b sqrt(D))/e with e > 0 (D > 0 not a square): the
+# checker's own few lines of field arithmetic, independent of the engine's.
+
+_MAX_RADICALS = 3  # square roots in a constant the checker reads (sympy's minimal polynomial stays cheap)
+_MAX_NODES = 64
+_MAX_INT_BITS = 256
+_MAX_ROOT_TEXT = 2_000  # characters of each end of the root's interval
+_MAX_TERM_BITS = 4_096  # bits of one term of a quadratic certificate
+
+
+def _q_norm(a: int, b: int, e: int) -> tuple[int, int, int]:
+    g = math.gcd(a, b, e)
+    return (a // g, b // g, e // g) if g > 1 else (a, b, e)
+
+
+def _q_add(x, y):
+    return _q_norm(x[0] * y[2] + y[0] * x[2], x[1] * y[2] + y[1] * x[2], x[2] * y[2])
+
+
+def _q_mul(x, y, D):
+    return _q_norm(x[0] * y[0] + D * x[1] * y[1], x[0] * y[1] + x[1] * y[0], x[2] * y[2])
+
+
+def _q_div(x, y, D):
+    """x / y: 1/((c + d sqrt D)/f) = f (c - d sqrt D)/(c^2 - D d^2)."""
+    c, d, f = y
+    n = c * c - D * d * d
+    if n == 0:
+        raise _Reject("division by zero in Q(sqrt D): T(c) or the head's inverse map is not finite at c")
+    s = 1 if n > 0 else -1
+    return _q_mul(x, (s * f * c, -s * f * d, abs(n)), D)
+
+
+def _q_sign(x, D) -> int:
+    """The sign of (a + b sqrt(D))/e (e > 0), exactly (compare a^2 with D b^2 when the signs differ)."""
+    a, b, _ = x
+    sa, sb = (a > 0) - (a < 0), (b > 0) - (b < 0)
+    if sb == 0 or sa == sb:
+        return sa or sb
+    if sa == 0:
+        return sb
+    return sa if a * a > D * b * b else sb
+
+
+def _q_minus(x, q: Fraction):
+    """x - q for a rational q."""
+    return _q_norm(x[0] * q.denominator - q.numerator * x[2], x[1] * q.denominator, x[2] * q.denominator)
+
+
+def _q_poly(p, x, D):
+    acc = (0, 0, 1)
+    for c in reversed(p):
+        acc = _q_add(_q_mul(acc, x, D), (int(c), 0, 1))
+    return acc
+
+
+def _sympy_of(node, count: list[int]):
+    """The constant's tree as a sympy expression (built node by node: no text is parsed by sympy), for the
+    algebraic constants the checker reads: integers, phi, + - * /, integer and half-integer powers, sqrt."""
+    import sympy
+
+    from esma.constants import BinOp, Call, Dec, Name, Neg, Num, fold
+
+    count[0] += 1
+    if count[0] > _MAX_NODES:
+        raise _Reject(f"the constant has more than {_MAX_NODES} nodes: not read as a quadratic irrational")
+    if isinstance(node, Dec):
+        raise _Reject("a decimal literal is never proved")
+    if isinstance(node, Num):
+        if node.value.bit_length() > _MAX_INT_BITS:
+            raise _Reject("the constant has an integer of more than 256 bits")
+        return sympy.Integer(node.value)
+    if isinstance(node, Name):
+        if node.name != "phi":
+            raise _Reject(f"{node.name} is not an algebraic number")
+        count[1] += 1
+        return (1 + sympy.sqrt(5)) / 2
+    if isinstance(node, Neg):
+        return -_sympy_of(node.arg, count)
+    if isinstance(node, Call):
+        if node.func != "sqrt":
+            raise _Reject(f"{node.func}(...) is not read as an algebraic number")
+        count[1] += 1
+        return sympy.sqrt(_sympy_of(node.args[0], count))
+    if isinstance(node, BinOp):
+        left = _sympy_of(node.left, count)
+        if node.op == "**":
+            try:
+                k = fold(node.right)
+            except ValueError:
+                k = None
+            if k is None or k.denominator not in (1, 2) or abs(k.numerator) > 64:
+                raise _Reject("the constant has a power that is not read as algebraic (exponents k or k/2, |k| <= 64)")
+            if k.denominator == 2:
+                count[1] += 1
+            return left ** sympy.Rational(k.numerator, k.denominator)
+        right = _sympy_of(node.right, count)
+        if node.op == "/" and right == 0:
+            raise _Reject("division by zero in the constant")
+        return {"+": left + right, "-": left - right, "*": left * right, "/": left / right}[node.op]
+    raise _Reject("the constant is not read as an algebraic number")
+
+
+@lru_cache(maxsize=64)
+def _quadratic_constant(constant_text: str) -> tuple[int, int, int, int, int] | str:
+    """(A, B, C, D, s): c = (-B + s sqrt(D))/(2A) with A x^2 + B x + C its minimal polynomial (sympy, exact)
+    and D = B^2 - 4AC; or the reason it is not a quadratic irrational."""
+    import sympy
+
+    from esma.constants import parse
+
+    try:
+        count = [0, 0]
+        expr = _sympy_of(parse(constant_text), count)
+        if count[1] > _MAX_RADICALS:
+            return f"the constant has more than {_MAX_RADICALS} square roots: not read as a quadratic irrational"
+        x = sympy.Symbol("x")
+        mp = sympy.Poly(sympy.minimal_polynomial(expr, x), x)
+    except _Reject as exc:
+        return str(exc)
+    except (ValueError, NotImplementedError, ZeroDivisionError, TypeError) as exc:
+        return f"the constant is not read as an algebraic number ({type(exc).__name__})"
+    if mp.degree() != 2:
+        return f"the constant has degree {mp.degree()}, not 2: not a quadratic irrational"
+    A, B, C = (int(c) for c in mp.all_coeffs())
+    if A < 0:
+        A, B, C = -A, -B, -C
+    D = B * B - 4 * A * C
+    if D <= 0 or math.isqrt(D) ** 2 == D:
+        return "the constant is not a real quadratic irrational"
+    for s in (1, -1):  # which root: c - root has minimal polynomial x exactly when it is zero
+        if sympy.minimal_polynomial(expr - (-B + s * sympy.sqrt(D)) / (2 * A), x) == x:
+            return A, B, C, D, s
+    return "the constant is neither root of its minimal polynomial"  # cannot happen: sympy's answer is exact
+
+
+def _fraction_of(text, what: str) -> Fraction:
+    if not isinstance(text, str) or not 0 < len(text) <= _MAX_ROOT_TEXT:
+        raise _Reject(f"malformed certificate: {what} must be a rational as text (at most {_MAX_ROOT_TEXT} characters)")
+    num, _, den = text.strip().partition("/")
+    try:
+        if not num.lstrip("-").isdigit() or (den and not den.isdigit()):
+            raise ValueError
+        q = Fraction(int(num), int(den) if den else 1)
+    except (ValueError, ZeroDivisionError):
+        raise _Reject(f"malformed certificate: {what} must be a rational as text, like 7/5") from None
+    return q
+
+
+def _int_terms(d, what: str, limit: int, allow_empty: bool) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    terms, signs = _get(d, "terms", what), _get(d, "signs", what)
+    for x in (terms, signs):
+        if not isinstance(x, list) or len(x) > limit or (not x and not allow_empty) or any(
+                isinstance(v, bool) or not isinstance(v, int) for v in x):
+            raise _Reject(f"malformed certificate: {what} must hold lists of at most {limit} ints")
+    if len(terms) != len(signs) or any(s not in (1, -1) for s in signs):
+        raise _Reject(f"malformed certificate: {what} needs one sign (+1 or -1) per term")
+    if any(v.bit_length() > _MAX_TERM_BITS for v in terms):
+        raise _Reject(f"malformed certificate: {what} has a term of more than {_MAX_TERM_BITS} bits")
+    return tuple(terms), tuple(signs)
+
+
+def _quadratic_work(terms, P, Q, root_texts) -> int:
+    """Matrix products over the terms, the value of T(c) and its comparisons, and sympy's minimal polynomial."""
+    bits = sum(t.bit_length() + 2 for t in terms)
+    w = _words(bits + sum(len(t) * 4 for t in root_texts) + max(abs(c).bit_length() for c in (*P, *Q)) * 3)
+    return len(terms) * (_STEP + 8 * _words(bits)) + 400 * w * w + 64 * _STEP + _ROOT_COST[0]
+
+
+def _isolating(poly, x, D) -> tuple[Fraction, Fraction] | None:
+    """Rationals lo < x < hi where the quadratic ``poly`` (ascending) changes sign (x its only root there)."""
+    def at(t):
+        return poly[0] + poly[1] * t + poly[2] * t * t
+
+    a, b, e = x
+    # floor((a + b sqrt D)/e): |b| sqrt D is within 1 of isqrt(b^2 D); then exact corrections
+    r = math.isqrt(b * b * D)
+    lo = Fraction((a + (r if b >= 0 else -r)) // e)
+    while _q_sign(_q_minus(x, lo), D) < 0:
+        lo -= 1
+    while _q_sign(_q_minus(x, lo + 1), D) >= 0:
+        lo += 1
+    hi = lo + 1
+    for _ in range(64):
+        if at(lo) * at(hi) < 0:
+            return lo, hi
+        mid = (lo + hi) / 2
+        if _q_sign(_q_minus(x, mid), D) > 0:
+            lo = mid
+        else:
+            hi = mid
+    return None
+
+
+def _text_q(q: Fraction) -> str:
+    return str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"
+
+
+def _check_quadratic(cert, constant_text: str, P, Q, record: QuasiPolynomial, budget: _Budget,
+                     estimate_only: bool = False) -> str:
+    """An eventually periodic formula of a quadratic irrational c (``esma-quadratic-cert/1``; see the module
+    docstring): the period read off the record, its quadratic, the root's interval, and T(c) = H(root) in
+    Q(sqrt D) with c's minimal polynomial from sympy."""
+    head, hsigns = _int_terms(_get(cert, "head", "the certificate"), "head", MAX_HEAD, False)
+    period, psigns = _int_terms(_get(cert, "period", "the certificate"), "period", MAX_BLOCK, False)
+    eq = _int_list(_get(cert, "equation", "the certificate"), "equation")
+    mp = _int_list(_get(cert, "minimal_polynomial", "the certificate"), "minimal_polynomial")
+    box = _get(cert, "root", "the certificate")
+    if not (isinstance(box, list) and len(box) == 2):
+        raise _Reject("malformed certificate: root must be [lo, hi], two rationals as text")
+    if len(eq) != 3 or len(mp) != 3 or any(abs(x).bit_length() > _MAX_TERM_BITS * 4 for x in eq):
+        raise _Reject("malformed certificate: equation and minimal_polynomial must be 3 ints each (ascending)")
+    budget.charge(_quadratic_work(head + period, P, Q, [str(t) for t in box]))
+    if estimate_only:
+        return ""
+    lo, hi = _fraction_of(box[0], "root[0]"), _fraction_of(box[1], "root[1]")
+
+    # (a) c is a quadratic irrational, and the certificate names its minimal polynomial
+    found = _quadratic_constant(constant_text)
+    if isinstance(found, str):
+        raise _Reject(found)
+    A, B, C, D, s = found
+    if tuple(mp) != (C, B, A):
+        raise _Reject(f"the certificate's minimal polynomial is not the constant's ({A}x^2 + {B}x + {C})")
+    if cert.get("constant", constant_text) != constant_text:
+        raise _Reject("the certificate's constant is not the record's")
+    if "lhs" in cert:
+        lhs = cert["lhs"]
+        if not isinstance(lhs, dict) or [*lhs.get("numerator", ())] != [*P] or [*lhs.get("denominator", ())] != [*Q]:
+            raise _Reject("the certificate's lhs is not the record's")
+
+    # (b) the record is eventually periodic: period L from index k >= 1, the certificate's terms its own
+    k, L = len(head), len(period)
+    if record.degree > 0:
+        raise _Reject("the record's terms are not eventually periodic")
+    if k < max(record.start, 1):
+        raise _Reject("the head must reach the record's start and be at least 1 term long")
+    if L % math.lcm(record.period, len(record.signs)):
+        raise _Reject("the period's length is not a multiple of the record's period and sign period")
+    terms, signs = head + period, hsigns + psigns
+    try:
+        if any(record.term(n) != terms[n] or record.sign(n) != signs[n] for n in range(k + L)):
+            raise _Reject("the certificate's terms are not the record's")
+    except ArithmeticError as exc:
+        raise _Reject(f"the record has non-integer terms: {exc}") from None
+    if "claim" in cert and not _same_sequence(_sequence(cert["claim"], "claim"), record):
+        raise _Reject("the certificate's claim is not the record's sequence")
+
+    # (c) admissible: x_n > 1 for every n >= 1 follows from x_k > 1 (periodicity covers n >= k + L)
+    for n in range(1, k + L):
+        low = 1 if signs[n] > 0 else 2
+        if terms[n] < low:
+            raise _Reject(f"the claim is not admissible: a({n}) = {terms[n]} < {low} with b({n}) = {signs[n]:+d}")
+
+    # (d) the quadratic read off the period: y = M(y) <=> gamma y^2 + (delta - alpha) y - beta = 0
+    (h11, h12), (h21, h22) = _prefix_of(head, hsigns)
+    (al, be), (ga, de) = _prefix_of(period, psigns)
+    if ga == 0:
+        raise _Reject("the period's map has no quadratic fixed point (gamma = 0)")
+    g = math.gcd(be, de - al, ga) * (1 if ga > 0 else -1)
+    if tuple(eq) != (-be // g, (de - al) // g, ga // g):
+        raise _Reject("the certificate's equation is not the one read off the period")
+
+    # (e) the interval holds exactly one root, and it lies above 1
+    def at(t):
+        return eq[0] + eq[1] * t + eq[2] * t * t
+
+    if not (1 <= lo < hi) or at(lo) * at(hi) >= 0:
+        raise _Reject("the root's interval does not isolate one root above 1 (need 1 <= lo < hi, a sign change)")
+
+    # (f) T(c) = H(y): y = H^-1(T(c)) is that root, exactly in Q(sqrt D)
+    c = (-B, s, 2 * A)
+    t = _q_div(_q_poly(P, c, D), _q_poly(Q, c, D), D)
+    y = _q_div(_q_add((-h12, 0, 1), _q_mul((h22, 0, 1), t, D)), _q_add((h11, 0, 1), _q_mul((-h21, 0, 1), t, D)), D)
+    if _q_sign(_q_poly(eq, y, D), D) != 0:
+        raise _Reject("the value read off the period is not T(c): H^-1(T(c)) is not a root of the equation")
+    if _q_sign(_q_minus(y, lo), D) <= 0 or _q_sign(_q_minus(y, hi), D) >= 0:
+        raise _Reject("H^-1(T(c)) is not the root in the certificate's interval")
+
+    # the reason: the quadratic T(c) itself is a root of, with an interval that isolates it
+    a_, b_ = (-h12, h22), (h11, -h21)  # y = a_(T)/b_(T), linear in T
+    tq = poly_add(poly_add(poly_scale(poly_mul(a_, a_), eq[2]), poly_scale(poly_mul(a_, b_), eq[1])),
+                  poly_scale(poly_mul(b_, b_), eq[0]))
+    tq = tuple(int(x) for x in (*tq, 0, 0)[:3])
+    gq = math.gcd(*tq) * (1 if tq[2] > 0 else -1)
+    tq = tuple(x // gq for x in tq)
+    where = _isolating(tq, t, D) if tq[2] else None
+    if where is None:
+        return (f"eventually periodic: x_{k} is the root of {_poly_x(eq)} in ({_text_q(lo)}, {_text_q(hi)}) and "
+                "T(c) is the head's map of it (Lagrange); checked exactly")
+    return (f"eventually periodic: T(c) is the root of {_poly_x(tq)} in ({_text_q(where[0])}, "
+            f"{_text_q(where[1])}) (Lagrange); checked exactly")
+
+
+def _poly_x(p) -> str:
+    from esma.polys import poly_text
+
+    return poly_text(p, "x", "plain")
+
+
+def _prefix_of(terms, signs):
+    acc = ((1, 0), (0, 1))
+    for a, b in zip(terms, signs, strict=True):
+        acc = _int_mat_mul(acc, ((a, b), (1, 0)))
+    return acc
+
+
 def _check(cert, constant_text: str, P, Q, record: QuasiPolynomial, budget: _Budget,
            estimate_only: bool = False) -> str:
     if not isinstance(cert, dict):
         raise _Reject(f"malformed certificate: expected an object, not {type(cert).__name__}")
     if cert.get("format") == MEMBER_FORMAT:
         return _check_member(cert, constant_text, P, Q, record, budget, estimate_only)
+    if cert.get("format") == QUADRATIC_FORMAT:
+        return _check_quadratic(cert, constant_text, P, Q, record, budget, estimate_only)
     if cert.get("format") != FORMAT:
         raise _Reject(f"unknown certificate format {cert.get('format')!r} (expected {FORMAT!r})")
     if not theorems.match(constant_text):

@@ -28,9 +28,15 @@ is checked exactly; when it holds, the member follows from the representative wi
 digits the representative's approval implies through G are ``derived_digits``.  When it fails (possible only for
 an algebraic c), the two are not one family.
 
-**Representative.**  The simplest member: smallest LHS height, then degree, then shortest pre-period, then the
-canonical LHS text (then the signs).  **Gain**: digits per term over those of the simple continued fraction of
-the same number.
+**Algebraic c.**  For a quadratic irrational c (``modulus`` its minimal polynomial) the identity is checked
+modulo the minimal polynomial: the difference of its two sides must be divisible by it, since an integer
+polynomial vanishes at c exactly when c's minimal polynomial divides it.  Every expansion of such a c is
+eventually periodic, and every two members of a tail class are then related (the families are the tail classes).
+
+**Representative.**  The most natural member, as a reader would name it (``simplicity``): T(c) = c itself,
+then the fewest nonzero coefficients, the smallest LHS height, degree, the shortest pre-period, a positive
+a_0, the canonical LHS text, and the signs.  **Gain**: digits per term over those of the simple continued
+fraction of the same number.
 
 Formulas whose terms are not interlaced polynomials (kinds ``exponential`` and ``other``) have no canonical
 tail here: each is a family of its own (key ``"x|"`` + its own key) and is approved on its own.
@@ -51,7 +57,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property, lru_cache
 
-from esma.polys import moebius_identity, poly_text, poly_trim
+from esma.polys import moebius_identity, poly_add, poly_mul, poly_scale, poly_text, poly_trim
 
 __all__ = [
     "KnownTail",
@@ -338,6 +344,8 @@ def relation(
         raise ValueError("Arguments 'member' and 'rep' must share a canonical tail")
     i0 = max(p1.start - p1.offset, p2.start - p2.offset)
     k1, k2 = i0 + p1.offset, i0 + p2.offset
+    if all(len(p) == 1 for p in p1.tail.polys):
+        k1, k2 = _shortest_heads(p1, p2, k1 - k2)
     a, b, c, d = head_matrix(h2, p2, s2, k2)
     g = _mat_mul(head_matrix(h1, p1, s1, k1), (d, -b, -c, a))
     if g[2] < 0 or (g[2] == 0 and g[3] < 0):
@@ -345,20 +353,69 @@ def relation(
     return g, k1, k2
 
 
+def _shortest_heads(p1: Placement, p2: Placement, shift: int) -> tuple[int, int]:
+    """(k1, k2), both in their formula's tail regime, with k1 - k2 = ``shift`` modulo the period P of a
+    periodic tail, and k1 + k2 least: index k1 of the member and k2 of the representative are then one tail
+    index up to a multiple of P, which a periodic tail does not see.  (Where the placements put them, possibly
+    hundreds of terms on, G = H_1 adj(H_2) is also a true relation, T_1 = G(T_2) as values, since the period's
+    map fixes the tail's value; but its entries are huge, so the digits derived through it are few.)"""
+    P = p1.tail.period  # type: ignore[union-attr]
+    best = None
+    for k2 in range(p2.start, p2.start + P):
+        k1 = p1.start + (k2 + shift - p1.start) % P
+        if best is None or k1 + k2 < sum(best):
+            best = (k1, k2)
+    assert best is not None
+    return best
+
+
 def identity_holds(
-    member: tuple[Sequence[int], Sequence[int]], rep: tuple[Sequence[int], Sequence[int]], g: Matrix
+    member: tuple[Sequence[int], Sequence[int]],
+    rep: tuple[Sequence[int], Sequence[int]],
+    g: Matrix,
+    modulus: Sequence[int] | None = None,
 ) -> bool:
     """P_1 (g21 P_2 + g22 Q_2) == Q_1 (g11 P_2 + g12 Q_2) in Z[c], i.e. T_1 = G o T_2 as rational functions.
 
-    ``member`` and ``rep`` are (numerator, denominator) coefficient tuples, ascending powers of c.
+    ``member`` and ``rep`` are (numerator, denominator) coefficient tuples, ascending powers of c.  With
+    ``modulus`` (the minimal polynomial of an algebraic c, ascending integer coefficients) the identity is
+    checked modulo it, i.e. as values at c: the difference of the two sides is divisible by the minimal
+    polynomial, and g21 P_2 + g22 Q_2 is not (G(T_2(c)) is finite).
 
     >>> identity_holds(((1, 1), (1,)), ((0, 1), (1,)), (1, 1, 0, 1))    # c + 1 = G(c) with G(x) = x + 1
     True
     >>> identity_holds(((1, 1), (1,)), ((0, 1), (1,)), (1, 2, 0, 1))
     False
+    >>> identity_holds(((0, 2), (1,)), ((0, 0, 1), (0, 1)), (2, 0, 0, 1))   # c^2/c = c, also in Z[c]
+    True
+    >>> identity_holds(((2,), (0, 1)), ((0, 1), (1,)), (1, 0, 0, 1), (-2, 0, 1))   # 2/c = c for c = sqrt(2)
+    True
+    >>> identity_holds(((2,), (0, 1)), ((0, 1), (1,)), (1, 0, 0, 1))
+    False
     """
     (p1, q1), (p2, q2) = member, rep
-    return moebius_identity(p1, q1, p2, q2, g)
+    if modulus is None:
+        return moebius_identity(p1, q1, p2, q2, g)
+    g11, g12, g21, g22 = g
+    num = poly_add(poly_scale(p2, g11), poly_scale(q2, g12))
+    den = poly_add(poly_scale(p2, g21), poly_scale(q2, g22))
+    diff = poly_add(poly_mul(p1, den), poly_scale(poly_mul(q1, num), -1))
+    return _divides(modulus, diff) and not _divides(modulus, den)
+
+
+def _divides(m: Sequence[int], p: Sequence[int]) -> bool:
+    """m divides p in Q[c] (integer m of degree >= 1): the pseudo-remainder, in integers, vanishes."""
+    m, r = _itrim(tuple(m)), list(_itrim(tuple(p)))
+    d, lead = len(m) - 1, m[-1]
+    while len(r) - 1 >= d and any(r):
+        top, shift = r[-1], len(r) - 1 - d
+        r = [lead * x for x in r]
+        for i, c in enumerate(m):
+            r[shift + i] -= top * c
+        r.pop()  # its leading coefficient is now zero
+        while len(r) > 1 and r[-1] == 0:
+            r.pop()
+    return not any(r)
 
 
 def derived_digits(rep_value, g: Matrix, digits: int) -> int:
@@ -412,18 +469,30 @@ def _degree(numerator: Sequence[int], denominator: Sequence[int]) -> int:
     return max(deg(numerator), deg(denominator))
 
 
-def simplicity(
-    numerator: Sequence[int], denominator: Sequence[int], preperiod: int, lhs: str, signs_text: str
-) -> tuple[int, int, int, str, str]:
-    """The order that picks a family's representative (smallest first): LHS height, degree, pre-period, the
-    canonical LHS text, the signs.
+def _is_identity(numerator: Sequence[int], denominator: Sequence[int]) -> bool:
+    """T(c) = c: P = q c and Q = q for some q != 0."""
+    p, q = _itrim(tuple(numerator)), _itrim(tuple(denominator))
+    return len(p) == 2 and p[0] == 0 and len(q) == 1 and p[1] == q[0] != 0
 
-    >>> e = simplicity((0, 1), (1,), 1, "c", "+")           # e = [2; 1, 2, 1, 1, 4, ...]
-    >>> e_minus_1 = simplicity((-1, 1), (1,), 0, "c - 1", "+")  # e - 1 = [1; 1, 2, 1, 1, 4, ...]: no pre-period
-    >>> e_minus_1 < e < simplicity((0, 2), (1,), 0, "2*c", "+")
+
+def simplicity(
+    numerator: Sequence[int], denominator: Sequence[int], preperiod: int, lhs: str, signs_text: str, *, a0: int
+) -> tuple[int, int, int, int, int, int, str, str]:
+    """The order that picks a family's representative, the most natural member first (DESIGN 7): T(c) = c
+    itself, then the fewest nonzero coefficients of P and Q, the smallest LHS height, degree, the shortest
+    pre-period, a positive a_0 (``a0``, the formula's first term), the canonical LHS text, and the signs.
+
+    >>> e = simplicity((0, 1), (1,), 1, "c", "+", a0=2)                 # e = [2; 1, 2, 1, 1, 4, ...]
+    >>> e_minus_1 = simplicity((-1, 1), (1,), 0, "c - 1", "+", a0=1)    # e - 1 = [1; 1, 2, 1, 1, 4, ...]
+    >>> inverse = simplicity((1,), (-1, 1), 0, "1/(c - 1)", "+", a0=0)  # 1/(e - 1) = [0; 1, 1, 2, 1, 1, 4, ...]
+    >>> e < e_minus_1 < inverse
+    True
+    >>> simplicity((0, 1), (1,), 1, "c", "+", a0=2) < simplicity((0, 1), (1,), 1, "c", "+-", a0=3)
     True
     """
-    return (lhs_height(numerator, denominator), _degree(numerator, denominator), preperiod, lhs, signs_text)
+    nonzero = sum(1 for x in (*numerator, *denominator) if x)
+    return (0 if _is_identity(numerator, denominator) else 1, nonzero, lhs_height(numerator, denominator),
+            _degree(numerator, denominator), preperiod, 0 if a0 > 0 else 1, lhs, signs_text)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,10 @@ The certificate format ``esma-tail-cert/1`` is documented in ``esma.checker``.
 >>> prove("pi", (0, 1), (1,), (1,), (3,), 1, ((7,),)).reason
 'no registry entry for pi'
 
+A quadratic irrational c (``sqrt(2)``, ``phi`` ...; never a decimal literal) needs no registry entry: every
+eventually periodic formula of it is proved by Lagrange's theorem, with a certificate ``esma-quadratic-cert/1``
+(``prove_periodic``, built by ``esma.quadratic``): the quadratic read off the period and its root that is T(c).
+
 Members of a family reuse their representative's proof: ``transport`` turns the representative's
 certificate into the member's from the exact relation T_F(c) = G(T_R(c)) (DESIGN section 7), without a run
 of the transducer.
@@ -36,7 +40,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
-from esma import checker, theorems
+from esma import checker, quadratic, theorems
 from esma.polys import poly_text
 from esma.theorems import FORMAT, QuasiPolynomial, Substitution
 
@@ -47,6 +51,7 @@ __all__ = [
     "member_certificate",
     "prove",
     "prove_formula",
+    "prove_periodic",
     "representative_part",
     "transport",
     "with_representative",
@@ -414,6 +419,8 @@ def prove_formula(formula: Formula, budget: int | None = None) -> Proof:
         raise ValueError(f"Argument 'budget' must be a positive int, not {budget!r}")
     matches = theorems.match(formula.constant)
     if not matches:
+        if quadratic.minimal_polynomial(formula.constant) is not None:
+            return prove_periodic(formula)
         why = " (a decimal literal is never proved)" if theorems.has_decimal(formula.constant) else ""
         return Proof(None, f"no registry entry for {formula.constant}{why}")
     P, Q = _pgcd_reduce(formula.lhs_numerator, formula.lhs_denominator)
@@ -451,6 +458,27 @@ def prove_formula(formula: Formula, budget: int | None = None) -> Proof:
         return Proof(None, "degree-2 action with no finite certificate: T is not a Möbius map of a registry base "
                            f"(quadratic substitutions tried: {subs}); the transducer's state grows without bound")
     return Proof(None, "; ".join(reasons))
+
+
+def prove_periodic(formula: Formula) -> Proof:
+    """The certificate ``esma-quadratic-cert/1`` of an eventually periodic formula of a quadratic irrational c
+    (``esma.quadratic``: the quadratic read off the period, and its root that is T(c)), once ``esma.checker``
+    has accepted it; else ``Proof(None, reason)``.
+
+    >>> proof = prove_periodic(Formula.from_parts("sqrt(2)", (1, 1), (-1, 1), (-1,), (), 1, ((6,),)))
+    >>> proof.reason                                 # (c + 1)/(c - 1) = 6 - 1/(6 - 1/(6 - ...)) for c = sqrt(2)
+    'eventually periodic: T(c) is the root of x^2 - 6x + 1 in (5, 6) (Lagrange); checked exactly'
+    >>> prove_periodic(Formula.from_parts("sqrt(2)", (1, 1), (-1, 1), (-1,), (), 1, ((5,),))).reason
+    'the value read off the period is not T(c)'
+    """
+    if not isinstance(formula, Formula):
+        raise TypeError(f"Argument 'formula' must be a Formula, not {type(formula).__name__}")
+    cert, why = quadratic.certificate(formula.constant, formula.lhs_numerator, formula.lhs_denominator,
+                                      formula.claim)
+    if cert is None:
+        return Proof(None, why)
+    ok, reason = checker.check(cert, *formula.record())
+    return Proof(cert, reason) if ok else Proof(None, f"the quadratic certificate did not check ({reason})")
 
 
 def prove(constant_text, lhs_numerator, lhs_denominator, signs, head, period, polynomials,

@@ -55,6 +55,7 @@ from esma.polys import poly_add, poly_degree, poly_divmod, poly_gcd, poly_mul, p
 __all__ = [
     "FORMAT",
     "MEMBER_FORMAT",
+    "QUADRATIC_FORMAT",
     "Match",
     "QuasiPolynomial",
     "Substitution",
@@ -73,6 +74,8 @@ __all__ = [
 FORMAT = "esma-tail-cert/1"
 #: Certificates of family members: the representative's tail certificate and the exact relation (DESIGN 7, 8).
 MEMBER_FORMAT = "esma-member-cert/1"
+#: Certificates of eventually periodic formulas of a quadratic irrational (Lagrange; DESIGN 8).
+QUADRATIC_FORMAT = "esma-quadratic-cert/1"
 MAX_POLY_DEGREE = 64  # a certificate's polynomial of higher degree is refused (bounded work for the checker)
 MAX_POLY_TEXT = 10_000
 

@@ -81,6 +81,8 @@ def test_pdflatex_typesets_the_export_without_overfull_boxes(pdflatex, export):
         assert r"\section*{$c = \tan 1$}" in source and r"\frac{1}{\tan 1} = " in source
         assert "Lambert, Mémoire sur quelques propriétés" in source  # UTF-8, set by inputenc and T1 fonts
     else:
-        assert r"\section*{$c = e$}" in source and r"\frac{e + 1}{e - 1} = " in source
+        # the family of (e + 1)/(e - 1) = [2; 6, 10, 14, ...] is shown through 2e/(e + 1), its member with the
+        # fewest nonzero coefficients (DESIGN 7)
+        assert r"\section*{$c = e$}" in source and r"\frac{2e}{e + 1} = " in source
     assert "Certificate" in source and "the JSON export carries it whole" in source
     assert '"base"' not in source and r"\{" not in source.split(r"\begin{document}")[1]

@@ -140,6 +140,16 @@ def _same(a, b):
     return all((a[i] if i < len(a) else 0) == (b[i] if i < len(b) else 0) for i in range(n))
 
 
+def _natural(c):
+    """DESIGN 7's order of representatives, written out here: T(c) = c itself, then the fewest nonzero
+    coefficients, the smallest height (max |coefficient|), degree, the shortest pre-period, a positive a_0, the
+    LHS text, the signs."""
+    coeffs = (*c.lhs_numerator, *c.lhs_denominator)
+    degree = max(i for p in (c.lhs_numerator, c.lhs_denominator) for i, x in enumerate(p) if x or i == 0)
+    return (c.lhs != "c", sum(1 for x in coeffs if x), max(abs(x) for x in coeffs), degree, c.preperiod,
+            c.terms[0] <= 0, c.lhs, c.signs_text)
+
+
 SEARCHES = [
     pytest.param("e", {}, id="e"),
     pytest.param("tan(1)", {}, id="tan1"),
@@ -163,14 +173,16 @@ def test_partition_equals_an_independent_one(expr, params, searched):
     for c in records:
         engine.setdefault(c.family, set()).add(c.key)
     assert {frozenset(g) for g in engine.values()} == _independent_partition(records)
-    # one representative per family, the simplest member; families summarise their members
+    # one representative per family, the most natural member; families summarise their members
     reps = [c for c in records if c.representative]
     assert len(reps) == len(engine) == len(result.families)
     assert sum(f.members for f in result.families) == len(records)
     for f in result.families:
         members = [c for c in records if c.family == f.key]
-        height = min(max(abs(x) for x in (*c.lhs_numerator, *c.lhs_denominator)) for c in members)
-        assert f.height == height
+        rep = next(c for c in members if c.representative)
+        assert min(members, key=_natural) is rep
+        assert f.height == max(abs(x) for x in (*rep.lhs_numerator, *rep.lhs_denominator))
+        assert f.lhs == rep.lhs
 
 
 @pytest.mark.parametrize(("expr", "params"), SEARCHES)
@@ -209,6 +221,32 @@ def test_gain_is_rank_order_and_the_base_family_is_labelled():
     top = {f.key for f in result.families[:8]}
     e_minus_1 = next(c for c in result.conjectures if c.lhs == "c - 1" and c.signs == (-1, 1))
     assert e_minus_1.family in top and e_minus_1.gain > 1.4
+
+
+@pytest.mark.parametrize("expr", ["e", "tan(1)"])
+def test_a_family_that_holds_c_itself_is_shown_through_it(expr):
+    """#17 item 2: the representative of every family with a member T(c) = c is that member (of several such
+    members, with other signs, the order decides: shortest pre-period, positive a_0, then the signs text); the
+    base family (c's simple continued fraction) is shown as c's own expansion, and families are ranked from
+    their representatives."""
+    result = search(expr)
+    families: dict[str, list] = {}
+    for c in result.conjectures:
+        families.setdefault(c.family, []).append(c)
+    holding_c = {k: ms for k, ms in families.items() if any(c.lhs == "c" for c in ms)}
+    assert len(holding_c) >= 10
+    for key, members in holding_c.items():
+        rep = next(c for c in members if c.representative)
+        assert rep.lhs == "c", (key, rep.lhs)
+        assert rep is min((c for c in members if c.lhs == "c"), key=_natural)
+    by_key = {f.key: f for f in result.families}
+    base = [f for f in result.families if f.base]
+    assert len(base) == 1 and base[0].lhs == "c" and base[0].signs == (1,)
+    for key, members in holding_c.items():
+        rep = next(c for c in members if c.representative)
+        assert (by_key[key].lhs, by_key[key].signs, by_key[key].cf_text) == (rep.lhs, rep.signs, rep.cf_text)
+    assert [f.rank for f in result.families] == list(range(1, len(result.families) + 1))
+    assert sorted(result.families, key=lambda f: f.rank_key()) == result.families
 
 
 def test_members_are_derived_from_one_approval_per_family():

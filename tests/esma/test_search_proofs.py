@@ -72,10 +72,20 @@ def test_a_decimal_literal_of_e_finds_formulas_and_proves_none():
     assert all(c.status == "conjecture" and c.certificate is None for c in result.conjectures)
 
 
-def test_a_constant_outside_the_registry_keeps_its_formulas_as_conjectures():
-    result = search("sqrt(2)", coeff_limit=1, max_period=2, verify_digits=300)
-    assert result.conjectures
+def test_a_decimal_literal_of_a_quadratic_irrational_keeps_its_formulas_as_conjectures():
+    """sqrt(2) is proved formula by formula (Lagrange: ``tests/esma/test_quadratic.py``); a measured value of it
+    is outside the registry and is never read as algebraic: its eventually periodic formulas stay conjectures."""
+    import mpmath
+
+    with mpmath.workdps(1010):
+        literal = mpmath.nstr(mpmath.sqrt(2), 1000, strip_zeros=False)
+    result = search(literal, coeff_limit=1, max_period=2, verify_digits=300)
+    assert result.conjectures and {c.kind for c in result.conjectures} == {"periodic"}
     assert all(c.status == "conjecture" and c.certificate is None for c in result.conjectures)
+    assert all(c.status_reason.startswith("eventually periodic: T(c) is then a quadratic irrational")
+               for c in result.conjectures)
+    exact = search("sqrt(2)", coeff_limit=1, max_period=2, verify_digits=300)
+    assert exact.conjectures and all(c.status == "proved" for c in exact.conjectures)
 
 
 @pytest.mark.parametrize("expr", ["pi", "zeta(3)"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from html import escape as html_escape
 from html import unescape
 
 import pytest
@@ -51,10 +52,10 @@ def test_constants_page_counts_what_the_catalog_holds(client, catalog):
         assert c["formulas"] == len(formulas)
         assert c["families"] == len({f.family for f in formulas}) == len(catalog.families(text))
         assert c["searches"] == 1
-        # e and tan(1) follow from registry theorems (every formula proved); sqrt(2) is outside the registry
+        # e and tan(1) follow from registry theorems, sqrt(2)'s eventually periodic formulas from Lagrange's
         assert c["proved_formulas"] == sum(1 for f in formulas if f.status == "proved")
-        assert c["proved_formulas"] == (len(formulas) if text in ("e", "tan(1)") else 0)
-        assert c["proved_families"] == (c["families"] if text in ("e", "tan(1)") else 0)
+        assert c["proved_formulas"] == len(formulas)
+        assert c["proved_families"] == c["families"]
         assert c["url"] == f"/constants/{c['id']}"
     html = client.get("/").text
     for text, c in by_text.items():
@@ -106,10 +107,11 @@ def test_filters(client, catalog):
     assert client.get(f"/constants/{e}?format=json&kind=polynomial").json()["total"] == everything["total"]
     periodic = client.get(f"/constants/{sqrt2}?format=json&kind=periodic").json()
     assert periodic["total"] > 0 and all(f["kind"] == "periodic" for f in periodic["families"])
-    # status: every family of e is proved (Euler's continued fraction), none of sqrt(2)'s
+    # status: every family of e is proved (Euler's continued fraction), and of sqrt(2) (Lagrange's theorem)
     assert client.get(f"/constants/{e}?format=json&status=proved").json()["total"] == everything["total"]
     assert client.get(f"/constants/{e}?format=json&status=conjecture").json()["total"] == 0
-    assert client.get(f"/constants/{sqrt2}?format=json&status=proved").json()["total"] == 0
+    assert client.get(f"/constants/{sqrt2}?format=json&status=proved").json()["total"] == periodic["total"]
+    assert client.get(f"/constants/{sqrt2}?format=json&status=conjecture").json()["total"] == 0
     # min_gain keeps the families whose best gain reaches it
     gains = sorted(f["gain"] for f in everything["families"])
     cut = gains[len(gains) // 2]
@@ -208,7 +210,7 @@ def test_formula_page(client, catalog):
     assert html.count("<math") >= 4  # formula, closed form, constant, T(c), relation
     svg = re.search(r"<svg .*?</svg>", html, re.S).group(0)
     assert svg.count("<path") >= 4 and 'class="signed"' in svg and 'class="simple"' in svg
-    assert conj.value in html and conj.closed_form in html
+    assert conj.value in html and html_escape(conj.closed_form, quote=False) in html
     assert f'href="/families/{ids["fid"]}"' in html
     assert "\\cfrac" in html  # the LaTeX source, to copy
     # another target of digits is another plot
