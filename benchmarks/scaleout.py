@@ -11,7 +11,9 @@ proofs and their checks, member relations, on the workers since it went onto the
 (by the client) and the table of the best families.  The runs must leave identical catalogs (formulas, ids, families,
 representatives, certificates); the benchmark fails otherwise.
 
-From the speed-up S of 2 workers, Amdahl's law gives the serial fraction f of the 1-worker wall time
+Before the runs, two copies of a CPU-bound loop are timed one after the other and side by side: the speed-up this
+machine gives two processes at all (below 2 where the cores share caches, clock or a busy host), the ceiling of
+the search's.  From the speed-up S of 2 workers, Amdahl's law gives the serial fraction f of the 1-worker wall time
 (S = 1 / (f + (1 - f) / 2), so f = 2 / S - 1) and the speed-up that fraction allows on 8 and 32 workers
 (1 / (f + (1 - f) / n)).  "search s" is the search's own wall time as the catalog records it (from the plan to
 the last batch stored); the rest of "wall s" is start-up and the table.  On a 2-core machine, 2 workers and the
@@ -88,6 +90,33 @@ def _run(space: list[str], executor: str, workers: int, workdir: Path) -> tuple[
     }, dump
 
 
+def _burn(n: int) -> float:
+    """CPU time of a fixed pure-Python loop (integer arithmetic, no memory traffic to speak of)."""
+    t0 = time.process_time()
+    x = 0
+    for i in range(n):
+        x += i * i % 7
+    return time.process_time() - t0
+
+
+def machine_speedup(n: int = 20_000_000) -> float:
+    """What this machine gives two CPU-bound processes: the speed-up of 2 copies of ``_burn`` run side by side
+    over 2 run one after the other (2.0 on two free cores; less where the cores share their caches, their
+    clock or their host).  The search's speed-up on 2 workers cannot exceed it."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(2) as pool:
+        list(pool.map(_burn, [n // 10] * 2))  # start both processes before timing
+        t0 = time.perf_counter()
+        pool.submit(_burn, n).result()
+        pool.submit(_burn, n).result()
+        one_after_other = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        list(pool.map(_burn, [n, n]))
+        side_by_side = time.perf_counter() - t0
+    return one_after_other / side_by_side
+
+
 def amdahl(speedup: float, workers: int = 2) -> float:
     """The serial fraction f that a speed-up on ``workers`` workers implies: S = 1 / (f + (1 - f) / n)."""
     return max(0.0, min(1.0, (workers / speedup - 1) / (workers - 1)))
@@ -109,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     import esma
 
     print(f"esma search e {' '.join(space)}: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}",
+          file=sys.stderr)
+    machine = machine_speedup()
+    print(f"  this machine runs 2 CPU-bound processes {machine:.2f}x faster than 1 (the ceiling for 2 workers)",
           file=sys.stderr)
     workdir = Path(tempfile.mkdtemp(prefix="esma-scaleout-"))
     rows: dict[tuple[str, int], dict] = {}
@@ -149,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         "runs": list(rows.values()),
         "executors": executors,
         "machine": {
+            "two_process_speedup": round(machine, 3),
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
@@ -168,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             cells += (f"{e['speedup']:>9.2f}x{e['serial_fraction']:>10.3f}{e['projected_speedup']['8']:>10.2f}x"
                       f"{e['projected_speedup']['32']:>11.2f}x")
         print(cells)
+    print(f"two CPU-bound processes side by side: {machine:.2f}x (this machine's ceiling for 2 workers)")
     print(f"{one['formulas']:,} formulas in {one['families']:,} families, identical in every run; "
           f"written to {args.output}", file=sys.stderr)
     return 0

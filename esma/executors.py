@@ -35,6 +35,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from esma.memory import paused_gc
 from esma.records import Conjecture, Hit
 from esma.search import Assembly, ChunkResult, SearchPlan, assemble, plan_search, run_chunk
 
@@ -98,13 +99,14 @@ def _remember(key: tuple[str, Params], plan: SearchPlan) -> SearchPlan:
     return plan
 
 
-def _run_one(expr: str, params: Params, index: int) -> ChunkResult:
+def _run_one(expr: str, params: Params, index: int, teach: tuple = ()) -> ChunkResult:
     """Worker entry point: rebuild (once per process) the deterministic plan and run one chunk.
 
     Only plain data crosses the wire (the canonical constant text, the parameters, an index), never the plan
     itself: plans hold certified balls and transform objects that are cheaper to rebuild than to ship.
     """
-    return run_chunk(_plan(expr, params), index)
+    with paused_gc():  # as the serial executor runs chunks (``esma.memory``: the collector costs, frees nothing)
+        return run_chunk(_plan(expr, params), index, teach=teach)
 
 
 def assemble_part(
@@ -154,10 +156,28 @@ class _Pace:
         return max(1, min(DASK_BATCH_MAX, int(DASK_TASK_SECONDS / max(mean, 1e-6))))
 
 
-def _run_batch(expr: str, params: Params, indices: list[int]) -> list[ChunkResult]:
+def _run_batch(expr: str, params: Params, indices: list[int], teach: tuple = ()) -> list[ChunkResult]:
     """Dask task: several chunks in a row, each with its own result (the client still commits per chunk)."""
     plan = _plan(expr, params)
-    return [run_chunk(plan, i) for i in indices]
+    with paused_gc():
+        return [run_chunk(plan, i, teach=teach if k == 0 else ()) for k, i in enumerate(indices)]
+
+
+class _Tails:
+    """The tails the workers met lately (``ChunkResult.learned`` of the last results), handed to the next chunks
+    so that each worker learns from the others: a tail is then worked out (Berlekamp–Massey over its certified
+    terms, its closed form) about once per search, not once per worker.  Only an economy: a chunk's result is
+    the same whatever it is taught."""
+
+    def __init__(self, results: int) -> None:
+        self.recent: deque[tuple] = deque(maxlen=results)
+
+    def record(self, result: ChunkResult) -> None:
+        if result.learned:
+            self.recent.append(result.learned)
+
+    def teach(self) -> tuple:
+        return tuple(t for learned in self.recent for t in learned)
 
 
 def _check(plan: SearchPlan, executor: str, workers: int | None, scheduler: str | None) -> None:
@@ -449,11 +469,15 @@ class Workers:
         if not self.parallel or (self.executor == "process" and len(indices) <= 1 and self._pool is None):
             yield from _run_serial(self.plan, indices)
             return
+        # a result's tails reach the tasks handed out while the next few results come in, which every worker
+        # is then likely to run one of
+        tails = _Tails(2 * self.n)
         if self.executor == "process":
-            tasks = ((i, _run_one, (self.expr, self.params, i)) for i in indices)
+            tasks = ((i, _run_one, (self.expr, self.params, i, tails.teach())) for i in indices)
             inner = self._map_process(tasks, min(self.n, len(indices)))
             try:
                 for _, result in inner:
+                    tails.record(result)
                     yield result
             finally:
                 inner.close()  # broken off: the pool goes with the chunks it holds
@@ -467,12 +491,14 @@ class Workers:
         def batches() -> Iterator[Task]:
             while queue:
                 batch = [queue.popleft() for _ in range(min(pace.batch(), len(queue)))]
-                yield None, _run_batch, (self.expr, self.params, batch)
+                yield None, _run_batch, (self.expr, self.params, batch, tails.teach())
 
         inner = self._map_dask(batches())
         try:
             for _, results in inner:
                 pace.record(results)
+                for result in results:
+                    tails.record(result)
                 yield from results
         finally:
             inner.close()

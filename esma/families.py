@@ -578,6 +578,21 @@ class TailIndex:
     def __len__(self) -> int:
         return len(self._tails)
 
+    def __contains__(self, key: str) -> bool:
+        """Whether the tail of canonical key ``key`` is known."""
+        return key in self._tails
+
+    @staticmethod
+    def lesson(known: KnownTail, position: int) -> tuple:
+        """``add``'s arguments as plain data (the tail by its key), for another process's index: ``learn``."""
+        return (known.tail.key, known.recurrence, known.period, known.polys, known.den, known.kind, position)
+
+    def learn(self, lesson: tuple) -> None:
+        """``add`` the tail of a ``lesson`` unless it is known (the tail is parsed from its key only then)."""
+        key, recurrence, period, polys, den, kind, position = lesson
+        if key not in self._tails:
+            self.add(KnownTail(tail_from_key(key), recurrence, period, polys, den, kind), position)
+
     @staticmethod
     def _key(signs: Sequence[int], terms: Sequence[int]) -> int:
         return hash((tuple(signs), tuple(terms)))

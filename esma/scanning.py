@@ -18,7 +18,8 @@ gets the terms that takes) and given a closed form (``esma.patterns``), or place
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -57,6 +58,10 @@ class ChunkResult:
     seconds: float
     scan_seconds: float = 0.0
     rejected: tuple[dict, ...] = ()
+    #: The tails this chunk met first in its process, in the plain form of ``TailIndex.lesson``: what the
+    #: executors pass on to the other workers, so that each tail is worked out about once per search rather
+    #: than once per worker.  Not part of the result (a chunk's hits are the same whatever tails it was taught).
+    learned: tuple[tuple, ...] = field(default=(), compare=False, repr=False)
 
 
 
@@ -142,10 +147,13 @@ def _stored_length(linear_complexity: int, order: int) -> int:
     return max(30, linear_complexity + 10)
 
 
-def run_chunk(plan: SearchPlan, index: int, reference: bool = False) -> ChunkResult:
+def run_chunk(plan: SearchPlan, index: int, reference: bool = False,
+              teach: Sequence[tuple] = ()) -> ChunkResult:
     """Scan chunk ``index`` of ``plan`` and confirm its hits exactly (recurrence and closed form).
 
-    ``reference=True`` runs the exact pure-Python twins of the Numba kernels (slow; same results).
+    ``reference=True`` runs the exact pure-Python twins of the Numba kernels (slow; same results).  ``teach``:
+    tails other workers met (their chunks' ``learned``), added to this process's ``TailIndex`` first; the
+    result does not depend on them, only the time it takes.
     """
     if not 0 <= index < len(plan.chunks):
         raise ValueError(f"Argument 'index' must be in [0, {len(plan.chunks)}), not {index}")
@@ -160,6 +168,9 @@ def run_chunk(plan: SearchPlan, index: int, reference: bool = False) -> ChunkRes
     found: list[Hit] = []
     rejected: list[dict] = []
     known = _tail_index(plan)
+    for lesson in teach:
+        known.learn(lesson)
+    learned: list[tuple] = []
     for i, j, seq, L, lag in hit_rows:
         signs = periods[j]
         fast = known.match(seq, signs)
@@ -202,8 +213,11 @@ def run_chunk(plan: SearchPlan, index: int, reference: bool = False) -> ChunkRes
         if form.polynomials:
             tail, offset = tail_of(signs, form.start, form.period, form.polynomials)
             family = tail.key
-            known.add(KnownTail.of(tail, offset, rec.coefficients, form.period, form.polynomials, form.kind),
-                      len(seq) - TailIndex.WINDOW - offset)
+            if tail.key not in known:
+                met = KnownTail.of(tail, offset, rec.coefficients, form.period, form.polynomials, form.kind)
+                position = len(seq) - TailIndex.WINDOW - offset
+                known.add(met, position)
+                learned.append(TailIndex.lesson(met, position))
         start = form.start if form.polynomials else rec.preperiod
         found.append(_hit(t_index, j, seq, rec, start, form.kind, form.period, form.polynomials, pinned, family,
                           offset))
@@ -215,6 +229,7 @@ def run_chunk(plan: SearchPlan, index: int, reference: bool = False) -> ChunkRes
         seconds=time.perf_counter() - t0,
         scan_seconds=scan_seconds,
         rejected=tuple(rejected),
+        learned=tuple(learned),
     )
 
 

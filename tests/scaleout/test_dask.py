@@ -244,10 +244,12 @@ def test_cli_dask_progress_on_stderr_and_clean(cli_reference, tmp_path: Path) ->
     assert (doc["chunks_done"], doc["candidates"], doc["conjectures"]) == (
         ref["chunks_total"], ref["candidates"], ref["conjectures"]
     )
-    # the progress bar drew chunk counts up to the total, with a rate
-    total = ref["chunks_total"]
-    assert f"{total}/{total}" in err, err[-2000:]
-    assert "cand/s" in err
+    # the progress bar drew the scan's candidates against their total, with a rate, then the families phase
+    # up to its total
+    assert f"/{ref['candidates']:,} candidates" in err, err[-2000:]
+    assert "/s" in err
+    families = ref["families"]
+    assert f"{families}/{families} families" in err, err[-2000:]
     # and nothing else reached stderr: no cluster logging, warnings or tracebacks
     for noise in ("Traceback", "distributed.", "WARNING", "Warning", "ERROR"):
         assert noise not in err, err[-3000:]
