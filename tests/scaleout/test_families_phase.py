@@ -63,9 +63,9 @@ def dump(db: Path) -> dict:
     return {"formulas": formulas, "families": families, "pending": pending, "status": status}
 
 
-def _children(pid: int) -> set[int]:
-    """Every descendant of ``pid`` still alive (from /proc)."""
-    parents: dict[int, int] = {}
+def _processes() -> dict[int, tuple[int, int]]:
+    """Every live process (zombies left out): pid -> (parent pid, session id), from /proc."""
+    out = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
@@ -74,11 +74,17 @@ def _children(pid: int) -> set[int]:
             except OSError:
                 continue
             if fields[0] != "Z":
-                parents[int(entry)] = int(fields[1])
+                out[int(entry)] = (int(fields[1]), int(fields[3]))
+    return out
+
+
+def _children(pid: int) -> set[int]:
+    """Every descendant of ``pid`` still alive."""
+    procs = _processes()
     out, todo = set(), [pid]
     while todo:
         p = todo.pop()
-        for child, parent in parents.items():
+        for child, (parent, _) in procs.items():
             if parent == p and child not in out:
                 out.add(child)
                 todo.append(child)
@@ -87,17 +93,7 @@ def _children(pid: int) -> set[int]:
 
 def _session_alive(sid: int) -> set[int]:
     """Processes of session ``sid`` (the command and every process it started) that are alive."""
-    alive = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if fields[0] != "Z" and int(fields[3]) == sid:
-                alive.add(int(entry))
-    return alive
+    return {pid for pid, (_, session) in _processes().items() if session == sid}
 
 
 def _wait_gone(sid: int, seconds: float = 20.0) -> set[int]:
