@@ -100,7 +100,7 @@ class ProofsMixin:
             row = s.execute(select(_conj.c.verified_digits, _conj.c.family_key, _conj.c.constant_id)
                             .where(_conj.c.id == int(conjecture_id))).first()
             if row is None:
-                raise KeyError(f"No conjecture with id {conjecture_id}")
+                raise KeyError(f"No formula with id {conjecture_id}")
             s.add(
                 VerificationRow(
                     conjecture_id=conjecture_id,
