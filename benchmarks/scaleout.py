@@ -68,7 +68,7 @@ def _run(space: list[str], executor: str, workers: int, workdir: Path) -> tuple[
            "--workers", str(workers)]
     load = os.getloadavg()[0]
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir)  # not a checkout's esma/ folder
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr[-2000:]}")

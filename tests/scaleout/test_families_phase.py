@@ -34,7 +34,9 @@ def _esma(db: Path, *extra: str, **kw) -> subprocess.Popen:
     env = {**os.environ, "COLUMNS": "100"}
     return subprocess.Popen(
         [sys.executable, "-m", "esma.cli.main", *ARGS, "--db", str(db), *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True, **kw,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True,
+        cwd=db.parent,  # not the checkout: its esma/ folder would shadow the installed package
+        **kw,
     )
 
 
@@ -184,5 +186,5 @@ def test_sigterm_in_the_families_phase_stops_workers_and_resumes(serial, tmp_pat
     assert dump(db) == serial
     summary = json.loads(subprocess.run(
         [sys.executable, "-m", "esma.cli.main", *ARGS, "--db", str(db), "--json"],
-        capture_output=True, text=True, check=True).stdout)["search"]
+        capture_output=True, text=True, check=True, cwd=tmp_path).stdout)["search"]
     assert summary["status"] == "done"
