@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import esma
-from esma.executors import Workers, assemble_part
+from esma.executors import Pace, Workers, assemble_part
 from esma.memory import paused_gc, shared
 from esma.records import Family, Hit
 from esma.scanning import forget_tails
@@ -371,7 +371,9 @@ def _families_phase(catalog, job: SearchRun, hits: list[Hit] | None, on_phase, s
         on_phase(f"families: {n_hits:,} hits in {len(order):,} families, one approval each")
     if on_families is not None:
         on_families(0, len(order), 0)
-    pace = _FamilyPace()
+    # hits per task: FAMILY_TASK_HITS until tasks have been timed, then FAMILY_TASK_SECONDS of work at the mean
+    # cost per hit so far (a task's own time, in its worker)
+    pace = Pace(FAMILY_TASK_SECONDS, first=FAMILY_TASK_HITS)
     tasks_of = [0] * len(batches)  # tasks handed out per batch (final once the next batch starts)
     cut = [False] * len(batches)  # whether all of a batch's tasks are handed out
 
@@ -382,7 +384,7 @@ def _families_phase(catalog, job: SearchRun, hits: list[Hit] | None, on_phase, s
                 stored_reps = catalog.family_representatives(constant, family_keys(plan, part))
                 members = {k: catalog.family_records(constant, k) for k in members_to_load(plan, part, stored_reps)}
             task: list[Hit] = []
-            budget = pace.budget()
+            budget = pace.size()
             for ki, key in enumerate(keys):
                 task.extend(groups.pop(key))
                 if len(task) >= budget or ki == len(keys) - 1:
@@ -393,7 +395,7 @@ def _families_phase(catalog, job: SearchRun, hits: list[Hit] | None, on_phase, s
                     yield (bi, len(task)), assemble_part, (session.expr, session.params, task, sub_reps,
                                                            sub_members)
                     task = []
-                    budget = pace.budget()
+                    budget = pace.size()
 
     parts: dict[int, list] = {}
     stored_total = next_batch = 0
@@ -432,24 +434,6 @@ def _families_phase(catalog, job: SearchRun, hits: list[Hit] | None, on_phase, s
     finally:
         _close(results)  # a stopped phase drops the tasks in flight with the workers
         job.assemble_seconds = time.perf_counter() - t0
-
-
-class _FamilyPace:
-    """Hits per task of the families phase: ``FAMILY_TASK_HITS`` until tasks have been timed, then as many as
-    take ``FAMILY_TASK_SECONDS`` at the mean cost per hit so far (a task's own time, in its worker)."""
-
-    def __init__(self) -> None:
-        self.hits = 0
-        self.seconds = 0.0
-
-    def record(self, hits: int, seconds: float) -> None:
-        self.hits += hits
-        self.seconds += seconds
-
-    def budget(self) -> int:
-        if not self.hits or self.seconds <= 0:
-            return FAMILY_TASK_HITS
-        return max(1, int(FAMILY_TASK_SECONDS * self.hits / self.seconds))
 
 
 def _close(chunks) -> None:

@@ -15,7 +15,7 @@ worker) and otherwise by a rerun, which resumes with the chunks not yet committe
   them; and they end by themselves when the caller dies without stopping them (``kill -9``): on Linux the
   kernel kills them (``PR_SET_PDEATHSIG``), elsewhere a watchdog thread notices that their parent changed.
   A pool whose process died is replaced and the lost chunks resubmitted.
-* ``dask``: one task per batch of consecutive chunks (sized by ``_Pace``) on ``scheduler``
+* ``dask``: one task per batch of consecutive chunks (sized by ``Pace``) on ``scheduler``
   (``tcp://host:port``), or on a ``LocalCluster`` of ``workers`` single-threaded worker processes started (and
   stopped) here when no scheduler is given.  Tasks have ``retries``, and the scheduler reschedules the tasks of
   a worker that died.  The worker processes of a ``LocalCluster`` started here end by themselves when this
@@ -44,6 +44,7 @@ __all__ = [
     "DASK_RETRIES",
     "EXECUTORS",
     "POOL_RESTARTS",
+    "Pace",
     "Workers",
     "dask_setup",
     "default_workers",
@@ -137,23 +138,35 @@ DASK_BATCH_MAX = 64
 DASK_TASK_SECONDS = 0.5
 
 
-class _Pace:
-    """How many chunks the next Dask task gets: one until chunks have been timed, then as many as fit in
-    ``DASK_TASK_SECONDS`` at the mean chunk time so far (at most ``DASK_BATCH_MAX``)."""
+class Pace:
+    """How much work the next task gets: ``first`` units until tasks have been timed, then as many units as take
+    ``seconds`` at the mean time per unit so far (at least 1, at most ``most``).  Units are what the caller
+    counts: chunks of a Dask task, hits of a families-phase task.
 
-    def __init__(self) -> None:
-        self.chunks = 0
+    >>> pace = Pace(0.5, first=1, most=64)
+    >>> pace.size()
+    1
+    >>> pace.record(4, 0.1)  # 4 units took 0.1 s: 20 fit in half a second
+    >>> pace.size()
+    20
+    """
+
+    def __init__(self, seconds: float, first: int, most: int | None = None) -> None:
+        self.target = seconds
+        self.first = first
+        self.most = most
+        self.units = 0
         self.seconds = 0.0
 
-    def record(self, results: list[ChunkResult]) -> None:
-        self.chunks += len(results)
-        self.seconds += sum(r.seconds for r in results)
+    def record(self, units: int, seconds: float) -> None:
+        self.units += units
+        self.seconds += seconds
 
-    def batch(self) -> int:
-        if not self.chunks:
-            return 1
-        mean = self.seconds / self.chunks
-        return max(1, min(DASK_BATCH_MAX, int(DASK_TASK_SECONDS / max(mean, 1e-6))))
+    def size(self) -> int:
+        if not self.units or self.seconds <= 0:
+            return self.first
+        n = max(1, int(self.target * self.units / self.seconds))
+        return n if self.most is None else min(self.most, n)
 
 
 def _run_batch(expr: str, params: Params, indices: list[int]) -> list[ChunkResult]:
@@ -486,18 +499,18 @@ class Workers:
         # (a chunk of a fast scan is milliseconds of work, less than what the scheduler and the client spend
         # on a task; a batch must not grow long either: a stop throws away the batches in flight)
         queue = deque(indices)
-        pace = _Pace()
+        pace = Pace(DASK_TASK_SECONDS, first=1, most=DASK_BATCH_MAX)
 
         def batches() -> Iterator[Task]:
             while queue:
-                batch = [queue.popleft() for _ in range(min(pace.batch(), len(queue)))]
+                batch = [queue.popleft() for _ in range(min(pace.size(), len(queue)))]
                 # not taught: measured no faster on Dask (its tasks' arguments go through the scheduler)
                 yield None, _run_batch, (self.expr, self.params, batch)
 
         inner = self._map_dask(batches())
         try:
             for _, results in inner:
-                pace.record(results)
+                pace.record(len(results), sum(r.seconds for r in results))
                 yield from results
         finally:
             inner.close()
