@@ -2,20 +2,24 @@
 
 All executors take the same inputs (a search plan and the chunk indices to run) and yield ``ChunkResult``
 records as chunks finish, in completion order.  Workers only compute: a chunk is a pure function of
-``(constant text, parameters, chunk index)`` (``_run_one`` rebuilds the deterministic plan from those, once
+``(constant text, parameters, chunk index)`` (``_run_batch`` rebuilds the deterministic plan from those, once
 per worker process), so it can run anywhere and be run twice with the same result.  The caller alone writes
 results (``esma.cli.runner`` commits each chunk with its checkpoint), which is what makes losing a worker
 harmless: its chunk is recomputed, by the executor when it can tell (a dead pool process, a dead Dask
 worker) and otherwise by a rerun, which resumes with the chunks not yet committed.
 
 * ``serial``: in this process, in index order (the reference the others must equal).
+
+In parallel, a task is a few consecutive chunks (as many as take about ``TASK_SECONDS``, ``Pace``), taken from
+one stripe of the chunks per worker (``Stripes``) with one task in flight per stripe.
+
 * ``process``: a local ``ProcessPoolExecutor`` of ``workers`` processes (default: the CPUs this process may
   use).  Pool processes ignore SIGINT, SIGTERM and SIGHUP, so a stop signal sent to the whole process group
   (Ctrl-C in a terminal, a closed terminal, ``kill -- -PGID``) is handled once, by the caller, which stops
   them; and they end by themselves when the caller dies without stopping them (``kill -9``): on Linux the
   kernel kills them (``PR_SET_PDEATHSIG``), elsewhere a watchdog thread notices that their parent changed.
   A pool whose process died is replaced and the lost chunks resubmitted.
-* ``dask``: one task per batch of consecutive chunks (sized by ``Pace``) on ``scheduler``
+* ``dask``: the same tasks on ``scheduler``
   (``tcp://host:port``), or on a ``LocalCluster`` of ``workers`` single-threaded worker processes started (and
   stopped) here when no scheduler is given.  Tasks have ``retries``, and the scheduler reschedules the tasks of
   a worker that died.  The worker processes of a ``LocalCluster`` started here end by themselves when this
@@ -29,10 +33,12 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from esma.memory import paused_gc
@@ -40,13 +46,16 @@ from esma.records import Conjecture, Hit
 from esma.search import Assembly, ChunkResult, SearchPlan, assemble, plan_search, run_chunk
 
 __all__ = [
-    "DASK_BATCH_MAX",
     "DASK_RETRIES",
     "EXECUTORS",
     "POOL_RESTARTS",
+    "TASK_CHUNKS_MAX",
+    "TASK_SECONDS",
     "Pace",
+    "Stripes",
     "Workers",
     "dask_setup",
+    "dask_teardown",
     "default_workers",
     "discard_prestarted",
     "prestart",
@@ -100,16 +109,6 @@ def _remember(key: tuple[str, Params], plan: SearchPlan) -> SearchPlan:
     return plan
 
 
-def _run_one(expr: str, params: Params, index: int, teach: tuple = ()) -> ChunkResult:
-    """Worker entry point: rebuild (once per process) the deterministic plan and run one chunk.
-
-    Only plain data crosses the wire (the canonical constant text, the parameters, an index), never the plan
-    itself: plans hold certified balls and transform objects that are cheaper to rebuild than to ship.
-    """
-    with paused_gc():  # as the serial executor runs chunks (``esma.memory``: the collector costs, frees nothing)
-        return run_chunk(_plan(expr, params), index, teach=teach)
-
-
 def assemble_part(
     expr: str,
     params: Params,
@@ -130,18 +129,21 @@ def assemble_part(
     def load_members(key: str) -> list[Conjecture]:
         return members[key]  # a key the caller did not read is a bug to see, not an empty family
 
-    return assemble(_plan(expr, params), hits, stored_reps=stored_reps, load_members=load_members)
+    with paused_gc():  # as the serial client assembles (``esma.memory``: the collector costs, frees nothing)
+        return assemble(_plan(expr, params), hits, stored_reps=stored_reps, load_members=load_members)
 
 
-#: A Dask task runs up to this many chunks, aiming at about DASK_TASK_SECONDS of work.
-DASK_BATCH_MAX = 64
-DASK_TASK_SECONDS = 0.5
+#: A scan task runs up to this many consecutive chunks, aiming at about TASK_SECONDS of work: a chunk of a fast
+#: scan is milliseconds, less than what handing it out costs (the client, Dask's scheduler); a task must not grow
+#: long either, since a stop throws away the tasks in flight.
+TASK_CHUNKS_MAX = 64
+TASK_SECONDS = 0.5
 
 
 class Pace:
     """How much work the next task gets: ``first`` units until tasks have been timed, then as many units as take
     ``seconds`` at the mean time per unit so far (at least 1, at most ``most``).  Units are what the caller
-    counts: chunks of a Dask task, hits of a families-phase task.
+    counts: chunks of a scan task, hits of a families-phase task.
 
     >>> pace = Pace(0.5, first=1, most=64)
     >>> pace.size()
@@ -169,28 +171,93 @@ class Pace:
         return n if self.most is None else min(self.most, n)
 
 
-def _run_batch(expr: str, params: Params, indices: list[int]) -> list[ChunkResult]:
-    """Dask task: several chunks in a row, each with its own result (the client still commits per chunk)."""
+class Stripes:
+    """The chunks of a scan cut into ``n`` runs of consecutive chunks (stripes), one per worker slot: each slot
+    takes its tasks from the front of its own run, and a slot whose run is empty takes the back half of the
+    longest run left.
+
+    Why: the tails a scan meets are local.  On e at degree 2 (2,473 chunks) a tail's hits span a median of 24
+    consecutive chunks, and no tail has hits in both halves of the space.  Workers running neighbouring chunks
+    at the same time meet the same new tails at the same time and work each out twice (Berlekamp–Massey, the
+    closed form); workers in different stripes meet different tails, and what one learns reaches the other
+    (``_Tails``) before it gets there.  With one task in flight per slot, the tasks running at any moment are
+    in different stripes whichever worker runs them.
+
+    >>> s = Stripes(list(range(10)), 2)
+    >>> s.take(0, 2), s.take(1, 2)
+    ([0, 1], [5, 6])
+    >>> s.take(1, 9)
+    [7, 8, 9]
+    >>> s.take(1, 9)  # slot 1's run is empty: the back half of slot 0's run [2, 3, 4]
+    [3, 4]
+    >>> s.take(0, 9), s.take(0, 9)
+    ([2], None)
+    """
+
+    def __init__(self, indices: list[int], n: int) -> None:
+        size = -(-len(indices) // n) if indices else 1
+        self.runs = [deque(indices[k * size : (k + 1) * size]) for k in range(n)]
+
+    def take(self, slot: int, count: int) -> list[int] | None:
+        """Up to ``count`` chunks for ``slot`` (at least one), or ``None`` when no chunk is left at all."""
+        run = self.runs[slot]
+        if not run:
+            longest = max(self.runs, key=len)
+            if not longest:
+                return None
+            half = len(longest) // 2  # the back half (all of a run of one)
+            back = [longest.pop() for _ in range(len(longest) - half)]
+            run.extend(reversed(back))
+        return [run.popleft() for _ in range(min(max(count, 1), len(run)))]
+
+
+@dataclass(frozen=True)
+class ScanBatch:
+    """What a scan task returns: its chunks' results, and who ran them (host and process, for ``_Tails``)."""
+
+    worker: str
+    results: tuple[ChunkResult, ...]
+
+
+def _run_batch(expr: str, params: Params, indices: list[int], teach: tuple = ()) -> ScanBatch:
+    """Scan task: several consecutive chunks in a row, each with its own result (the client commits per chunk).
+
+    ``teach``: tails other workers met (``_Tails``), learnt before the first chunk; each chunk's ``learned`` is
+    what it met first in this process.
+    """
     plan = _plan(expr, params)
-    with paused_gc():
-        return [run_chunk(plan, i) for i in indices]
+    with paused_gc():  # as the serial executor runs chunks (``esma.memory``: the collector costs, frees nothing)
+        results = [run_chunk(plan, indices[0], teach=teach)]
+        results.extend(run_chunk(plan, i) for i in indices[1:])
+    # the worker's name is not computed at import: pool processes are forked
+    return ScanBatch(f"{socket.gethostname()}:{os.getpid()}", tuple(results))
 
 
 class _Tails:
-    """The tails the workers met lately (``ChunkResult.learned`` of the last results), handed to the next chunks
-    so that each worker learns from the others: a tail is then worked out (Berlekamp–Massey over its certified
-    terms, its closed form) about once per search, not once per worker.  Only an economy: a chunk's result is
-    the same whatever it is taught."""
+    """The tails the workers met first (``ChunkResult.learned``), handed on to the other workers so that a tail is
+    worked out (Berlekamp–Massey over its certified terms, its closed form) about once per search, not once per
+    worker.  Each worker is taught, with its next task, what the others met since its last one.  Only an economy:
+    a chunk's result is the same whatever it is taught.
 
-    def __init__(self, results: int) -> None:
-        self.recent: deque[tuple] = deque(maxlen=results)
+    A slot's next task is handed out when its last one comes back, so the worker that will run it is, nearly
+    always, the one that just came back (the others are busy): it is taught as that worker.  When another worker
+    takes it, that one misses some lessons (and works those tails out again), nothing more.
+    """
 
-    def record(self, result: ChunkResult) -> None:
-        if result.learned:
-            self.recent.append(result.learned)
+    def __init__(self) -> None:
+        self.log: list[tuple[str, tuple]] = []  # (worker, lesson), in the order they came back
+        self.taught: dict[str, int] = {}  # worker -> how much of the log it has been taught
 
-    def teach(self) -> tuple:
-        return tuple(t for learned in self.recent for t in learned)
+    def record(self, worker: str, results: Iterable[ChunkResult]) -> None:
+        self.log.extend((worker, t) for r in results for t in r.learned)
+
+    def teach(self, worker: str | None) -> tuple:
+        """What ``worker`` has not met: the others' lessons since it was last taught (all of them for a worker
+        not taught yet).  Nothing for ``None``, a task whose worker cannot be guessed (a slot's first)."""
+        start = self.taught.get(worker, 0) if worker is not None else len(self.log)
+        if worker is not None:
+            self.taught[worker] = len(self.log)
+        return tuple(t for w, t in self.log[start:] if w != worker)
 
 
 def _check(plan: SearchPlan, executor: str, workers: int | None, scheduler: str | None) -> None:
@@ -375,6 +442,18 @@ def dask_setup(worker: Any) -> None:
     logging.getLogger("distributed.worker").addFilter(_drop_heartbeat_on_close)
 
 
+def dask_teardown(worker: Any) -> None:
+    """Dask preload hook, as the worker closes: freeze the objects alive (``gc.freeze``).
+
+    The process is ending, and the collections of the interpreter's finalization would traverse every object it
+    holds, for nothing: a worker that scanned 1,200 chunks of e at degree 2 holds 1.6 million (its tables of
+    tails), which took 2.2 s to exit, 0.35 s frozen.  Past 4 s the nanny kills the worker and logs a warning.
+    """
+    import gc
+
+    gc.freeze()
+
+
 def _drop_cancelled_on_close(record: logging.LogRecord) -> bool:
     return "ended with CancelledError" not in record.getMessage()
 
@@ -427,6 +506,24 @@ def _connect(client_class, scheduler: str):
 
 # ------------------------------------------------------------------------------------------- one search's workers
 
+@dataclass(frozen=True)
+class _Packed:
+    """A Dask task's function and arguments, or its result (``fn`` None), as one object.
+
+    Dask serializes the items of a list, tuple or dict one by one, each in a pickle of its own; the hits of a
+    task share their polynomials (one object per distinct polynomial, ``esma.families``), which one pickle writes
+    once and unpickles into one object again.  Measured on a Dask worker: 11% of its time went to pickling results
+    item by item."""
+
+    fn: Callable[..., Any] | None
+    args: tuple = ()
+    value: Any = None
+
+
+def _call(packed: _Packed) -> _Packed:
+    return _Packed(None, value=packed.fn(*packed.args))
+
+
 #: A task of ``Workers.map``: a tag the caller knows it by, a module-level function, and its arguments (plain data).
 Task = tuple[Any, Callable[..., Any], tuple]
 
@@ -475,58 +572,68 @@ class Workers:
     # ---------------------------------------------------------------------------------------------- the scan
 
     def chunks(self, indices: Iterable[int]) -> Iterator[ChunkResult]:
-        """The results of the chunks ``indices``, as they complete."""
+        """The results of the chunks ``indices``, as they complete.
+
+        In parallel, the chunks are cut into one stripe per worker (``Stripes``) and each stripe has one task in
+        flight: a few consecutive chunks, as many as take about ``TASK_SECONDS`` at the mean cost per chunk so far
+        (``Pace``).  The next task of a stripe is handed out as soon as its last one is back, before the caller
+        sees the results (so the workers do not wait for the caller's commits), taught what the workers met in
+        the last results (``_Tails``).
+        """
         indices = list(indices)
         if not indices:
             return
         if not self.parallel or (self.executor == "process" and len(indices) <= 1 and self._pool is None):
             yield from _run_serial(self.plan, indices)
             return
-        if self.executor == "process":
-            # a result's tails reach the tasks handed out while the next few results come in, which every worker
-            # is then likely to run one of
-            tails = _Tails(2 * self.n)
-            tasks = ((i, _run_one, (self.expr, self.params, i, tails.teach())) for i in indices)
-            inner = self._map_process(tasks, min(self.n, len(indices)))
-            try:
-                for _, result in inner:
-                    tails.record(result)
-                    yield result
-            finally:
-                inner.close()  # broken off: the pool goes with the chunks it holds
-            return
-        # Dask: tasks of consecutive chunks, sized from the chunks seen so far to take about DASK_TASK_SECONDS
-        # (a chunk of a fast scan is milliseconds of work, less than what the scheduler and the client spend
-        # on a task; a batch must not grow long either: a stop throws away the batches in flight)
-        queue = deque(indices)
-        pace = Pace(DASK_TASK_SECONDS, first=1, most=DASK_BATCH_MAX)
+        slots = min(self._width(), len(indices))
+        stripes = Stripes(indices, slots)
+        free = deque(range(slots))
+        ran_by: dict[int, str] = {}  # slot -> the worker that ran its last task
+        pace = Pace(TASK_SECONDS, first=1, most=TASK_CHUNKS_MAX)
+        tails = _Tails()
 
-        def batches() -> Iterator[Task]:
-            while queue:
-                batch = [queue.popleft() for _ in range(min(pace.size(), len(queue)))]
-                # not taught: measured no faster on Dask (its tasks' arguments go through the scheduler)
-                yield None, _run_batch, (self.expr, self.params, batch)
+        def tasks() -> Iterator[Task]:
+            while free:
+                slot = free.popleft()
+                batch = stripes.take(slot, pace.size())
+                if batch is None:
+                    return
+                yield slot, _run_batch, (self.expr, self.params, batch, tails.teach(ran_by.get(slot)))
 
-        inner = self._map_dask(batches())
+        def done(slot: int, batch: ScanBatch) -> None:
+            free.append(slot)
+            ran_by[slot] = batch.worker
+            pace.record(len(batch.results), sum(r.seconds for r in batch.results))
+            tails.record(batch.worker, batch.results)
+
+        inner = self._map(tasks(), slots, done)
         try:
-            for _, results in inner:
-                pace.record(len(results), sum(r.seconds for r in results))
-                yield from results
+            for _, batch in inner:
+                yield from batch.results
         finally:
-            inner.close()
+            inner.close()  # broken off: the workers go with the chunks they hold
 
     # -------------------------------------------------------------------------------------------- any task
 
+    #: Tasks in flight per worker in ``map``: enough to keep the workers busy while the caller stores what came back.
+    MAP_WINDOW = 4
+
     def map(self, tasks: Iterable[Task]) -> Iterator[tuple[Any, Any]]:
         """Run ``tasks`` (tag, function, arguments) and yield (tag, result) as they complete.  ``tasks`` is
-        consumed lazily, a window of them at a time, so it may prepare each task as it is needed."""
+        consumed lazily, ``MAP_WINDOW`` per worker at a time, so it may prepare each task as it is needed."""
         if not self.parallel:
             for tag, fn, args in tasks:
                 yield tag, fn(*args)
-        elif self.executor == "process":
-            yield from self._map_process(iter(tasks), self.n)
         else:
-            yield from self._map_dask(iter(tasks))
+            yield from self._map(iter(tasks), self.MAP_WINDOW * self._width())
+
+    def _map(self, tasks: Iterator[Task], window: int, done: Callable[[Any, Any], None] | None = None):
+        """(tag, result) of ``tasks`` as they complete, at most ``window`` in flight; ``done(tag, result)`` is
+        called as each result arrives, before more tasks are taken from ``tasks`` and before it is yielded."""
+        if self.executor == "process":
+            return self._map_process(tasks, window, done)
+        return self._map_dask(tasks, window, done)
 
     def close(self) -> None:
         """Stop the workers: pending tasks are cancelled, running ones finish (no process outlives this)."""
@@ -544,7 +651,7 @@ class Workers:
 
     # ------------------------------------------------------------------------------------- process pool
 
-    def _map_process(self, tasks: Iterator[Task], size: int) -> Iterator[tuple[Any, Any]]:
+    def _map_process(self, tasks: Iterator[Task], window: int, done: Callable[[Any, Any], None] | None = None):
         from concurrent.futures import FIRST_COMPLETED, Future, wait
         from concurrent.futures.process import BrokenProcessPool
 
@@ -555,37 +662,48 @@ class Workers:
             if self._pool is None:
                 self._pool = _PRESTARTED.pop((self.expr, self.params), None) if restarts == 0 else None
                 if self._pool is None:
-                    self._pool = _new_pool(size)
+                    self._pool = _new_pool(self.n)
             pool = self._pool
             running: dict[Future, Task] = {}
+
+            def fill(running: dict[Future, Task] = running, pool=pool) -> bool:
+                """Submit tasks while the window has room; False when the pool turned out broken."""
+                nonlocal exhausted
+                while len(running) < window and (retry or not exhausted):
+                    task = retry.popleft() if retry else next(tasks, None)
+                    if task is None:
+                        exhausted = True
+                        break
+                    try:
+                        running[pool.submit(task[1], *task[2])] = task
+                    except BrokenProcessPool:
+                        retry.appendleft(task)
+                        return False
+                return True
+
             broken = False
             try:
                 while not broken:
                     # a bounded window of futures, so a stopped run has little in flight
-                    while len(running) < 2 * self.n and (retry or not exhausted):
-                        if retry:
-                            task = retry.popleft()
-                        else:
-                            task = next(tasks, None)
-                            if task is None:
-                                exhausted = True
-                                break
-                        try:
-                            running[pool.submit(task[1], *task[2])] = task
-                        except BrokenProcessPool:
-                            retry.appendleft(task)
-                            broken = True
-                            break
+                    broken = not fill()
+                    if broken:
+                        break
                     if not running:
                         return
-                    done, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for f in done:
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    back = []
+                    for f in finished:
                         task = running.pop(f)
                         if isinstance(f.exception(), BrokenProcessPool):
                             retry.appendleft(task)
                             broken = True
                         else:
-                            yield task[0], f.result()
+                            back.append((task[0], f.result()))
+                            if done is not None:
+                                done(*back[-1])
+                    # the next tasks go out before the caller sees the results: its commits need no worker
+                    broken = broken or not fill()
+                    yield from back
             except BaseException:
                 # stopped (a signal, the caller closed us, a task raised): the pool goes with what it holds
                 self.close()
@@ -622,7 +740,17 @@ class Workers:
                 self._client = _connect(Client, self.scheduler)
         return self._client
 
-    def _map_dask(self, tasks: Iterator[Task]) -> Iterator[tuple[Any, Any]]:
+    def _width(self) -> int:
+        """Tasks this executor runs at once: its processes, or the threads of the Dask cluster it is given."""
+        if self.executor == "dask" and self.scheduler is not None:
+            try:
+                return max(1, sum(self._dask_client().nthreads().values()))
+            except BaseException:
+                self.close()
+                raise
+        return self.n
+
+    def _map_dask(self, tasks: Iterator[Task], window: int, done: Callable[[Any, Any], None] | None = None):
         # pure=False: a key is unique to this run, so two clients sharing a scheduler never see each other's
         # results (each writes its own).  Only as_completed holds the futures, and each is released once its
         # result is here, so a worker lost later takes no finished result with it that would be recomputed for
@@ -634,28 +762,26 @@ class Workers:
 
         try:
             client = self._dask_client()
-            window = 4 * max(self.n if self._cluster is not None else sum(client.nthreads().values()), 1)
             pending = as_completed([], loop=client.loop)
             tags: dict[str, Any] = {}
 
-            def submit() -> bool:
-                task = next(tasks, None)
-                if task is None:
-                    return False
-                f = client.submit(task[1], *task[2], pure=False, retries=DASK_RETRIES)
-                tags[f.key] = task[0]
-                pending.add(f)
-                return True
+            def fill() -> None:
+                while pending.count() < window:
+                    task = next(tasks, None)
+                    if task is None:
+                        return
+                    f = client.submit(_call, _Packed(task[1], task[2]), pure=False, retries=DASK_RETRIES)
+                    tags[f.key] = task[0]
+                    pending.add(f)
 
-            more = True
-            while more and pending.count() < window:
-                more = submit()
+            fill()
             for f in pending:
-                result = f.result()
+                result = f.result().value
                 tag = tags.pop(f.key)
                 f.release()
-                while more and pending.count() < window:
-                    more = submit()
+                if done is not None:
+                    done(tag, result)
+                fill()  # the next tasks go out before the caller sees the result
                 yield tag, result
         except BaseException:
             self.close()

@@ -17,9 +17,11 @@ from pathlib import Path
 import psutil
 import pytest
 from catalog_checks import result_lines
+from hypothesis import given
+from hypothesis import strategies as st
 from scaleout_reference import check_same_as_serial, serial
 
-from esma.executors import EXECUTORS, default_workers, run_chunks
+from esma.executors import EXECUTORS, Stripes, default_workers, run_chunks
 
 SMALL = {"coeff_limit": 1, "max_period": 3, "verify_digits": 300, "chunk_size": 1}
 # enough work left after the first result (56 chunks) for a kill to land mid-run
@@ -128,3 +130,63 @@ def test_workers_ignore_ctrl_c(tmp_path: Path) -> None:
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert "resume" in err
     assert len(result_lines(err)) == 1, err
+
+
+def test_doctests() -> None:
+    import doctest
+
+    import esma.executors
+
+    assert doctest.testmod(esma.executors).failed == 0
+
+
+@given(st.integers(0, 200), st.integers(1, 8), st.lists(st.tuples(st.integers(0, 7), st.integers(0, 70)),
+                                                          max_size=400))
+def test_stripes_hand_out_every_chunk_once_in_consecutive_runs(n: int, slots: int, takes) -> None:
+    """Whatever the order the slots come back in and the sizes they ask for, every chunk is handed out exactly
+    once, each task is a run of consecutive chunks, and a slot only gets ``None`` when nothing is left."""
+    indices = [3 * i + 1 for i in range(n)]  # any increasing indices (a resumed run's are not 0..n-1)
+    stripes = Stripes(indices, slots)
+    assert [len(r) for r in stripes.runs if r][:1] in ([], [-(-n // slots)])  # the first stripe is full-size
+    out: list[int] = []
+    for slot, count in [(s % slots, c) for s, c in takes] + [(k % slots, 5) for k in range(2 * n + slots)]:
+        got = stripes.take(slot, count)
+        if got is None:
+            assert not any(stripes.runs)
+            continue
+        assert 1 <= len(got) <= max(count, 1)
+        assert got == indices[indices.index(got[0]) : indices.index(got[0]) + len(got)]  # consecutive
+        out.extend(got)
+    assert sorted(out) == indices
+
+
+def test_stripes_keep_concurrent_tasks_apart() -> None:
+    """The first task of each slot starts its own stripe, and an empty slot takes the back half of the longest
+    run left (not the chunks next to the ones another slot is running)."""
+    stripes = Stripes(list(range(100)), 4)
+    assert [stripes.take(s, 5) for s in range(4)] == [[0, 1, 2, 3, 4], [25, 26, 27, 28, 29], [50, 51, 52, 53, 54],
+                                                      [75, 76, 77, 78, 79]]
+    for _ in range(4):
+        stripes.take(3, 5)  # slot 3 empties its run (80..99)
+    assert stripes.take(3, 1) == [15]  # runs left: 5..24, 30..49, 55..74: the first longest, its back half 15..24
+
+
+def test_tails_teach_each_worker_what_the_others_met() -> None:
+    from esma.executors import _Tails
+    from esma.scanning import ChunkResult
+
+    def result(*keys: str) -> ChunkResult:
+        return ChunkResult(index=0, hits=(), candidates=0, scanned=0, seconds=0.0,
+                           learned=tuple((k,) for k in keys))
+
+    tails = _Tails()
+    assert tails.teach(None) == () and tails.teach("a") == ()
+    tails.record("a", [result("x"), result("y")])
+    tails.record("b", [result("z")])
+    assert tails.teach("a") == (("z",),)  # not its own lessons
+    assert tails.teach("a") == ()  # taught already
+    assert tails.teach("b") == (("x",), ("y",))
+    assert tails.teach("c") == (("x",), ("y",), ("z",))  # a worker not seen yet: everything
+    assert tails.teach(None) == ()  # who runs it is unknown: nothing (only an economy)
+    tails.record("c", [result("w")])
+    assert tails.teach("a") == (("w",),)
