@@ -9,10 +9,6 @@ harmless: its chunk is recomputed, by the executor when it can tell (a dead pool
 worker) and otherwise by a rerun, which resumes with the chunks not yet committed.
 
 * ``serial``: in this process, in index order (the reference the others must equal).
-
-In parallel, a task is a few consecutive chunks (as many as take about ``TASK_SECONDS``, ``Pace``), taken from
-one stripe of the chunks per worker (``Stripes``) with one task in flight per stripe.
-
 * ``process``: a local ``ProcessPoolExecutor`` of ``workers`` processes (default: the CPUs this process may
   use).  Pool processes ignore SIGINT, SIGTERM and SIGHUP, so a stop signal sent to the whole process group
   (Ctrl-C in a terminal, a closed terminal, ``kill -- -PGID``) is handled once, by the caller, which stops
@@ -24,6 +20,9 @@ one stripe of the chunks per worker (``Stripes``) with one task in flight per st
   stopped) here when no scheduler is given.  Tasks have ``retries``, and the scheduler reschedules the tasks of
   a worker that died.  The worker processes of a ``LocalCluster`` started here end by themselves when this
   process dies (Distributed's processes watch their parent).
+
+In parallel, a task is a few consecutive chunks (as many as take about ``TASK_SECONDS``, ``Pace``), taken from
+one stripe of the chunks per worker (``Stripes``) with one task in flight per stripe.
 
 Workers import the engine only (``esma.search``), never the catalog or the command line.
 """
@@ -577,8 +576,8 @@ class Workers:
         In parallel, the chunks are cut into one stripe per worker (``Stripes``) and each stripe has one task in
         flight: a few consecutive chunks, as many as take about ``TASK_SECONDS`` at the mean cost per chunk so far
         (``Pace``).  The next task of a stripe is handed out as soon as its last one is back, before the caller
-        sees the results (so the workers do not wait for the caller's commits), taught what the workers met in
-        the last results (``_Tails``).
+        sees the results (so the workers do not wait for the caller's commits), and teaches the worker that will
+        most likely run it the tails the other workers met since its last task (``_Tails``).
         """
         indices = list(indices)
         if not indices:
