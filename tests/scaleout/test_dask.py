@@ -101,7 +101,11 @@ def test_killed_worker_on_existing_scheduler(scheduler, cluster) -> None:
     plan, *_ = serial("tan(1)", KILL)
     gen = run_chunks(plan, range(len(plan.chunks)), "dask", scheduler=scheduler)
     results = [next(gen)]
-    processing = client.processing()
+    # the next task of the first result's stripe went out before that result was yielded, but a submit reaches
+    # the scheduler asynchronously: wait until it holds a task (the other stripe's first one may be done)
+    deadline = time.monotonic() + 30
+    while not any((processing := client.processing()).values()) and time.monotonic() < deadline:
+        time.sleep(0.005)
     victim = max(processing, key=lambda a: len(processing[a]))
     assert processing[victim], f"no chunk in flight to lose after the first result: {processing}"
     pid = client.run(os.getpid, workers=[victim])[victim]
