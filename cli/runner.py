@@ -42,7 +42,7 @@ from esma.executors import Pace, Workers, assemble_part
 from esma.memory import paused_gc, shared
 from esma.records import Family, Hit
 from esma.scanning import forget_tails
-from esma.search import SearchPlan, family_keys, members_to_load, merge_assemblies, plan_search
+from esma.search import SearchPlan, family_keys, members_to_load, merge_encoded, plan_search
 
 __all__ = ["STOP_SIGNALS", "SearchRun", "Stopped", "prepare", "run", "stop_signals"]
 
@@ -292,8 +292,9 @@ def _scan(catalog, job: SearchRun, session: Workers, on_chunk, deadline, stop, o
         for result in chunks:
             now = time.monotonic()
             waited, last_result = now - last_result, now
-            item = {"index": result.index, "hits": result.hits, "candidates": result.candidates,
-                    "scanned": result.scanned, "seconds": waited, "scan_seconds": result.scan_seconds}
+            item = {"index": result.index, "hits": result.hits, "hit_records": result.hit_records,
+                    "candidates": result.candidates, "scanned": result.scanned, "seconds": waited,
+                    "scan_seconds": result.scan_seconds}
             job.rejected.extend(result.rejected)
             job.timings["scan"] = job.timings.get("scan", 0.0) + result.scan_seconds
             job.timings["hits"] = job.timings.get("hits", 0.0) + result.seconds - result.scan_seconds
@@ -342,7 +343,7 @@ def _families_phase(catalog, job: SearchRun, hits: list[Hit] | None, on_phase, s
     stored (their representatives are not approved again on resume).  Each batch is cut into tasks of about
     ``FAMILY_TASK_SECONDS`` that run on ``session``'s workers; the client reads what the tasks need from the
     catalog (stored representatives and members) as it hands them out, merges a batch's tasks once all are back
-    (``merge_assemblies``: the same records, in the same order, as one assembly of the batch) and stores the
+    (``merge_encoded``: the same records, in the same order, as one assembly of the batch) and stores the
     batches in order.  The pending hits are cleared with the last batch.
 
     A stop signal (``stop``) drops the batches being assembled at once, or lets the batch being stored finish,
@@ -409,13 +410,14 @@ def _families_phase(catalog, job: SearchRun, hits: list[Hit] | None, on_phase, s
             parts.setdefault(bi, []).append(asm)
             while next_batch < len(batches) and cut[next_batch] and len(parts.get(next_batch, ())) == (
                     tasks_of[next_batch]):
-                merged = merge_assemblies(parts.pop(next_batch))
+                merged = merge_encoded(parts.pop(next_batch))
                 last = next_batch == len(batches) - 1
                 t_store = time.perf_counter()
-                catalog.store_formulas(job.search_id, merged.conjectures, found=merged.found, clear_hits=last)
+                catalog.store_columns(job.search_id, constant, [row for _, row in merged.rows], found=merged.found,
+                                      clear_hits=last)
                 job.timings["store"] = job.timings.get("store", 0.0) + time.perf_counter() - t_store
                 job.timings["approvals"] = job.timings.get("approvals", 0.0) + merged.approval_seconds
-                stored_total += len(merged.conjectures)
+                stored_total += len(merged.rows)
                 job.rejected.extend(merged.rejected)
                 job.approvals += merged.approvals
                 job.proof_seconds += merged.proof_seconds

@@ -12,11 +12,11 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Text, insert, select, type_coerce
+from sqlalchemy import Column, MetaData, Table, Text, insert, select, type_coerce
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from esma.db.models import Base, ConjectureRow, FamilyRow, SearchChunkRow, SearchConjectureRow
+from esma.db.models import Base, ConjectureRow, FamilyRow, IntList, JSONText, SearchChunkRow, SearchConjectureRow
 
 _Row = TypeVar("_Row", bound=Base)
 
@@ -26,6 +26,19 @@ _conj = ConjectureRow.__table__
 _fam = FamilyRow.__table__
 _links = SearchConjectureRow.__table__
 _chunks = SearchChunkRow.__table__
+
+
+def _as_text(table: Table) -> Table:
+    """The same table with its integer-list and JSON columns as plain text: bulk writes bind the text made
+    once (``esma.columns``, often by the worker that made the record) instead of running every value through
+    the column types again."""
+    return Table(table.name, MetaData(), *[
+        Column(c.name, Text() if isinstance(c.type, IntList | JSONText) else c.type, primary_key=c.primary_key)
+        for c in table.c])
+
+
+_conj_text = _as_text(_conj)
+_chunks_text = _as_text(_chunks)
 
 
 def _iso(dt: datetime | None) -> str | None:

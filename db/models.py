@@ -34,6 +34,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from esma.columns import int_from_text, int_list_text, int_to_text, json_text  # the stored text (re-exported)
 from esma.records import STATUSES  # the statuses a formula can have
 
 __all__ = [
@@ -69,47 +70,6 @@ NAMING_CONVENTION = {
 #: Statuses of a search.
 SEARCH_STATUSES = ("running", "done", "interrupted")
 
-# Python refuses int <-> decimal str conversions beyond sys.get_int_max_str_digits() (4300 by default);
-# splitting into pieces well below that keeps IntList exact for integers of any size.
-_PIECE = 2000
-
-
-def int_to_text(v: int) -> str:
-    """Exact decimal text of an integer of any size (not limited by ``sys.set_int_max_str_digits``).
-
-    >>> int_to_text(-10**40)
-    '-10000000000000000000000000000000000000000'
-    >>> len(int_to_text(7**20000)) == 16902
-    True
-    """
-    v = int(v)
-    if v < 0:
-        return "-" + int_to_text(-v)
-    if v.bit_length() <= 3 * _PIECE:  # v < 2**6000 < 10**1807: one str() is allowed
-        return str(v)
-    # split at a power of ten near half the number of digits (digits ~ bits * log10(2)): both halves shrink
-    half = int(v.bit_length() * 0.30103) // 2
-    hi, lo = divmod(v, 10**half)
-    return int_to_text(hi) + int_to_text(lo).rjust(half, "0")
-
-
-def int_from_text(s: str) -> int:
-    """Inverse of :func:`int_to_text`.
-
-    >>> int_from_text("-123") == -123 and int_from_text("9" * 9000) == 10**9000 - 1
-    True
-    """
-    s = s.strip()
-    if s.startswith("-"):
-        return -int_from_text(s[1:])
-    if s.startswith("+"):
-        s = s[1:]
-    if len(s) <= _PIECE:
-        return int(s)
-    half = len(s) // 2
-    return int_from_text(s[:-half]) * 10**half + int_from_text(s[-half:])
-
-
 class IntList(TypeDecorator[tuple[int, ...]]):
     """A tuple of Python ints stored as the JSON text of a list of integers, exact for any size.
 
@@ -130,35 +90,6 @@ class IntList(TypeDecorator[tuple[int, ...]]):
         if value is None:
             return None
         return tuple(json.loads(value, parse_int=int_from_text))
-
-
-#: Below this magnitude str() writes an int (Python refuses beyond 4300 digits by default).
-_STR_SAFE = 10**4000
-
-
-def int_list_text(value: Any) -> str:
-    """The stored text of an ``IntList`` value: the JSON of a list of integers, exact for any size.
-
-    A bool (an int that would read back as 0/1) or anything else but an int is refused with ``TypeError``.
-
-    >>> int_list_text((3, -7, 10**5000)) == "[3,-7," + int_to_text(10**5000) + "]"
-    True
-    """
-    if isinstance(value, str | bytes) or (value and set(map(type, value)) != {int}):
-        # bool is an int but would read back as 0/1: refuse rather than change the value's type
-        raise TypeError(f"IntList wants a sequence of ints (not bools), not {value!r:.80}")
-    if not value:
-        return "[]"
-    if -_STR_SAFE < min(value) and max(value) < _STR_SAFE:
-        return "[" + ",".join(map(str, value)) + "]"  # the common case, in C
-    return "[" + ",".join(int_to_text(v) for v in value) + "]"
-
-
-def json_text(value: Any) -> str | None:
-    """The stored text of a ``JSONText`` value (canonical: sorted keys, no spaces), or ``None``."""
-    if value is None:
-        return None
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
 class JSONText(TypeDecorator[Any]):

@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from esma.db._base import _check_status, _chunks, _get_or_insert, _insert_ignore, _iso
+from esma.columns import json_text
+from esma.db._base import _check_status, _chunks, _chunks_text, _get_or_insert, _insert_ignore, _iso
 from esma.db.models import SEARCH_STATUSES, ConstantRow, SearchChunkRow, SearchRow, utcnow
 from esma.db.rows import UnreadableRow, _Bad
 from esma.records import Hit
@@ -98,8 +99,9 @@ class SearchesMixin:
         """Commit several chunks' scans in one transaction (how empty chunks are checkpointed: in batches).
 
         Each item: ``index``, ``hits`` (``Hit`` records), ``candidates``, ``scanned``, ``seconds``,
-        ``scan_seconds``.  Chunks already committed (by another process, or an earlier run) are skipped;
-        returns how many were new.
+        ``scan_seconds``, and optionally ``hit_records``, the hits as stored (``ChunkResult.hit_records``, made
+        by the worker that scanned the chunk; made here otherwise).  Chunks already committed (by another
+        process, or an earlier run) are skipped; returns how many were new.
         """
         items = []
         for ch in chunks:
@@ -109,7 +111,12 @@ class SearchesMixin:
             hits = list(ch.get("hits") or ())
             if any(not isinstance(h, Hit) for h in hits):
                 raise TypeError("Argument 'hits' must hold esma.records.Hit records")
-            items.append((index, hits, ch))
+            text = ch.get("hit_records")
+            if text is None:
+                text = json_text([h.to_row() for h in hits]) if hits else None
+            elif not (hits and isinstance(text, str) and text.startswith("[")):
+                raise ValueError(f"Argument 'hit_records' must be the JSON text of the hits, not {text!r:.80}")
+            items.append((index, hits, ch, text))
         if not items:
             return 0
         with self._write.begin() as s:
@@ -119,13 +126,13 @@ class SearchesMixin:
                 conn.scalars(
                     select(_chunks.c.chunk_index).where(
                         _chunks.c.search_id == search_id,
-                        _chunks.c.chunk_index.in_([i for i, _, _ in items]),
+                        _chunks.c.chunk_index.in_([i for i, *_ in items]),
                     )
                 )
             )
             now = utcnow()
             rows, seen = [], set()
-            for index, hits, ch in items:
+            for index, hits, ch, text in items:
                 if index in done or index in seen:
                     continue
                 seen.add(index)
@@ -136,15 +143,15 @@ class SearchesMixin:
                     "hits": len(hits),
                     "seconds": float(ch.get("seconds", 0.0)),
                     "scan_seconds": float(ch.get("scan_seconds", 0.0)),
-                    "hit_records": [h.to_row() for h in hits] if hits else None,
+                    "hit_records": text,
                     "created_at": now,
                 })
             if not rows:
                 return 0
             # another process may have committed some of these chunks meanwhile: count only what we inserted
-            inserted = set(_insert_ignore(conn, _chunks, rows, ("search_id", "chunk_index"), "chunk_index"))
+            inserted = set(_insert_ignore(conn, _chunks_text, rows, ("search_id", "chunk_index"), "chunk_index"))
             rows = [r for r in rows if r["chunk_index"] in inserted]
-            scanned = {i: int(ch.get("scanned", 0)) for i, _, ch in items}
+            scanned = {i: int(ch.get("scanned", 0)) for i, _, ch, _ in items}
             # SQL-side increments: another process may be committing other chunks of the same search
             conn.execute(
                 update(SearchRow.__table__)

@@ -8,18 +8,18 @@ up: the sessionmaker ``_write`` and the shared helpers ``_constant_id``, ``_sear
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, MetaData, Table, Text, and_, bindparam, case, func, select, update
+from sqlalchemy import and_, bindparam, case, func, select, update
 
-from esma.db._base import _batches, _check_status, _chunks, _conj, _fam, _insert_ignore, _links, _raw
-from esma.db.models import STATUSES, ConjectureRow, IntList, JSONText, SearchRow, int_list_text, json_text, utcnow
+from esma.columns import COLUMNS, conjecture_columns
+from esma.db._base import _batches, _chunks, _conj, _conj_text, _fam, _insert_ignore, _links, _raw
+from esma.db.models import SearchRow, utcnow
 from esma.db.rows import UnreadableRow, _Bad, _int_list
-from esma.records import Conjecture, signs_to_text
+from esma.records import Conjecture
 
 # Fields that a later, deeper verification of the same formula may improve (everything else is identity); gain
 # is their ratio (digits per term over those of the simple continued fraction) and goes with them.
@@ -28,66 +28,6 @@ _DIGIT_FIELDS = ("verified_digits", "verify_terms", "digits_per_term", "scf_digi
 _FAMILY_FIELDS = ("family_key", "representative", "relation")
 # Fields of a formula's proof: replaced when a new record brings another (never over a refutation).
 _PROOF_FIELDS = ("status", "status_reason", "certificate")
-
-# The same table with its integer-list and JSON columns as plain text: bulk writes bind text serialised once
-# (``_row_values``) instead of running every value through the column types again.
-_conj_text = Table(
-    "conjectures",
-    MetaData(),
-    *[Column(c.name, Text() if isinstance(c.type, IntList | JSONText) else c.type, primary_key=c.primary_key)
-      for c in ConjectureRow.__table__.c],
-)
-
-
-#: ``int_list_text`` of the lists a family's formulas share (left-hand sides, recurrences, relations).
-_shared_int_list_text = functools.lru_cache(maxsize=65536)(int_list_text)
-
-
-def _row_values(c: Conjecture) -> dict[str, Any]:
-    """Column values of a conjecture (everything but constant, id and timestamps), the integer lists and JSON
-    already as their stored text (serialised once, here: the bulk writes bind plain text)."""
-    if not isinstance(c, Conjecture):
-        raise TypeError(f"Expected a Conjecture, not {type(c).__name__}")
-    if not c.key:
-        raise ValueError(f"Conjecture {c.lhs!r} of {c.constant!r} has an empty 'key'; the catalog needs it")
-    _check_status(c.status, STATUSES, "status of the conjecture")
-    if not c.signs or not all(s == 1 or s == -1 for s in c.signs):
-        raise ValueError(f"Signs must be +1 or -1, not {c.signs!r}")
-    if len(c.relation) != 4:
-        raise ValueError(f"Argument 'relation' must hold 4 integers (g11, g12, g21, g22), not {c.relation!r}")
-    return {
-        "key": c.key,
-        "group_key": c.group,
-        "lhs": c.lhs,
-        "lhs_numerator": _shared_int_list_text(tuple(c.lhs_numerator)),
-        "lhs_denominator": _shared_int_list_text(tuple(c.lhs_denominator)),
-        "value": c.value,
-        "signs": signs_to_text(c.signs),
-        "preperiod": int(c.preperiod),
-        "terms": int_list_text(c.terms),
-        "recurrence": _shared_int_list_text(tuple(c.recurrence)),
-        "polynomials": json_text([[str(x) for x in p] for p in c.polynomials]),
-        "closed_form": c.closed_form,
-        "kind": c.kind,
-        "period": int(c.period),
-        "linear_complexity": int(c.linear_complexity),
-        "verified_digits": int(c.verified_digits),
-        "digits_per_term": float(c.digits_per_term),
-        "scf_digits_per_term": float(c.scf_digits_per_term),
-        "detection_terms": int(c.detection_terms),
-        "detection_digits": int(c.detection_digits),
-        "verify_terms": int(c.verify_terms),
-        "cf_text": c.cf_text,
-        "status": c.status,
-        "status_reason": c.status_reason,
-        "family_key": c.family,
-        "representative": bool(c.representative),
-        "relation": _shared_int_list_text(tuple(c.relation)),
-        "gain": float(c.gain),
-        "certificate": json_text(c.certificate),
-        "extra": json_text(dict(c.extra)) if c.extra else "{}",
-    }
-
 
 class WritesMixin:
     """The storing stage of :class:`~esma.db.repository.Catalog` (uses its ``_write``, ``_constant_id``,
@@ -114,14 +54,34 @@ class WritesMixin:
         ``search_id``.  The families of every key touched are refreshed and the constants' families ranked.
         ``clear_hits`` forgets the search's pending hits in the same transaction (its families are stored).
         """
-        values = [_row_values(c) for c in conjectures]  # validate before taking the write lock
-        wanted = set(found) if found is not None else {c.key for c in conjectures}
+        values = [conjecture_columns(c) for c in conjectures]  # validate before taking the write lock
+        return self._store_values(search_id, [c.constant for c in conjectures], values, found, clear_hits)
+
+    def store_columns(
+        self,
+        search_id: int | None,
+        constant: str,
+        rows: Sequence[dict[str, Any]],
+        found: Iterable[str] | None = None,
+        clear_hits: bool = False,
+    ) -> list[int]:
+        """``store_formulas`` for formulas of ``constant`` already encoded as their stored columns
+        (``esma.columns.conjecture_columns``, which checks them): how the families phase stores what its workers
+        approved and encoded.  ``ValueError`` for a row without exactly those columns."""
+        for row in rows:
+            if tuple(row) != COLUMNS:
+                raise ValueError(f"Argument 'rows' must hold esma.columns.conjecture_columns rows, not {row!r:.120}")
+        return self._store_values(search_id, [constant] * len(rows), list(rows), found, clear_hits)
+
+    def _store_values(self, search_id: int | None, constants: list[str], values: list[dict[str, Any]],
+                      found: Iterable[str] | None, clear_hits: bool) -> list[int]:
+        wanted = set(found) if found is not None else {v["key"] for v in values}
         with self._write.begin() as s:
             if search_id is not None:
                 self._search(s, search_id)
             conn = s.connection()
             cache: dict[str, int] = {}
-            const_ids = [self._constant_id(s, c.constant, cache) for c in conjectures]
+            const_ids = [self._constant_id(s, c, cache) for c in constants]
             now = utcnow()
             ids: dict[tuple[int, str], int] = {}
             existing: dict[tuple[int, str], dict[str, Any]] = {}

@@ -17,6 +17,7 @@ from fractions import Fraction
 from functools import cached_property, lru_cache
 from typing import Any
 
+from esma.columns import conjecture_columns
 from esma.families import (
     Placement,
     derived_digits,
@@ -37,11 +38,13 @@ from esma.verify import Approval, _scf_rate, approve
 
 __all__ = [
     "Assembly",
+    "EncodedAssembly",
     "approve_serial",
     "assemble",
     "family_keys",
     "members_to_load",
     "merge_assemblies",
+    "merge_encoded",
     "rank_families",
     "regroup",
     "summarise",
@@ -521,9 +524,7 @@ def _ranked(out: list[Conjecture]) -> tuple[list[Conjecture], list[Family]]:
     order chunks came back in nor on how the families were split among workers."""
     fams = rank_families(summarise(out))
     rank = {f.key: f.rank for f in fams}
-    out.sort(key=lambda c: (rank.get(c.family, len(rank) + 1), c.family, not c.representative,
-                            simplicity(c.lhs_numerator, c.lhs_denominator, c.preperiod, c.lhs, c.signs_text,
-                                       a0=c.terms[0])))
+    out.sort(key=lambda c: (rank.get(c.family, len(rank) + 1), *_order_in_family(c)))
     return out, fams
 
 
@@ -544,6 +545,65 @@ def merge_assemblies(parts: Sequence[Assembly]) -> Assembly:
     out, fams = _ranked([c for p in parts for c in p.conjectures])
     return Assembly(
         out, fams, [r for p in parts for r in p.rejected], sum(p.approvals for p in parts),
+        sum(p.seconds for p in parts), set().union(*(p.found for p in parts)),
+        [u for p in parts for u in p.unproved], sum(p.proof_seconds for p in parts),
+        sum(p.approval_seconds for p in parts),
+    )
+
+
+@dataclass(frozen=True)
+class EncodedAssembly:
+    """An assembly as the catalog stores it: each record as its stored columns (``esma.columns``), with the
+    key that orders it within the ranking of its families.  What a worker of the families phase sends back:
+    the text is made where the record is, not in the client that writes it, and moves as a few strings rather
+    than a record with its certificate, terms and polynomials.
+
+    ``rows``: (family key, not representative, simplicity) and the columns of each record of
+    ``Assembly.conjectures``; ``families``: the summaries of the families whose representative is among them;
+    the other fields are ``Assembly``'s.
+    """
+
+    rows: list[tuple[tuple, dict[str, Any]]]
+    families: list[Family]
+    rejected: list[dict]
+    approvals: int
+    seconds: float
+    found: set[str] = field(default_factory=set)
+    unproved: list[dict] = field(default_factory=list)
+    proof_seconds: float = 0.0
+    approval_seconds: float = 0.0
+
+    @classmethod
+    def of(cls, asm: Assembly) -> EncodedAssembly:
+        """The assembly ``asm`` encoded (``conjecture_columns`` checks each record)."""
+        return cls([(_order_in_family(c), conjecture_columns(c)) for c in asm.conjectures], asm.families,
+                   asm.rejected, asm.approvals, asm.seconds, asm.found, asm.unproved, asm.proof_seconds,
+                   asm.approval_seconds)
+
+
+def _order_in_family(c: Conjecture) -> tuple:
+    return (c.family, not c.representative,
+            simplicity(c.lhs_numerator, c.lhs_denominator, c.preperiod, c.lhs, c.signs_text, a0=c.terms[0]))
+
+
+def merge_encoded(parts: Sequence[EncodedAssembly]) -> EncodedAssembly:
+    """``merge_assemblies`` of encoded assemblies: the rows of ``merge_assemblies``' records, in its order
+    (families ranked over all parts, then representative first, then simplicity), and its figures.
+
+    >>> from esma.search import plan_search, run_chunk
+    >>> plan = plan_search("e", coeff_limit=1, max_period=2)
+    >>> hits = [h for i in range(len(plan.chunks)) for h in run_chunk(plan, i).hits]
+    >>> keys = sorted({h.family for h in hits})
+    >>> halves = [assemble(plan, [h for h in hits if (h.family in keys[:3]) == side]) for side in (True, False)]
+    >>> merged = merge_encoded([EncodedAssembly.of(a) for a in halves])
+    >>> [row["key"] for _, row in merged.rows] == [c.key for c in merge_assemblies(halves).conjectures]
+    True
+    """
+    fams = rank_families(f for p in parts for f in p.families)
+    rank = {f.key: f.rank for f in fams}
+    rows = sorted((r for p in parts for r in p.rows), key=lambda r: (rank.get(r[0][0], len(rank) + 1), *r[0]))
+    return EncodedAssembly(
+        rows, fams, [r for p in parts for r in p.rejected], sum(p.approvals for p in parts),
         sum(p.seconds for p in parts), set().union(*(p.found for p in parts)),
         [u for p in parts for u in p.unproved], sum(p.proof_seconds for p in parts),
         sum(p.approval_seconds for p in parts),

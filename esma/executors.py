@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import signal
 import socket
 import sys
@@ -42,7 +43,7 @@ from typing import Any
 
 from esma.memory import paused_gc
 from esma.records import Conjecture, Hit
-from esma.search import Assembly, ChunkResult, SearchPlan, assemble, plan_search, run_chunk
+from esma.search import ChunkResult, EncodedAssembly, SearchPlan, assemble, plan_search, run_chunk
 
 __all__ = [
     "DASK_RETRIES",
@@ -114,8 +115,9 @@ def assemble_part(
     hits: list[Hit],
     stored_reps: dict[str, Conjecture],
     members: dict[str, list[Conjecture]],
-) -> Assembly:
-    """Worker entry point of the families phase: ``esma.assemble.assemble`` of some families' hits.
+) -> EncodedAssembly:
+    """Worker entry point of the families phase: ``esma.assemble.assemble`` of some families' hits, encoded
+    as the catalog stores them (``EncodedAssembly``: the worker makes the text, the client only writes it).
 
     ``stored_reps``: the catalog's representatives of those families; ``members``: the stored members of the
     families whose members ``esma.assemble.members_to_load`` says the assembly reads (read by the caller, so
@@ -129,7 +131,8 @@ def assemble_part(
         return members[key]  # a key the caller did not read is a bug to see, not an empty family
 
     with paused_gc():  # as the serial client assembles (``esma.memory``: the collector costs, frees nothing)
-        return assemble(_plan(expr, params), hits, stored_reps=stored_reps, load_members=load_members)
+        asm = assemble(_plan(expr, params), hits, stored_reps=stored_reps, load_members=load_members)
+        return EncodedAssembly.of(asm)
 
 
 #: A scan task runs up to this many consecutive chunks, aiming at about TASK_SECONDS of work: a chunk of a fast
@@ -473,6 +476,7 @@ def _start_local_cluster(n: int):
     ``dask_setup`` in every worker process as it starts (a replacement for a lost worker included); only a
     Ctrl-C in the second or so a worker process takes to start can still reach it.
     """
+    import dask.config
     from dask.distributed import LocalCluster
 
     return LocalCluster(
@@ -483,6 +487,11 @@ def _start_local_cluster(n: int):
         silence_logs=logging.WARNING,
         scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
         preload=[__name__],
+        # no statistical profiler in the workers (it serves the dashboard, which this cluster has not): sampling
+        # the running task's stack 100 times a second takes the interpreter's lock from it.  The nannies' own
+        # configuration (whole: they merge it over Dask's one level deep), so that a worker started later in
+        # place of a lost one has it too.
+        config=dask.config.merge(dask.config.config, {"distributed": {"worker": {"profile": {"enabled": False}}}}),
     )
 
 
@@ -505,22 +514,22 @@ def _connect(client_class, scheduler: str):
 
 # ------------------------------------------------------------------------------------------- one search's workers
 
-@dataclass(frozen=True)
-class _Packed:
-    """A Dask task's function and arguments, or its result (``fn`` None), as one object.
+def _pack(fn: Callable[..., Any], args: tuple) -> bytes:
+    """A Dask task's function and arguments as one pickle, made by the client.
 
-    Dask serializes the items of a list, tuple or dict one by one, each in a pickle of its own; the hits of a
-    task share their polynomials (one object per distinct polynomial, ``esma.families``), which one pickle writes
-    once and unpickles into one object again.  Measured on a Dask worker: 11% of its time went to pickling results
-    item by item."""
-
-    fn: Callable[..., Any] | None
-    args: tuple = ()
-    value: Any = None
+    Dask pickles the items of a list, tuple or dict one by one, each in a pickle of its own; the hits of a task
+    share their polynomials (one object per distinct polynomial, ``esma.families``), which one pickle writes once
+    and unpickles into one object again.  And Dask's scheduler unpickles a task's arguments and pickles them
+    again to send them on; bytes it passes as they are."""
+    return pickle.dumps((fn, args), protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _call(packed: _Packed) -> _Packed:
-    return _Packed(None, value=packed.fn(*packed.args))
+def _call(payload: bytes) -> bytes:
+    """Run a Dask task (``_pack``) and pickle its result here, in the worker's thread that ran it.  Left to Dask,
+    the worker's event loop pickles a result while the thread runs the next task, and the two take turns at the
+    interpreter's lock; now the event loop only sends bytes."""
+    fn, args = pickle.loads(payload)
+    return pickle.dumps(fn(*args), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 #: A task of ``Workers.map``: a tag the caller knows it by, a module-level function, and its arguments (plain data).
@@ -734,7 +743,8 @@ class Workers:
                     "the dask executor needs dask[distributed]: pip install 'dask[distributed]'") from None
             if self.scheduler is None:
                 self._cluster = _start_local_cluster(self.n)
-                self._client = Client(self._cluster)
+                # direct_to_workers: results come from the worker that holds them, not through the scheduler
+                self._client = Client(self._cluster, direct_to_workers=True)
             else:
                 self._client = _connect(Client, self.scheduler)
         return self._client
@@ -769,13 +779,13 @@ class Workers:
                     task = next(tasks, None)
                     if task is None:
                         return
-                    f = client.submit(_call, _Packed(task[1], task[2]), pure=False, retries=DASK_RETRIES)
+                    f = client.submit(_call, _pack(task[1], task[2]), pure=False, retries=DASK_RETRIES)
                     tags[f.key] = task[0]
                     pending.add(f)
 
             fill()
             for f in pending:
-                result = f.result().value
+                result = pickle.loads(f.result())
                 tag = tags.pop(f.key)
                 f.release()
                 if done is not None:

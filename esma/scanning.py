@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from esma import bm
+from esma.columns import json_text
 from esma.families import KnownTail, TailIndex, forget_polynomials, tail_of
 from esma.growth import _log10_q_growth
 from esma.patterns import closed_form
@@ -62,6 +63,10 @@ class ChunkResult:
     #: executors pass on to the other workers, so that each tail is worked out about once per search rather
     #: than once per worker.  Not part of the result (a chunk's hits are the same whatever tails it was taught).
     learned: tuple[tuple, ...] = field(default=(), compare=False, repr=False)
+    #: The hits as the catalog keeps them until their families are stored: the canonical JSON text
+    #: (``esma.columns.json_text``) of their ``Hit.to_row`` lists, made by the worker that found them (the
+    #: client, which commits every chunk, only writes it); ``None`` without hits.
+    hit_records: str | None = field(default=None, compare=False, repr=False)
 
 
 
@@ -230,6 +235,7 @@ def run_chunk(plan: SearchPlan, index: int, reference: bool = False,
         scan_seconds=scan_seconds,
         rejected=tuple(rejected),
         learned=tuple(learned),
+        hit_records=json_text([h.to_row() for h in found]) if found else None,
     )
 
 

@@ -25,10 +25,12 @@ from typing import Any
 
 from esma.assemble import (
     Assembly,
+    EncodedAssembly,
     assemble,
     family_keys,
     members_to_load,
     merge_assemblies,
+    merge_encoded,
     rank_families,
     regroup,
     summarise,
@@ -41,6 +43,7 @@ __all__ = [
     "Assembly",
     "Chunk",
     "ChunkResult",
+    "EncodedAssembly",
     "SearchParams",
     "SearchPlan",
     "SearchResult",
@@ -49,6 +52,7 @@ __all__ = [
     "family_keys",
     "members_to_load",
     "merge_assemblies",
+    "merge_encoded",
     "merge_results",
     "plan_search",
     "rank_families",

@@ -4,6 +4,7 @@ upserts, checkpoints and pending hits, families, filters, streamed JSON, verific
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from fractions import Fraction
 
 import pytest
@@ -142,6 +143,39 @@ def test_upsert_dedups_by_constant_and_key(cat: Catalog) -> None:
     assert [x["text"] for x in cat.constants()] == ["e", "pi"]
 
 
+def _stored_rows(url: str, constant: str) -> list[tuple]:
+    raw = make_engine(url)
+    try:
+        with raw.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(
+                "SELECT c.key, c.lhs, c.terms, c.signs, c.certificate, c.polynomials, c.extra, c.family_key, "
+                "c.representative, c.relation, c.gain FROM conjectures c JOIN constants k ON k.id = c.constant_id "
+                "WHERE k.text = :k ORDER BY c.id"), {"k": constant})]
+    finally:
+        raw.dispose()
+
+
+def test_store_columns_stores_what_store_formulas_stores(cat: Catalog, catalog_url: str) -> None:
+    """The families phase's path (records encoded by the workers, ``esma.columns``) and the records' path write
+    the same rows and families (here for two constants, one each way); rows that are not ``conjecture_columns``
+    rows are refused, before anything is written."""
+    from esma.columns import conjecture_columns
+
+    records = [make_conjecture(n, terms=(1, HUGE, -n), certificate={"theorem": "x", "n": [HUGE, n]})
+               for n in range(4)]
+    sid = cat.start_search("pi", {"depth": 1}, 1, "0.1.0")
+    ids_a = cat.store_formulas(sid, records)
+    sid_e = cat.start_search("e", {"depth": 1}, 1, "0.1.0")
+    ids_b = cat.store_columns(sid_e, "e", [conjecture_columns(replace(c, constant="e")) for c in records])
+    assert len(set(ids_a + ids_b)) == 8
+    assert _stored_rows(catalog_url, "e") == _stored_rows(catalog_url, "pi") != []
+    assert [(f.key, f.members) for f in cat.families("e")] == [(f.key, f.members) for f in cat.families("pi")]
+    assert sorted(c.id for c in cat.search_conjectures(sid_e)) == sorted(ids_b)
+    with pytest.raises(ValueError, match="conjecture_columns"):
+        cat.store_columns(sid_e, "e", [conjecture_columns(make_conjecture(9, constant="e")), {"key": "x"}])
+    assert len(_stored_rows(catalog_url, "e")) == 4
+
+
 def test_commit_chunks_is_idempotent_and_keeps_hits(cat: Catalog) -> None:
     sid = cat.start_search("pi", {"depth": 2}, 4, "0.1.0")
     hit = Hit(transform=3, period=1, terms=(1, 2, 3, HUGE), recurrence=(1, -2, 1), start=1, kind="polynomial",
@@ -161,6 +195,31 @@ def test_commit_chunks_is_idempotent_and_keeps_hits(cat: Catalog) -> None:
     assert [c.id for c in cat.search_conjectures(sid)] == [cid]
     with pytest.raises(TypeError):
         cat.commit_chunk(sid, 3, [make_conjecture(1)])  # type: ignore[list-item]
+
+
+def test_commit_chunks_takes_the_hits_as_the_worker_encoded_them(cat: Catalog, catalog_url: str) -> None:
+    """``hit_records`` (``ChunkResult.hit_records``, made by the worker) is stored as is: the same text as when
+    the catalog encodes the hits itself, read back as the same hits; text that is not a list is refused."""
+    from esma.columns import json_text
+
+    sid = cat.start_search("pi", {"depth": 2}, 4, "0.1.0")
+    hit = Hit(transform=3, period=1, terms=(1, 2, 3, HUGE), recurrence=(1, -2, 1), start=1, kind="polynomial",
+              form_period=1, polynomials=((Fraction(1, 3), Fraction(2)),), detection_terms=40,
+              detection_digits=25, linear_complexity=3)
+    assert cat.commit_chunks(sid, [{"index": 0, "hits": [hit]},
+                                   {"index": 1, "hits": [hit], "hit_records": json_text([hit.to_row()])}]) == 2
+    raw = make_engine(catalog_url)
+    try:
+        with raw.connect() as conn:
+            a, b = conn.execute(text("SELECT hit_records FROM search_chunks WHERE search_id = :s ORDER BY "
+                                     "chunk_index"), {"s": sid}).scalars()
+    finally:
+        raw.dispose()
+    assert a == b == json_text([hit.to_row()])
+    assert cat.pending_hits(sid) == [hit, hit]
+    with pytest.raises(ValueError, match="hit_records"):
+        cat.commit_chunks(sid, [{"index": 2, "hits": [hit], "hit_records": '{"not": "a list"}'}])
+    assert cat.done_chunks(sid) == {0, 1}
 
 
 def test_resume_returns_same_search(cat: Catalog) -> None:

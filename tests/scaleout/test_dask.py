@@ -28,7 +28,7 @@ import pytest
 from catalog_checks import result_lines
 from scaleout_reference import check_same_as_serial, serial
 
-from esma.executors import run_chunks
+from esma.executors import Workers, run_chunks
 
 pytest.importorskip("distributed")
 
@@ -113,6 +113,32 @@ def test_killed_worker_on_existing_scheduler(scheduler, cluster) -> None:
     results += list(gen)
     check_same_as_serial("tan(1)", KILL, results)
     assert victim not in client.scheduler_info()["workers"], "the kill did not land: the worker is still there"
+
+
+def test_own_local_cluster_workers_run_without_the_profiler(scheduler) -> None:
+    """The cluster esma starts runs its workers without Dask's statistical profiler (it samples the running
+    task's stack 100 times a second, for a dashboard this cluster has not), a worker started in place of a
+    lost one included; a cluster given by address is left as its owner configured it."""
+    plan, *_ = serial("e", SMALL)
+
+    def callbacks(dask_worker) -> list[str]:
+        return sorted(dask_worker.periodic_callbacks)
+
+    with Workers(plan, "dask", 2) as session:
+        client = session._dask_client()
+        client.wait_for_workers(2, timeout=120)
+        first = client.run(callbacks)
+        assert len(first) == 2 and all("heartbeat" in cb and "profile" not in cb for cb in first.values()), first
+        victim = next(iter(first))
+        os.kill(client.run(os.getpid, workers=[victim])[victim], signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while len(workers := set(client.scheduler_info()["workers"])) < 2 or victim in workers:
+            assert time.monotonic() < deadline, f"no worker replaced the one killed: {workers}"
+            time.sleep(0.2)
+        again = client.run(callbacks)
+        assert victim not in again and len(again) == 2 and all("profile" not in cb for cb in again.values()), again
+    with Workers(plan, "dask", scheduler=scheduler) as session:
+        assert all("profile" in cb for cb in session._dask_client().run(callbacks).values())
 
 
 def test_killed_worker_of_own_local_cluster(scheduler) -> None:
