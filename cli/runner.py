@@ -42,7 +42,7 @@ from esma.executors import Pace, Workers, assemble_part
 from esma.memory import paused_gc, shared
 from esma.records import Family, Hit
 from esma.scanning import forget_tails
-from esma.search import SearchPlan, family_keys, members_to_load, merge_encoded, plan_search
+from esma.search import SearchPlan, family_keys, members_to_load, merge_assemblies, plan_search
 
 __all__ = ["STOP_SIGNALS", "SearchRun", "Stopped", "prepare", "run", "stop_signals"]
 
@@ -343,7 +343,7 @@ def _families_phase(catalog, job: SearchRun, hits: list[Hit] | None, on_phase, s
     stored (their representatives are not approved again on resume).  Each batch is cut into tasks of about
     ``FAMILY_TASK_SECONDS`` that run on ``session``'s workers; the client reads what the tasks need from the
     catalog (stored representatives and members) as it hands them out, merges a batch's tasks once all are back
-    (``merge_encoded``: the same records, in the same order, as one assembly of the batch) and stores the
+    (``merge_assemblies``: the same records, in the same order, as one assembly of the batch) and stores the
     batches in order.  The pending hits are cleared with the last batch.
 
     A stop signal (``stop``) drops the batches being assembled at once, or lets the batch being stored finish,
@@ -410,7 +410,7 @@ def _families_phase(catalog, job: SearchRun, hits: list[Hit] | None, on_phase, s
             parts.setdefault(bi, []).append(asm)
             while next_batch < len(batches) and cut[next_batch] and len(parts.get(next_batch, ())) == (
                     tasks_of[next_batch]):
-                merged = merge_encoded(parts.pop(next_batch))
+                merged = merge_assemblies(parts.pop(next_batch))
                 last = next_batch == len(batches) - 1
                 t_store = time.perf_counter()
                 catalog.store_columns(job.search_id, constant, [row for _, row in merged.rows], found=merged.found,

@@ -38,13 +38,12 @@ from esma.verify import Approval, _scf_rate, approve
 
 __all__ = [
     "Assembly",
-    "EncodedAssembly",
     "approve_serial",
     "assemble",
+    "encode",
     "family_keys",
     "members_to_load",
     "merge_assemblies",
-    "merge_encoded",
     "rank_families",
     "regroup",
     "summarise",
@@ -71,7 +70,8 @@ class Assembly:
     that failed approval, with the reason; ``approvals``: numerical approvals run; ``seconds``: wall time;
     ``found``: the keys of the formulas the hits stand for; ``unproved``: the families of a registry constant
     whose representative could not be proved, with the prover's reason; ``proof_seconds``: the time proofs took
-    (finding and checking certificates); ``approval_seconds``: the time numerical approvals took.
+    (finding and checking certificates); ``approval_seconds``: the time numerical approvals took; ``rows``: the
+    records of an encoded assembly (``encode``), which has them instead of ``conjectures``.
     """
 
     conjectures: list[Conjecture]
@@ -83,6 +83,24 @@ class Assembly:
     unproved: list[dict] = field(default_factory=list)
     proof_seconds: float = 0.0
     approval_seconds: float = 0.0
+    rows: list[tuple[tuple, dict[str, Any]]] = field(default_factory=list)
+
+
+def encode(asm: Assembly) -> Assembly:
+    """The assembly ``asm`` as the catalog stores it: its records as ``rows``, each the key that orders it within
+    the ranking of its families and its stored columns (``esma.columns.conjecture_columns``, which checks it),
+    instead of ``conjectures``.  What a worker of the families phase sends back: the text is made where the
+    record is, not in the client that writes it, and moves as a few strings rather than a record with its
+    certificate, terms and polynomials.
+
+    >>> from esma.search import plan_search, run_chunk
+    >>> plan = plan_search("e", coeff_limit=1, max_period=1)
+    >>> asm = assemble(plan, [h for i in range(len(plan.chunks)) for h in run_chunk(plan, i).hits])
+    >>> enc = encode(asm)
+    >>> enc.conjectures, [row["key"] for _, row in enc.rows] == [c.key for c in asm.conjectures]
+    ([], True)
+    """
+    return replace(asm, conjectures=[], rows=[(_order_in_family(c), conjecture_columns(c)) for c in asm.conjectures])
 
 
 
@@ -530,8 +548,9 @@ def _ranked(out: list[Conjecture]) -> tuple[list[Conjecture], list[Family]]:
 
 def merge_assemblies(parts: Sequence[Assembly]) -> Assembly:
     """One assembly of the assemblies of disjoint sets of families, as if they had been assembled together
-    (a family's assembly depends on its own hits alone): records and families in the canonical order; figures
-    added (``seconds`` and the other times are then summed over the parts, work rather than wall time).
+    (a family's assembly depends on its own hits alone): records (and the rows of encoded parts) in the
+    canonical order, families ranked over all parts; figures added (``seconds`` and the other times are then
+    summed over the parts, work rather than wall time).
 
     >>> from esma.search import plan_search, run_chunk
     >>> plan = plan_search("e", coeff_limit=1, max_period=2)
@@ -541,73 +560,26 @@ def merge_assemblies(parts: Sequence[Assembly]) -> Assembly:
     >>> halves = [assemble(plan, [h for h in hits if (h.family in keys[:3]) == side]) for side in (True, False)]
     >>> [c.key for c in merge_assemblies(halves).conjectures] == [c.key for c in whole.conjectures]
     True
+    >>> [row["key"] for _, row in merge_assemblies([encode(a) for a in halves]).rows] == [
+    ...     c.key for c in whole.conjectures]
+    True
     """
-    out, fams = _ranked([c for p in parts for c in p.conjectures])
+    fams = rank_families(f for p in parts for f in p.families)
+    rank = {f.key: f.rank for f in fams}
+    out = sorted((c for p in parts for c in p.conjectures),
+                 key=lambda c: (rank.get(c.family, len(rank) + 1), *_order_in_family(c)))
+    rows = sorted((r for p in parts for r in p.rows), key=lambda r: (rank.get(r[0][0], len(rank) + 1), *r[0]))
     return Assembly(
         out, fams, [r for p in parts for r in p.rejected], sum(p.approvals for p in parts),
         sum(p.seconds for p in parts), set().union(*(p.found for p in parts)),
         [u for p in parts for u in p.unproved], sum(p.proof_seconds for p in parts),
-        sum(p.approval_seconds for p in parts),
+        sum(p.approval_seconds for p in parts), rows,
     )
-
-
-@dataclass(frozen=True)
-class EncodedAssembly:
-    """An assembly as the catalog stores it: each record as its stored columns (``esma.columns``), with the
-    key that orders it within the ranking of its families.  What a worker of the families phase sends back:
-    the text is made where the record is, not in the client that writes it, and moves as a few strings rather
-    than a record with its certificate, terms and polynomials.
-
-    ``rows``: (family key, not representative, simplicity) and the columns of each record of
-    ``Assembly.conjectures``; ``families``: the summaries of the families whose representative is among them;
-    the other fields are ``Assembly``'s.
-    """
-
-    rows: list[tuple[tuple, dict[str, Any]]]
-    families: list[Family]
-    rejected: list[dict]
-    approvals: int
-    seconds: float
-    found: set[str] = field(default_factory=set)
-    unproved: list[dict] = field(default_factory=list)
-    proof_seconds: float = 0.0
-    approval_seconds: float = 0.0
-
-    @classmethod
-    def of(cls, asm: Assembly) -> EncodedAssembly:
-        """The assembly ``asm`` encoded (``conjecture_columns`` checks each record)."""
-        return cls([(_order_in_family(c), conjecture_columns(c)) for c in asm.conjectures], asm.families,
-                   asm.rejected, asm.approvals, asm.seconds, asm.found, asm.unproved, asm.proof_seconds,
-                   asm.approval_seconds)
 
 
 def _order_in_family(c: Conjecture) -> tuple:
     return (c.family, not c.representative,
             simplicity(c.lhs_numerator, c.lhs_denominator, c.preperiod, c.lhs, c.signs_text, a0=c.terms[0]))
-
-
-def merge_encoded(parts: Sequence[EncodedAssembly]) -> EncodedAssembly:
-    """``merge_assemblies`` of encoded assemblies: the rows of ``merge_assemblies``' records, in its order
-    (families ranked over all parts, then representative first, then simplicity), and its figures.
-
-    >>> from esma.search import plan_search, run_chunk
-    >>> plan = plan_search("e", coeff_limit=1, max_period=2)
-    >>> hits = [h for i in range(len(plan.chunks)) for h in run_chunk(plan, i).hits]
-    >>> keys = sorted({h.family for h in hits})
-    >>> halves = [assemble(plan, [h for h in hits if (h.family in keys[:3]) == side]) for side in (True, False)]
-    >>> merged = merge_encoded([EncodedAssembly.of(a) for a in halves])
-    >>> [row["key"] for _, row in merged.rows] == [c.key for c in merge_assemblies(halves).conjectures]
-    True
-    """
-    fams = rank_families(f for p in parts for f in p.families)
-    rank = {f.key: f.rank for f in fams}
-    rows = sorted((r for p in parts for r in p.rows), key=lambda r: (rank.get(r[0][0], len(rank) + 1), *r[0]))
-    return EncodedAssembly(
-        rows, fams, [r for p in parts for r in p.rejected], sum(p.approvals for p in parts),
-        sum(p.seconds for p in parts), set().union(*(p.found for p in parts)),
-        [u for p in parts for u in p.unproved], sum(p.proof_seconds for p in parts),
-        sum(p.approval_seconds for p in parts),
-    )
 
 
 def regroup(records: Sequence[Conjecture]) -> list[Conjecture]:

@@ -4,7 +4,7 @@ Integer lists are the JSON text of a list of integers, exact for any size (not l
 ``sys.set_int_max_str_digits``); everything else that is JSON (certificates, polynomials, extras) is canonical
 JSON text: sorted keys, no spaces.  The encoding lives in the engine, not the catalog, so that whoever makes a
 record can encode it: the workers of a search encode the formulas they approve while the client writes the
-last batch (``esma.assemble.EncodedAssembly``), and the catalog binds the text as it is.
+last batch (``esma.assemble.encode``), and the catalog binds the text as it is.
 
 >>> int_list_text((3, -7))
 '[3,-7]'

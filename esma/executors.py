@@ -43,7 +43,7 @@ from typing import Any
 
 from esma.memory import paused_gc
 from esma.records import Conjecture, Hit
-from esma.search import ChunkResult, EncodedAssembly, SearchPlan, assemble, plan_search, run_chunk
+from esma.search import Assembly, ChunkResult, SearchPlan, assemble, encode, plan_search, run_chunk
 
 __all__ = [
     "DASK_RETRIES",
@@ -115,9 +115,9 @@ def assemble_part(
     hits: list[Hit],
     stored_reps: dict[str, Conjecture],
     members: dict[str, list[Conjecture]],
-) -> EncodedAssembly:
+) -> Assembly:
     """Worker entry point of the families phase: ``esma.assemble.assemble`` of some families' hits, encoded
-    as the catalog stores them (``EncodedAssembly``: the worker makes the text, the client only writes it).
+    as the catalog stores them (``esma.assemble.encode``: the worker makes the text, the client only writes it).
 
     ``stored_reps``: the catalog's representatives of those families; ``members``: the stored members of the
     families whose members ``esma.assemble.members_to_load`` says the assembly reads (read by the caller, so
@@ -132,7 +132,7 @@ def assemble_part(
 
     with paused_gc():  # as the serial client assembles (``esma.memory``: the collector costs, frees nothing)
         asm = assemble(_plan(expr, params), hits, stored_reps=stored_reps, load_members=load_members)
-        return EncodedAssembly.of(asm)
+        return encode(asm)
 
 
 #: A scan task runs up to this many consecutive chunks, aiming at about TASK_SECONDS of work: a chunk of a fast
