@@ -541,8 +541,8 @@ def _ranked(out: list[Conjecture]) -> tuple[list[Conjecture], list[Family]]:
     families: the order formulas are stored in, hence their ids in a fresh catalog, depends neither on the
     order chunks came back in nor on how the families were split among workers."""
     fams = rank_families(summarise(out))
-    rank = {f.key: f.rank for f in fams}
-    out.sort(key=lambda c: (rank.get(c.family, len(rank) + 1), *_order_in_family(c)))
+    key = _ranked_order(fams)
+    out.sort(key=lambda c: key(_order_in_family(c)))
     return out, fams
 
 
@@ -565,10 +565,9 @@ def merge_assemblies(parts: Sequence[Assembly]) -> Assembly:
     True
     """
     fams = rank_families(f for p in parts for f in p.families)
-    rank = {f.key: f.rank for f in fams}
-    out = sorted((c for p in parts for c in p.conjectures),
-                 key=lambda c: (rank.get(c.family, len(rank) + 1), *_order_in_family(c)))
-    rows = sorted((r for p in parts for r in p.rows), key=lambda r: (rank.get(r[0][0], len(rank) + 1), *r[0]))
+    key = _ranked_order(fams)
+    out = sorted((c for p in parts for c in p.conjectures), key=lambda c: key(_order_in_family(c)))
+    rows = sorted((r for p in parts for r in p.rows), key=lambda r: key(r[0]))
     return Assembly(
         out, fams, [r for p in parts for r in p.rejected], sum(p.approvals for p in parts),
         sum(p.seconds for p in parts), set().union(*(p.found for p in parts)),
@@ -580,6 +579,14 @@ def merge_assemblies(parts: Sequence[Assembly]) -> Assembly:
 def _order_in_family(c: Conjecture) -> tuple:
     return (c.family, not c.representative,
             simplicity(c.lhs_numerator, c.lhs_denominator, c.preperiod, c.lhs, c.signs_text, a0=c.terms[0]))
+
+
+def _ranked_order(fams: Sequence[Family]) -> Callable[[tuple], tuple]:
+    """The canonical order of records from their ``_order_in_family``: their family's rank among ``fams`` (a
+    family without its representative among them after all), then that order."""
+    rank = {f.key: f.rank for f in fams}
+    last = len(rank) + 1
+    return lambda order: (rank.get(order[0], last), *order)
 
 
 def regroup(records: Sequence[Conjecture]) -> list[Conjecture]:

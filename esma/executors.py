@@ -38,9 +38,10 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from esma.columns import json_text
 from esma.memory import paused_gc
 from esma.records import Conjecture, Hit
 from esma.search import Assembly, ChunkResult, SearchPlan, assemble, encode, plan_search, run_chunk
@@ -231,6 +232,8 @@ def _run_batch(expr: str, params: Params, indices: list[int], teach: tuple = ())
     with paused_gc():  # as the serial executor runs chunks (``esma.memory``: the collector costs, frees nothing)
         results = [run_chunk(plan, indices[0], teach=teach)]
         results.extend(run_chunk(plan, i) for i in indices[1:])
+        # the hits as the catalog keeps them, made here rather than in the client that commits every chunk
+        results = [replace(r, hit_records=json_text([h.to_row() for h in r.hits])) if r.hits else r for r in results]
     # the worker's name is not computed at import: pool processes are forked
     return ScanBatch(f"{socket.gethostname()}:{os.getpid()}", tuple(results))
 

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from esma import bm
-from esma.columns import json_text
 from esma.families import KnownTail, TailIndex, forget_polynomials, tail_of
 from esma.growth import _log10_q_growth
 from esma.patterns import closed_form
@@ -64,8 +63,8 @@ class ChunkResult:
     #: than once per worker.  Not part of the result (a chunk's hits are the same whatever tails it was taught).
     learned: tuple[tuple, ...] = field(default=(), compare=False, repr=False)
     #: The hits as the catalog keeps them until their families are stored: the canonical JSON text
-    #: (``esma.columns.json_text``) of their ``Hit.to_row`` lists, made by the worker that found them (the
-    #: client, which commits every chunk, only writes it); ``None`` without hits.
+    #: (``esma.columns.json_text``) of their ``Hit.to_row`` lists, made by a parallel executor's worker
+    #: (``esma.executors``) so that the client, which commits every chunk, only writes it; ``None`` otherwise.
     hit_records: str | None = field(default=None, compare=False, repr=False)
 
 
@@ -235,7 +234,6 @@ def run_chunk(plan: SearchPlan, index: int, reference: bool = False,
         scan_seconds=scan_seconds,
         rejected=tuple(rejected),
         learned=tuple(learned),
-        hit_records=json_text([h.to_row() for h in found]) if found else None,
     )
 
 
