@@ -268,47 +268,49 @@ def _search(expr, degree, coeff_limit, min_period, max_period, depth, max_qperio
         constant(expr)
         refuse_absurd(limits.request_problems(SearchParams(**params)))
     deadline = None if max_seconds is None else started + max_seconds
-    # one progress display from here to the results: planning, scan, families phase
-    with output.Progress() as progress:
-        stage = {"name": "constant"}
-        pairs = limits.coefficient_vectors(degree, coeff_limit) ** 2
-        # a large space's layout (seconds to minutes) is bounded too; a small one's (milliseconds) always ends, and
-        # the scan then runs at least one chunk: every run of a bounded search makes progress
-        planning_deadline = deadline if pairs >= PLAN_NOTICE_PAIRS else None
+    if executor == "dask" and scheduler is None:
+        # the cluster's worker processes start (imports, kernels) while this one plans the search
+        executors.prestart_cluster(workers)
+    try:
+        # one progress display from here to the results: planning, scan, families phase
+        with output.Progress() as progress:
+            stage = {"name": "constant"}
+            pairs = limits.coefficient_vectors(degree, coeff_limit) ** 2
+            # a large space's layout (seconds to minutes) is bounded too; a small one's (milliseconds) always ends, and
+            # the scan then runs at least one chunk: every run of a bounded search makes progress
+            planning_deadline = deadline if pairs >= PLAN_NOTICE_PAIRS else None
 
-        def planning(name: str, done: int, total: int) -> None:
-            stage["name"] = name
-            progress.planning(name, done, total)
-            if planning_deadline is not None and time.monotonic() >= planning_deadline:
-                raise _PlanningDeadline
+            def planning(name: str, done: int, total: int) -> None:
+                stage["name"] = name
+                progress.planning(name, done, total)
+                if planning_deadline is not None and time.monotonic() >= planning_deadline:
+                    raise _PlanningDeadline
 
-        try:
-            if pairs >= PLAN_NOTICE_PAIRS:
-                progress.message(f"planning: laying out {pairs:,} pairs of coefficient vectors")
-            with bad_input():
-                plan = plan_search(expr, progress=planning, **params)
-            refuse_absurd(limits.plan_problems(plan))
-            # the pool's processes load the kernels while this one opens the catalog and finds what is left to do
-            executors.prestart(plan, executor, workers)
-        except _PlanningDeadline:  # nothing is stored before the catalog is opened: nothing is lost either
-            progress.close()
-            if as_json:  # stdout stays one JSON document: no search was registered
-                output.print_json({"search": None, "families": [], "conjectures": [],
-                                   "stopped": "--max-seconds passed while planning"})
-            output.info(f"stopped after --max-seconds {max_seconds:g} while planning "
-                        f"({output.plan_stage_name(stage['name'])}): nothing was searched or stored; give it more "
-                        "seconds")
-            return
-        except KeyboardInterrupt as exc:  # nothing is stored before the catalog is opened
-            executors.discard_prestarted()
-            progress.close()
-            output.err("interrupted while planning the search: nothing was stored")
-            sys.exit(128 + _stop_signal(exc))
-        try:
+            try:
+                if pairs >= PLAN_NOTICE_PAIRS:
+                    progress.message(f"planning: laying out {pairs:,} pairs of coefficient vectors")
+                with bad_input():
+                    plan = plan_search(expr, progress=planning, **params)
+                refuse_absurd(limits.plan_problems(plan))
+                # the pool's processes load the kernels while this one opens the catalog and finds what is left to do
+                executors.prestart(plan, executor, workers)
+            except _PlanningDeadline:  # nothing is stored before the catalog is opened: nothing is lost either
+                progress.close()
+                if as_json:  # stdout stays one JSON document: no search was registered
+                    output.print_json({"search": None, "families": [], "conjectures": [],
+                                       "stopped": "--max-seconds passed while planning"})
+                output.info(f"stopped after --max-seconds {max_seconds:g} while planning "
+                            f"({output.plan_stage_name(stage['name'])}): nothing was searched or stored; give it more "
+                            "seconds")
+                return
+            except KeyboardInterrupt as exc:  # nothing is stored before the catalog is opened
+                progress.close()
+                output.err("interrupted while planning the search: nothing was stored")
+                sys.exit(128 + _stop_signal(exc))
             _search_into(db, expr, params, plan, executor, workers, scheduler, limit, show_all, as_json, deadline,
                          max_seconds, progress)
-        finally:
-            executors.discard_prestarted()
+    finally:
+        executors.discard_prestarted()  # a pool or cluster no run claimed (refused, stopped while planning)
 
 
 class _PlanningDeadline(Exception):

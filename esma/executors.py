@@ -35,9 +35,11 @@ import pickle
 import signal
 import socket
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -49,6 +51,7 @@ from esma.search import Assembly, ChunkResult, SearchPlan, assemble, encode, pla
 __all__ = [
     "DASK_RETRIES",
     "EXECUTORS",
+    "LOCAL_CLUSTER_CONFIG",
     "POOL_RESTARTS",
     "TASK_CHUNKS_MAX",
     "TASK_SECONDS",
@@ -60,6 +63,7 @@ __all__ = [
     "default_workers",
     "discard_prestarted",
     "prestart",
+    "prestart_cluster",
     "run_chunks",
 ]
 
@@ -361,8 +365,6 @@ def _pdeathsig() -> bool:
 
 
 def _watch_parent(parent: int) -> None:
-    import threading
-
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(WATCHDOG_SECONDS)
@@ -421,14 +423,51 @@ def prestart(plan: SearchPlan, executor: str = "process", workers: int | None = 
 
 
 def discard_prestarted() -> None:
-    """Shut down any pool ``prestart`` started that no run claimed."""
+    """Shut down any pool ``prestart`` or cluster ``prestart_cluster`` started that no run claimed."""
     while _PRESTARTED:
         _, pool = _PRESTARTED.popitem()
         pool.shutdown(wait=True, cancel_futures=True)
+    while _PRESTARTED_CLUSTERS:
+        _, starting = _PRESTARTED_CLUSTERS.popitem()
+        try:
+            cluster = starting.result()
+        except Exception:
+            continue
+        cluster.close()
+
+
+#: LocalClusters being started by ``prestart_cluster``, by number of workers, waiting for their ``Workers``.
+_PRESTARTED_CLUSTERS: dict[int, Future] = {}
+
+
+def prestart_cluster(workers: int | None = None) -> None:
+    """Start the LocalCluster that the next ``Workers(plan, "dask", workers)`` without a scheduler will use, in a
+    thread of its own, now.
+
+    A Dask worker process is a fresh interpreter: it imports esma and loads the scan kernels (about 1.5 s
+    before the first chunk on 2 cores), which needs no plan, so the caller plans the search and opens the catalog
+    meanwhile.  A cluster nobody claims must be released with ``discard_prestarted``.
+    """
+    n = workers or default_workers()
+    if n in _PRESTARTED_CLUSTERS:
+        return
+    starting: Future = Future()
+
+    def start() -> None:
+        if starting.set_running_or_notify_cancel():
+            try:
+                starting.set_result(_start_local_cluster(n))
+            except BaseException as exc:
+                starting.set_exception(exc)
+
+    threading.Thread(target=start, name="esma-dask-cluster-start", daemon=True).start()
+    _PRESTARTED_CLUSTERS[n] = starting
 
 
 def dask_setup(worker: Any) -> None:
-    """Dask preload hook (``preload=["esma.executors"]``): the worker process ignores SIGINT.
+    """Dask preload hook (``preload=["esma.executors"]``): the worker process ignores SIGINT, and loads the scan
+    kernels as it starts, as a pool process does (``_worker_init``): a cluster started early (``prestart_cluster``)
+    is ready for the first chunk.
 
     Used for the ``LocalCluster`` this module starts, whose worker processes are in the client's process group:
     a terminal's Ctrl-C reaches them too, and the client alone should handle it (stop, say how to resume) rather
@@ -439,12 +478,13 @@ def dask_setup(worker: Any) -> None:
     instruction ... ended with CancelledError", and a heartbeat to the scheduler that just closed): expected
     then, and noise on the client's stderr.
     """
-    import threading
-
     if threading.current_thread() is threading.main_thread():  # signal handlers live in the main thread
         _ignore_sigint()
     logging.getLogger("distributed.worker.state_machine").addFilter(_drop_cancelled_on_close)
     logging.getLogger("distributed.worker").addFilter(_drop_heartbeat_on_close)
+    from esma.transducer import warm
+
+    warm()
 
 
 def dask_teardown(worker: Any) -> None:
@@ -469,6 +509,25 @@ def _drop_heartbeat_on_close(record: logging.LogRecord) -> bool:
     return "Failed to communicate with scheduler during heartbeat" not in record.getMessage()
 
 
+#: Dask settings of the LocalCluster this module starts (not of a cluster given by address: its owner's).  Its
+#: servers' own clocks, left at Dask's defaults, cost more CPU than the tasks' messages on 2 cores: idle, the
+#: scheduler and nannies in the client's process and one worker each used 0.82 + 0.35 + 0.35 s of CPU in 20 s,
+#: 0.28 s in all with these; on a machine whose cores the workers fill, that is the search's time.
+#:
+#: - no statistical profiler in the workers (it serves the dashboard, which this cluster has not): sampling the
+#:   running task's stack 100 times a second takes the interpreter's lock from it;
+#: - the event loops' health tick every 500 ms, not every 20 ms (a loop blocked for seconds is still reported);
+#: - the system monitor (the dashboard's CPU and memory curves) every 2 s, not 500 ms;
+#: - the memory monitor (spill, pause, terminate at the memory limits) every second, not every 100 ms: a
+#:   search's memory grows over minutes, not within a second.
+LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "500ms",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+
+
 def _start_local_cluster(n: int):
     """A LocalCluster of ``n`` single-threaded worker processes that leave Ctrl-C to the client.
 
@@ -482,20 +541,20 @@ def _start_local_cluster(n: int):
     import dask.config
     from dask.distributed import LocalCluster
 
-    return LocalCluster(
-        n_workers=n,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=logging.WARNING,
-        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-        preload=[__name__],
-        # no statistical profiler in the workers (it serves the dashboard, which this cluster has not): sampling
-        # the running task's stack 100 times a second takes the interpreter's lock from it.  The nannies' own
-        # configuration (whole: they merge it over Dask's one level deep), so that a worker started later in
-        # place of a lost one has it too.
-        config=dask.config.merge(dask.config.config, {"distributed": {"worker": {"profile": {"enabled": False}}}}),
-    )
+    # The scheduler and the nannies live in this process and read their intervals as they are made; the
+    # worker processes get the nannies' configuration (a copy, whole: they merge it over Dask's one level deep),
+    # so that a worker started later in place of a lost one has it too.
+    with dask.config.set(LOCAL_CLUSTER_CONFIG):
+        return LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.WARNING,
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+            preload=[__name__],
+            config=dask.config.merge(dask.config.config),
+        )
 
 
 #: Seconds to reach a scheduler given by address (Dask's own default is 30): a mistyped address should fail
@@ -663,7 +722,7 @@ class Workers:
     # ------------------------------------------------------------------------------------- process pool
 
     def _map_process(self, tasks: Iterator[Task], window: int, done: Callable[[Any, Any], None] | None = None):
-        from concurrent.futures import FIRST_COMPLETED, Future, wait
+        from concurrent.futures import FIRST_COMPLETED, wait
         from concurrent.futures.process import BrokenProcessPool
 
         retry: deque[Task] = deque()
@@ -745,7 +804,8 @@ class Workers:
                 raise RuntimeError(
                     "the dask executor needs dask[distributed]: pip install 'dask[distributed]'") from None
             if self.scheduler is None:
-                self._cluster = _start_local_cluster(self.n)
+                starting = _PRESTARTED_CLUSTERS.pop(self.n, None)
+                self._cluster = starting.result() if starting is not None else _start_local_cluster(self.n)
                 # direct_to_workers: results come from the worker that holds them, not through the scheduler
                 self._client = Client(self._cluster, direct_to_workers=True)
             else:

@@ -28,9 +28,13 @@ import pytest
 from catalog_checks import result_lines
 from scaleout_reference import check_same_as_serial, serial
 
-from esma.executors import Workers, run_chunks
+from esma import executors
+from esma.executors import LOCAL_CLUSTER_CONFIG, Workers, run_chunks
 
 pytest.importorskip("distributed")
+import dask
+import distributed  # noqa: F401  (loads its configuration)
+from dask.utils import parse_timedelta
 
 # the small spaces of the equality tests; chunk_size=1 gives 12 chunks instead of 2, so there is something to
 # distribute (results do not depend on the chunking: tests/esma covers that)
@@ -115,30 +119,62 @@ def test_killed_worker_on_existing_scheduler(scheduler, cluster) -> None:
     assert victim not in client.scheduler_info()["workers"], "the kill did not land: the worker is still there"
 
 
-def test_own_local_cluster_workers_run_without_the_profiler(scheduler) -> None:
+def test_own_local_cluster_runs_without_the_profiler_and_with_slow_clocks(scheduler) -> None:
     """The cluster esma starts runs its workers without Dask's statistical profiler (it samples the running
-    task's stack 100 times a second, for a dashboard this cluster has not), a worker started in place of a
-    lost one included; a cluster given by address is left as its owner configured it."""
+    task's stack 100 times a second, for a dashboard this cluster has not), and its servers' health ticks and
+    monitors at ``LOCAL_CLUSTER_CONFIG``'s intervals, not Dask's (a tick every 20 ms in every process), a
+    worker started in place of a lost one included; a cluster given by address is left as its owner configured
+    it, and so is the configuration of the client's process once the cluster is up."""
     plan, *_ = serial("e", SMALL)
+    tick_ms = 1000 * parse_timedelta(LOCAL_CLUSTER_CONFIG["distributed.admin.tick.interval"])
+    default_ms = 1000 * parse_timedelta(dask.config.get("distributed.admin.tick.interval"))
+    assert tick_ms > default_ms
 
-    def callbacks(dask_worker) -> list[str]:
-        return sorted(dask_worker.periodic_callbacks)
+    def clocks(dask_worker) -> tuple[bool, float, float]:
+        cb = dask_worker.periodic_callbacks
+        return "profile" in cb, cb["tick"].callback_time, cb["monitor"].callback_time
 
     with Workers(plan, "dask", 2) as session:
         client = session._dask_client()
         client.wait_for_workers(2, timeout=120)
-        first = client.run(callbacks)
-        assert len(first) == 2 and all("heartbeat" in cb and "profile" not in cb for cb in first.values()), first
+        first = client.run(clocks)
+        assert len(first) == 2 and all(c == (False, tick_ms, 2000) for c in first.values()), first
+        assert session._cluster.scheduler.periodic_callbacks["tick"].callback_time == tick_ms
         victim = next(iter(first))
         os.kill(client.run(os.getpid, workers=[victim])[victim], signal.SIGKILL)
         deadline = time.monotonic() + 60
         while len(workers := set(client.scheduler_info()["workers"])) < 2 or victim in workers:
             assert time.monotonic() < deadline, f"no worker replaced the one killed: {workers}"
             time.sleep(0.2)
-        again = client.run(callbacks)
-        assert victim not in again and len(again) == 2 and all("profile" not in cb for cb in again.values()), again
+        again = client.run(clocks)
+        assert victim not in again and len(again) == 2 and all(c == (False, tick_ms, 2000) for c in again.values())
+    assert 1000 * parse_timedelta(dask.config.get("distributed.admin.tick.interval")) == default_ms
     with Workers(plan, "dask", scheduler=scheduler) as session:
-        assert all("profile" in cb for cb in session._dask_client().run(callbacks).values())
+        given = session._dask_client().run(clocks).values()
+        assert given and all(profiled and tick == default_ms for profiled, tick, _ in given), given
+
+
+def test_prestarted_cluster_is_claimed_by_the_run_or_discarded(scheduler) -> None:
+    """``prestart_cluster`` starts the LocalCluster in the background (while the caller plans); the next run of
+    that many workers takes it, with the results of a serial run; one nobody claims is stopped, its worker
+    processes with it, by ``discard_prestarted``."""
+    plan, *_ = serial("e", SMALL)
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    executors.prestart_cluster(2)
+    starting = executors._PRESTARTED_CLUSTERS[2]
+    with Workers(plan, "dask", 2) as session:
+        results = list(session.chunks(range(len(plan.chunks))))
+        assert session._cluster is starting.result() and not executors._PRESTARTED_CLUSTERS
+    check_same_as_serial("e", SMALL, results)
+
+    executors.prestart_cluster(2)
+    cluster = executors._PRESTARTED_CLUSTERS[2].result(timeout=120)
+    started = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
+    assert len(cluster.workers) == 2 and len(started) >= 2, started
+    executors.discard_prestarted()
+    assert not executors._PRESTARTED_CLUSTERS and cluster.status.name == "closed"
+    gone, alive = psutil.wait_procs(started, timeout=30)
+    assert not alive, [p.cmdline() for p in alive]
 
 
 def test_killed_worker_of_own_local_cluster(scheduler) -> None:
