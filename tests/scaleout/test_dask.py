@@ -156,13 +156,17 @@ def test_own_local_cluster_runs_without_the_profiler_and_with_slow_clocks(schedu
 
 def test_prestarted_cluster_is_claimed_by_the_run_or_discarded(scheduler) -> None:
     """``prestart_cluster`` starts the LocalCluster in the background (while the caller plans); the next run of
-    that many workers takes it, with the results of a serial run; one nobody claims is stopped, its worker
-    processes with it, by ``discard_prestarted``."""
+    that many workers takes it, sends its workers the plan, and has the results of a serial run; one nobody
+    claims is stopped, its worker processes with it, by ``discard_prestarted``."""
     plan, *_ = serial("e", SMALL)
     before = {p.pid for p in psutil.Process().children(recursive=True)}
     executors.prestart_cluster(2)
     starting = executors._PRESTARTED_CLUSTERS[2]
     with Workers(plan, "dask", 2) as session:
+        # the workers hold the client's plan (sent, not built again) before any chunk
+        key = (session.expr, session.params)
+        held = session._dask_client().run(lambda: executors._PLANS[key].chunks == plan.chunks)
+        assert list(held.values()) == [True, True], held
         results = list(session.chunks(range(len(plan.chunks))))
         assert session._cluster is starting.result() and not executors._PRESTARTED_CLUSTERS
     check_same_as_serial("e", SMALL, results)
@@ -173,7 +177,7 @@ def test_prestarted_cluster_is_claimed_by_the_run_or_discarded(scheduler) -> Non
     assert len(cluster.workers) == 2 and len(started) >= 2, started
     executors.discard_prestarted()
     assert not executors._PRESTARTED_CLUSTERS and cluster.status.name == "closed"
-    gone, alive = psutil.wait_procs(started, timeout=30)
+    _, alive = psutil.wait_procs(started, timeout=30)
     assert not alive, [p.cmdline() for p in alive]
 
 
