@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from esma.columns import json_text
+from esma.columns import hits_text
 from esma.db._base import _check_status, _chunks, _chunks_text, _get_or_insert, _insert_ignore, _iso
 from esma.db.models import SEARCH_STATUSES, ConstantRow, SearchChunkRow, SearchRow, utcnow
 from esma.db.rows import UnreadableRow, _Bad
@@ -113,7 +113,7 @@ class SearchesMixin:
                 raise TypeError("Argument 'hits' must hold esma.records.Hit records")
             text = ch.get("hit_records")
             if text is None:
-                text = json_text([h.to_row() for h in hits]) if hits else None
+                text = hits_text(hits)
             elif not (hits and isinstance(text, str) and text.startswith("[")):
                 raise ValueError(f"Argument 'hit_records' must be the JSON text of the hits, not {text!r:.80}")
             items.append((index, hits, ch, text))

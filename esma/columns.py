@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
 from typing import Any
 
-from esma.records import STATUSES, Conjecture, signs_to_text
+from esma.records import STATUSES, Conjecture, Hit, signs_to_text
 
-__all__ = ["COLUMNS", "conjecture_columns", "int_from_text", "int_list_text", "int_to_text", "json_text"]
+__all__ = ["COLUMNS", "conjecture_columns", "hits_text", "int_from_text", "int_list_text", "int_to_text", "json_text"]
 
 # Python refuses int <-> decimal str conversions beyond sys.get_int_max_str_digits() (4300 by default);
 # splitting into pieces well below that keeps integer lists exact for integers of any size.
@@ -92,8 +93,19 @@ def json_text(value: Any) -> str | None:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
+def hits_text(hits: Sequence[Hit]) -> str | None:
+    """The stored text of a chunk's hits until their families are stored: the canonical JSON (``json_text``) of
+    their ``Hit.to_row`` lists; ``None`` for no hits.
+
+    >>> hits_text([]) is None
+    True
+    """
+    return json_text([h.to_row() for h in hits]) if hits else None
+
+
 #: ``int_list_text`` of the lists a family's formulas share (left-hand sides, recurrences, relations).
 _shared_int_list_text = functools.lru_cache(maxsize=65536)(int_list_text)
+
 
 #: The columns of a stored formula that ``conjecture_columns`` gives (all but its constant, id and timestamps).
 COLUMNS = (

@@ -43,7 +43,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import Any
 
-from esma.columns import json_text
+from esma.columns import hits_text
 from esma.memory import paused_gc
 from esma.records import Conjecture, Hit
 from esma.search import Assembly, ChunkResult, SearchPlan, assemble, encode, plan_search, run_chunk
@@ -243,7 +243,7 @@ def _run_batch(expr: str, params: Params, indices: list[int], teach: tuple = ())
         results = [run_chunk(plan, indices[0], teach=teach)]
         results.extend(run_chunk(plan, i) for i in indices[1:])
         # the hits as the catalog keeps them, made here rather than in the client that commits every chunk
-        results = [replace(r, hit_records=json_text([h.to_row() for h in r.hits])) if r.hits else r for r in results]
+        results = [replace(r, hit_records=hits_text(r.hits)) if r.hits else r for r in results]
     # the worker's name is not computed at import: pool processes are forked
     return ScanBatch(f"{socket.gethostname()}:{os.getpid()}", tuple(results))
 

@@ -13,7 +13,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from esma.columns import COLUMNS, conjecture_columns, int_from_text, int_list_text, int_to_text, json_text
+from esma.columns import (
+    COLUMNS,
+    conjecture_columns,
+    hits_text,
+    int_from_text,
+    int_list_text,
+    int_to_text,
+    json_text,
+)
+from esma.records import Hit
 from esma.search import search
 
 
@@ -66,3 +75,18 @@ def test_bad_records_are_refused(record, change, error, words) -> None:
         conjecture_columns(replace(record, **change))
     with pytest.raises(TypeError, match="Expected a Conjecture"):
         conjecture_columns(record.to_dict())
+
+
+def test_hits_as_stored_read_back() -> None:
+    """A chunk's hits as the catalog keeps them (``hits_text``): canonical JSON that ``Hit.from_row`` reads back
+    into the same hits, big terms and fractional polynomial coefficients included."""
+    from esma.scanning import run_chunk
+    from esma.search import plan_search
+
+    plan = plan_search("e", coeff_limit=1, max_period=2)
+    hits = [h for i in range(len(plan.chunks)) for h in run_chunk(plan, i).hits]
+    assert len(hits) > 10
+    text = hits_text(hits)
+    assert text == json_text(json.loads(text))  # canonical: written again, the same text
+    assert [Hit.from_row(row) for row in json.loads(text)] == hits
+    assert hits_text(()) is None
