@@ -816,9 +816,10 @@ class Workers:
                 self._client = Client(self._cluster, direct_to_workers=True)
             else:
                 self._client = _connect(Client, self.scheduler)
-            # the workers there now take this plan; one that joins later builds its own (the same) from the key
+            # the workers there now take this plan; one that joins later, or that this misses (lost meanwhile),
+            # builds its own, the same, from the key: an economy, which must not fail the run
             self._client.run(_take_plan, (self.expr, self.params),
-                             pickle.dumps(self.plan, protocol=pickle.HIGHEST_PROTOCOL))
+                             pickle.dumps(self.plan, protocol=pickle.HIGHEST_PROTOCOL), on_error="ignore")
         return self._client
 
     def _width(self) -> int:

@@ -126,19 +126,27 @@ def test_own_local_cluster_runs_without_the_profiler_and_with_slow_clocks(schedu
     worker started in place of a lost one included; a cluster given by address is left as its owner configured
     it, and so is the configuration of the client's process once the cluster is up."""
     plan, *_ = serial("e", SMALL)
-    tick_ms = 1000 * parse_timedelta(LOCAL_CLUSTER_CONFIG["distributed.admin.tick.interval"])
-    default_ms = 1000 * parse_timedelta(dask.config.get("distributed.admin.tick.interval"))
-    assert tick_ms > default_ms
 
-    def clocks(dask_worker) -> tuple[bool, float, float]:
+    def ms(name: str, ours: bool = True) -> float:
+        """An interval of ``LOCAL_CLUSTER_CONFIG`` (or Dask's own, in this process) in milliseconds."""
+        return 1000 * parse_timedelta(LOCAL_CLUSTER_CONFIG[name] if ours else dask.config.get(name))
+
+    tick, system, memory = ("distributed.admin.tick.interval", "distributed.admin.system-monitor.interval",
+                            "distributed.worker.memory.monitor-interval")
+    tick_ms, default_ms = ms(tick), ms(tick, ours=False)
+    ours = (False, tick_ms, ms(system), ms(memory))
+    assert tick_ms > default_ms and ms(system) > ms(system, ours=False) and ms(memory) > ms(memory, ours=False)
+
+    def clocks(dask_worker) -> tuple[bool, float, float, float]:
         cb = dask_worker.periodic_callbacks
-        return "profile" in cb, cb["tick"].callback_time, cb["monitor"].callback_time
+        return ("profile" in cb, cb["tick"].callback_time, cb["monitor"].callback_time,
+                1000 * dask_worker.memory_manager.memory_monitor_interval)
 
     with Workers(plan, "dask", 2) as session:
         client = session._dask_client()
         client.wait_for_workers(2, timeout=120)
         first = client.run(clocks)
-        assert len(first) == 2 and all(c == (False, tick_ms, 2000) for c in first.values()), first
+        assert len(first) == 2 and all(c == ours for c in first.values()), first
         assert session._cluster.scheduler.periodic_callbacks["tick"].callback_time == tick_ms
         victim = next(iter(first))
         os.kill(client.run(os.getpid, workers=[victim])[victim], signal.SIGKILL)
@@ -147,11 +155,11 @@ def test_own_local_cluster_runs_without_the_profiler_and_with_slow_clocks(schedu
             assert time.monotonic() < deadline, f"no worker replaced the one killed: {workers}"
             time.sleep(0.2)
         again = client.run(clocks)
-        assert victim not in again and len(again) == 2 and all(c == (False, tick_ms, 2000) for c in again.values())
-    assert 1000 * parse_timedelta(dask.config.get("distributed.admin.tick.interval")) == default_ms
+        assert victim not in again and len(again) == 2 and all(c == ours for c in again.values()), again
+    assert ms(tick, ours=False) == default_ms  # this process's configuration is Dask's again
     with Workers(plan, "dask", scheduler=scheduler) as session:
         given = session._dask_client().run(clocks).values()
-        assert given and all(profiled and tick == default_ms for profiled, tick, _ in given), given
+        assert given and all(profiled and t == default_ms for profiled, t, *_ in given), given
 
 
 def test_prestarted_cluster_is_claimed_by_the_run_or_discarded(scheduler) -> None:
