@@ -42,7 +42,7 @@ from esma.executors import Pace, Workers, assemble_part
 from esma.memory import paused_gc, shared
 from esma.records import Family, Hit
 from esma.scanning import forget_tails
-from esma.search import SearchPlan, family_keys, members_to_load, merge_assemblies, plan_search
+from esma.search import SearchPlan, family_keys, hit_group, members_to_load, merge_assemblies, plan_search
 
 __all__ = ["STOP_SIGNALS", "SearchRun", "Stopped", "prepare", "run", "stop_signals"]
 
@@ -362,8 +362,8 @@ def _families_phase(catalog, job: SearchRun, hits: list[Hit] | None, on_phase, s
     plan = job.plan
     constant = plan.constant.text
     groups: dict[str, list[Hit]] = {}
-    for h in hits:  # a hit without a canonical tail stands alone (its class members are families of their own)
-        groups.setdefault(h.family or f"x|{h.transform}|{h.period}", []).append(h)
+    for h in hits:
+        groups.setdefault(hit_group(h), []).append(h)
     order = sorted(groups)
     n_hits = len(hits)
     hits.clear()  # the groups hold them now; each task takes its own (memory falls as the batches are stored)

@@ -42,6 +42,7 @@ __all__ = [
     "assemble",
     "encode",
     "family_keys",
+    "hit_group",
     "members_to_load",
     "merge_assemblies",
     "rank_families",
@@ -738,6 +739,14 @@ def _prove_periodic(plan: SearchPlan, families: dict[str, _FamilyWork], pending:
             unproved.append({"family": work.key, "lhs": rep.transform.text, "signs": signs_to_text(rep.signs),
                              "reason": failed[rep.key]})
     return proofs, unproved
+
+
+def hit_group(hit: Hit) -> str:
+    """The key by which a search splits its hits into independent units of the families phase: the hit's family
+    (the canonical key of its tail), or, for a hit without a canonical tail (whose class members are families of
+    their own), a key of its own transform and sign period.  ``assemble`` of the hits of a union of groups is
+    ``merge_assemblies`` of the groups' assemblies, so the groups can be assembled apart, on any worker."""
+    return hit.family or f"x|{hit.transform}|{hit.period}"
 
 
 def family_keys(plan: SearchPlan, hits: Iterable[Hit]) -> set[str]:
