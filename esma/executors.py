@@ -583,7 +583,7 @@ def _connect(client_class, scheduler: str):
 # ------------------------------------------------------------------------------------------- one search's workers
 
 def _pack(fn: Callable[..., Any], args: tuple) -> bytes:
-    """A Dask task's function and arguments as one pickle, made by the client.
+    """A parallel task's function and arguments as one pickle, made by the client (``_call`` runs it).
 
     Dask pickles the items of a list, tuple or dict one by one, each in a pickle of its own; the hits of a task
     share their polynomials (one object per distinct polynomial, ``esma.families``), which one pickle writes once
@@ -593,11 +593,19 @@ def _pack(fn: Callable[..., Any], args: tuple) -> bytes:
 
 
 def _call(payload: bytes) -> bytes:
-    """Run a Dask task (``_pack``) and pickle its result here, in the worker's thread that ran it.  Left to Dask,
-    the worker's event loop pickles a result while the thread runs the next task, and the two take turns at the
-    interpreter's lock; now the event loop only sends bytes."""
-    fn, args = pickle.loads(payload)
-    return pickle.dumps(fn(*args), protocol=pickle.HIGHEST_PROTOCOL)
+    """Run a parallel task (``_pack``) in a worker process and pickle its result there.
+
+    All of it (unpickling the arguments, the task, pickling the result) runs with the cyclic collector paused
+    (``paused_gc``), and the result is dropped before the block ends: left to the process pool or to Dask, the
+    arguments were unpickled and the result pickled with the collector running, which then traversed each task's
+    objects again and again (``esma.memory``).  And on Dask, the worker's event loop pickled a result while the
+    thread ran the next task, the two taking turns at the interpreter's lock; now the event loop only sends bytes.
+    """
+    with paused_gc():
+        fn, args = pickle.loads(payload)
+        out = pickle.dumps(fn(*args), protocol=pickle.HIGHEST_PROTOCOL)
+        del fn, args
+    return out
 
 
 #: A task of ``Workers.map``: a tag the caller knows it by, a module-level function, and its arguments (plain data).
@@ -751,7 +759,7 @@ class Workers:
                         exhausted = True
                         break
                     try:
-                        running[pool.submit(task[1], *task[2])] = task
+                        running[pool.submit(_call, _pack(task[1], task[2]))] = task
                     except BrokenProcessPool:
                         retry.appendleft(task)
                         return False
@@ -774,7 +782,7 @@ class Workers:
                             retry.appendleft(task)
                             broken = True
                         else:
-                            back.append((task[0], f.result()))
+                            back.append((task[0], pickle.loads(f.result())))
                             if done is not None:
                                 done(*back[-1])
                     # the next tasks go out before the caller sees the results: its commits need no worker

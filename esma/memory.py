@@ -7,6 +7,15 @@ time.  The engine's objects hold no reference cycles that matter here, so ``paus
 and pauses the collector for the duration of a block, and restores both afterwards (no lasting change to the
 interpreter's state).  Reference counting still frees everything as usual.
 
+What the block leaves alive goes to the oldest generation as it ends, untraversed.  Left in the youngest, it was
+traversed by the first collection after the block, and again by the next generation's: a worker process runs a
+task (a few hundred thousand objects unpickled, built, pickled) every second or so, each in its own block, and
+the collector traversed every task's survivors.  Measured on e at degree 2 with 2 worker processes: the
+collector's time in each worker (``gc.callbacks``) fell from 9 s to 0.3 s, and the whole search took 3% less
+time on the process executor and 6% less on Dask (with ``esma.executors`` running a task's unpickling and
+pickling in the block too).  Cyclic garbage made in a block waits for the next full collection, which the
+interpreter runs as the oldest generation grows.
+
 >>> import gc
 >>> with paused_gc():
 ...     gc.isenabled()
@@ -30,7 +39,9 @@ R = TypeVar("R")
 
 @contextlib.contextmanager
 def paused_gc() -> Iterator[None]:
-    """Freeze the objects alive now and pause the cyclic collector inside the block; nested uses are fine."""
+    """Freeze the objects alive now and pause the cyclic collector inside the block; nested uses are fine.  At
+    the end, everything frozen and everything the block made that is still alive is unfrozen into the oldest
+    generation (``gc.freeze`` then ``gc.unfreeze``: list moves, no traversal)."""
     if not gc.isenabled():  # already paused (an outer block, or the caller's choice): leave it so
         yield
         return
@@ -39,6 +50,7 @@ def paused_gc() -> Iterator[None]:
     try:
         yield
     finally:
+        gc.freeze()
         gc.enable()
         gc.unfreeze()
 

@@ -12,6 +12,7 @@ constants as well.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -177,6 +178,8 @@ def test_prestarted_cluster_is_claimed_by_the_run_or_discarded(scheduler) -> Non
         assert list(held.values()) == [True, True], held
         results = list(session.chunks(range(len(plan.chunks))))
         assert session._cluster is starting.result() and not executors._PRESTARTED_CLUSTERS
+        # a task's whole stay in a worker is one block with the collector paused (esma.memory)
+        assert dict(session.map([(i, gc.isenabled, ()) for i in range(2)])) == {0: False, 1: False}
     check_same_as_serial("e", SMALL, results)
 
     executors.prestart_cluster(2)

@@ -7,6 +7,7 @@ leave Ctrl-C to the client.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -21,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scaleout_reference import check_same_as_serial, serial
 
-from esma.executors import EXECUTORS, Stripes, default_workers, run_chunks
+from esma.executors import EXECUTORS, Stripes, Workers, default_workers, run_chunks
 
 SMALL = {"coeff_limit": 1, "max_period": 3, "verify_digits": 300, "chunk_size": 1}
 # enough work left after the first result (56 chunks) for a kill to land mid-run
@@ -44,6 +45,17 @@ def test_subset_of_chunks_in_any_order() -> None:
         assert sorted(got) == sorted(want), executor
     assert list(run_chunks(plan, [], "process", workers=2)) == []
     assert list(run_chunks(plan, [], "dask", workers=2)) == []  # nothing to do: no cluster is started
+
+
+def test_pool_tasks_run_with_the_collector_paused() -> None:
+    """A task's whole stay in a worker (arguments unpickled, run, result pickled) is one paused block
+    (``esma.memory``): run with the collector on, each task's objects were traversed again and again."""
+    plan, *_ = serial("e", SMALL)
+    assert gc.isenabled()
+    with Workers(plan, "process", workers=2) as session:
+        states = dict(session.map([(i, gc.isenabled, ()) for i in range(4)]))
+    assert states == {0: False, 1: False, 2: False, 3: False}
+    assert gc.isenabled()
 
 
 def test_bad_arguments_fail_at_the_call() -> None:
