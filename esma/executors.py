@@ -141,9 +141,8 @@ def assemble_part(
     def load_members(key: str) -> list[Conjecture]:
         return members[key]  # a key the caller did not read is a bug to see, not an empty family
 
-    with paused_gc():  # as the serial client assembles (``esma.memory``: the collector costs, frees nothing)
-        asm = assemble(_plan(expr, params), hits, stored_reps=stored_reps, load_members=load_members)
-        return encode(asm)
+    # with the collector paused, as every task of ``Workers.map`` runs (``_call``)
+    return encode(assemble(_plan(expr, params), hits, stored_reps=stored_reps, load_members=load_members))
 
 
 #: A scan task runs up to this many consecutive chunks, aiming at about TASK_SECONDS of work: a chunk of a fast
@@ -238,12 +237,11 @@ def _run_batch(expr: str, params: Params, indices: list[int], teach: tuple = ())
     ``teach``: tails other workers met (``_Tails``), learnt before the first chunk; each chunk's ``learned`` is
     what it met first in this process.
     """
-    plan = _plan(expr, params)
-    with paused_gc():  # as the serial executor runs chunks (``esma.memory``: the collector costs, frees nothing)
-        results = [run_chunk(plan, indices[0], teach=teach)]
-        results.extend(run_chunk(plan, i) for i in indices[1:])
-        # the hits as the catalog keeps them, made here rather than in the client that commits every chunk
-        results = [replace(r, hit_records=hits_text(r.hits)) if r.hits else r for r in results]
+    plan = _plan(expr, params)  # a task: run with the collector paused (``_call``)
+    results = [run_chunk(plan, indices[0], teach=teach)]
+    results.extend(run_chunk(plan, i) for i in indices[1:])
+    # the hits as the catalog keeps them, made here rather than in the client that commits every chunk
+    results = [replace(r, hit_records=hits_text(r.hits)) if r.hits else r for r in results]
     # the worker's name is not computed at import: pool processes are forked
     return ScanBatch(f"{socket.gethostname()}:{os.getpid()}", tuple(results))
 
@@ -705,10 +703,13 @@ class Workers:
 
     def map(self, tasks: Iterable[Task]) -> Iterator[tuple[Any, Any]]:
         """Run ``tasks`` (tag, function, arguments) and yield (tag, result) as they complete.  ``tasks`` is
-        consumed lazily, ``MAP_WINDOW`` per worker at a time, so it may prepare each task as it is needed."""
+        consumed lazily, ``MAP_WINDOW`` per worker at a time, so it may prepare each task as it is needed.  Every
+        task runs with the cyclic collector paused (``esma.memory``), here as in a worker (``_call``)."""
         if not self.parallel:
             for tag, fn, args in tasks:
-                yield tag, fn(*args)
+                with paused_gc():
+                    result = fn(*args)
+                yield tag, result
         else:
             yield from self._map(iter(tasks), self.MAP_WINDOW * self._width())
 

@@ -47,7 +47,7 @@ def test_subset_of_chunks_in_any_order() -> None:
     assert list(run_chunks(plan, [], "dask", workers=2)) == []  # nothing to do: no cluster is started
 
 
-def test_pool_tasks_run_with_the_collector_paused() -> None:
+def test_tasks_run_with_the_collector_paused() -> None:
     """A task's whole stay in a worker (arguments unpickled, run, result pickled) is one paused block
     (``esma.memory``): run with the collector on, each task's objects were traversed again and again."""
     plan, *_ = serial("e", SMALL)
@@ -55,6 +55,9 @@ def test_pool_tasks_run_with_the_collector_paused() -> None:
     with Workers(plan, "process", workers=2) as session:
         states = dict(session.map([(i, gc.isenabled, ()) for i in range(4)]))
     assert states == {0: False, 1: False, 2: False, 3: False}
+    assert gc.isenabled()
+    with Workers(plan, "serial") as session:  # and in this process, one task at a time
+        assert dict(session.map([(i, gc.isenabled, ()) for i in range(2)])) == {0: False, 1: False}
     assert gc.isenabled()
 
 
